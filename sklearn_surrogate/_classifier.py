@@ -1,0 +1,640 @@
+"""``SurrogateClassifier``: a scikit-learn classifier trained on a surrogate loss."""
+
+import copy
+import inspect
+import numbers
+import warnings
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog, ProgressBar
+from skorch.helper import predefined_split
+from torch import nn
+
+from ._modules import ACTIVATIONS, MLP, build_module, check_module_output
+from ._net import (
+    EarlyStoppingOnScore,
+    NonFiniteLossGuard,
+    SurrogateNet,
+    TensorDataset,
+    ValidationScore,
+    logits_to_proba,
+)
+from ._scorer import SurrogateScorer, get_metric_names, make_surrogate_scorer
+from ._torch_utils import as_float_tensor, resolve_device, to_numpy
+from .losses import SurrogateLoss, get_loss, get_loss_names
+
+__all__ = ["SurrogateClassifier"]
+
+_PARAM_PREFIXES = ("loss__", "module__", "optimizer__")
+_OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+
+class _ForeignLoss(SurrogateLoss):
+    """Adapter for a plain torch loss module called as ``loss(logits, targets)``."""
+
+    def __init__(self, loss):
+        super().__init__()
+        self.loss = loss
+
+    def forward(self, logits, targets, sample_weight=None):
+        if logits.ndim == 1 or (logits.ndim == 2 and logits.shape[1] == 1):
+            targets = targets.to(logits.dtype).reshape(logits.shape)
+        return self.loss(logits, targets)
+
+
+def _accepts_sample_weight(loss):
+    if isinstance(loss, SurrogateLoss) and not isinstance(loss, _ForeignLoss):
+        return True
+    return "sample_weight" in inspect.signature(loss.forward).parameters
+
+
+class SurrogateClassifier(ClassifierMixin, BaseEstimator):
+    """Neural-network classifier trained on a surrogate of the metric you care about.
+
+    The network (a multi-layer perceptron unless ``module`` says otherwise) is
+    trained by a skorch net, held after fitting as ``net_``, whose criterion is
+    the chosen loss: cross-entropy, or a differentiable surrogate of F1, ROC
+    AUC, balanced accuracy and others (see
+    :func:`~sklearn_surrogate.losses.get_loss_names`).
+
+    Parameters
+    ----------
+    loss : str, SurrogateLoss class or instance, torch loss module, or SurrogateScorer, default="cross_entropy"
+        The training criterion: a registered name (``"f1"``, ``"roc_auc"``...),
+        a loss class (built with the ``loss__*`` parameters), a module instance
+        (deep-copied at ``fit``; ``loss__*`` parameters are set on the copy), or
+        a scorer from :func:`~sklearn_surrogate.make_surrogate_scorer`, whose
+        matching surrogate is used. A plain torch loss such as
+        ``torch.nn.BCEWithLogitsLoss()`` is called as ``loss(logits,
+        targets)`` and cannot take sample weights.
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Hidden layers of the default MLP.
+    activation : {"relu", "tanh", "logistic", "identity", "gelu", "silu", "leaky_relu"}, default="relu"
+        Hidden activation of the default MLP.
+    dropout : float, default=0.0
+        Dropout after each hidden layer of the default MLP.
+    module : nn.Module class, callable, nn.Module instance or None, default=None
+        A custom network. A class or builder is called as
+        ``module(n_features=..., n_outputs=..., **module__params)``; it must
+        return logits of shape ``(n, 1)`` or ``(n,)`` for binary problems and
+        ``(n, n_classes)`` otherwise. None builds :class:`MLP` from the three
+        parameters above.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch.optim.Optimizer class, default="adam"
+        Its own parameters pass as ``optimizer__momentum=...`` and so on.
+    lr : float, default=1e-3
+        Learning rate.
+    weight_decay : float, default=0.0
+        L2 penalty (the optimizer's ``weight_decay``).
+    batch_size : int, default=256
+        Mini-batch size; ``-1`` trains on the full batch.
+    max_epochs : int, default=200
+        Maximum number of passes over the training data.
+    early_stopping : "auto" or bool, default="auto"
+        Hold out ``validation_fraction`` of the training data (stratified,
+        seeded from ``random_state``), score it after each epoch with the
+        target metric (``scoring``), stop after ``n_iter_no_change`` epochs
+        without improvement and keep the best epoch's weights. ``"auto"``
+        enables it when there are more than 10,000 samples.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Minimum improvement of the validation score that resets the patience.
+    class_weight : dict, "balanced" or None, default=None
+        Class weights, turned into sample weights (multiplied with
+        ``sample_weight``); ``"balanced"`` weighs classes inversely to their
+        frequency. Works with every loss.
+    scoring : str, SurrogateScorer or None, default=None
+        The metric of :meth:`score` and of early stopping. None means the
+        metric the loss targets (``loss.target_metric``, e.g. F1 for the F1
+        surrogate), or accuracy for losses that target none (cross-entropy).
+    device : str, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or ``"auto"`` (an
+        available accelerator, else the CPU). An unavailable device raises a
+        ``ValueError`` at ``fit``. The training data is moved to the device
+        once.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, batch order and the validation
+        split. An int makes ``fit`` reproducible; the global torch random
+        state is left untouched.
+    verbose : int, default=0
+        0 is silent; 1 prints a per-epoch table; 2 adds a progress bar.
+    callbacks : list of skorch callbacks or (name, callback) tuples, or None, default=None
+        Passed on to the skorch net.
+    **kwargs
+        ``loss__*``, ``module__*`` and ``optimizer__*`` parameters, routed to
+        the loss, the custom module and the optimizer. Searchable with
+        :class:`~sklearn.model_selection.GridSearchCV`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` had string column names.
+    net_ : SurrogateNet
+        The fitted skorch net; ``net_.module_`` is the torch network.
+    loss_ : SurrogateLoss
+        The loss the net was trained with.
+    scorer_ : SurrogateScorer
+        The scorer used by :meth:`score` and early stopping.
+    device_ : torch.device
+        The device the network lives on.
+    history_ : list of dict
+        One entry per epoch: ``epoch``, ``train_loss``, ``dur`` (seconds), and
+        with early stopping ``valid_loss``, ``valid_score``.
+    n_iter_ : int
+        Number of epochs run.
+    best_epoch_ : int
+        The epoch whose weights were kept (the last one without early stopping).
+
+    See Also
+    --------
+    sklearn_surrogate.make_surrogate_scorer : Scorers for the targeted metrics.
+    sklearn.neural_network.MLPClassifier : The cross-entropy-only counterpart.
+
+    Notes
+    -----
+    Binary problems use one output (the logit of ``classes_[1]``), so
+    :meth:`decision_function` has shape ``(n,)``; the surrogate losses treat
+    ``classes_[1]`` as the positive class. Inputs are converted to float32.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_surrogate import SurrogateClassifier
+    >>> X, y = make_classification(n_samples=300, weights=[0.8], random_state=0)
+    >>> clf = make_pipeline(StandardScaler(), SurrogateClassifier(loss="f1", max_epochs=50, random_state=0))
+    >>> clf.fit(X, y).predict(X[:5]).shape
+    (5,)
+    """
+
+    _parameter_constraints = {
+        "loss": [str, type, nn.Module, SurrogateScorer],
+        "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "module": [None, callable, nn.Module],
+        "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, -1, None, closed="left")],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "scoring": [StrOptions(set(get_metric_names())), SurrogateScorer, None],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+    }
+
+    def __init__(
+        self,
+        loss="cross_entropy",
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        dropout=0.0,
+        module=None,
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=0.0,
+        batch_size=256,
+        max_epochs=200,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        class_weight=None,
+        scoring=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        **kwargs,
+    ):
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.module = module
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.class_weight = class_weight
+        self.scoring = scoring
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        # Routed sub-parameters (loss__beta, module__width, optimizer__momentum...) are
+        # stored as they come; like every parameter they are validated in `fit`.
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    # -- parameters: routed sub-parameters ------------------------------
+    def _extra_params(self):
+        """Parameters stored from ``**kwargs`` (every public, non-fitted attribute beyond the signature)."""
+        named = set(self._get_param_names())
+        return {
+            k: v for k, v in vars(self).items() if k not in named and not k.startswith("_") and not k.endswith("_")
+        }
+
+    def _routed_params(self, prefix):
+        return {k: v for k, v in self._extra_params().items() if k.startswith(prefix)}
+
+    def _check_extra_params(self):
+        unknown = sorted(k for k in self._extra_params() if not k.startswith(_PARAM_PREFIXES))
+        if unknown:
+            raise ValueError(
+                f"Invalid parameter {unknown[0]!r} for estimator {type(self).__name__}. Valid parameters are: "
+                f"{sorted(self._get_param_names())} and parameters starting with {', '.join(_PARAM_PREFIXES)}."
+            )
+
+    def get_params(self, deep=True):
+        params = super().get_params(deep=deep)
+        params.update(self._extra_params())
+        return params
+
+    def set_params(self, **params):
+        named = set(self._get_param_names())
+        # Anything beyond the signature is stored and checked in `fit` (scikit-learn's rule that
+        # set_params does not validate); `fit` names unknown parameters.
+        extra = {k: v for k, v in params.items() if k not in named}
+        for key, value in extra.items():
+            setattr(self, key, value)
+        others = {k: v for k, v in params.items() if k not in extra}
+        if others:
+            super().set_params(**others)
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        return tags
+
+    # -- fit ----------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric features (numpy array, pandas DataFrame...).
+        y : array-like of shape (n_samples,)
+            Class labels (any sortable labels: ints, strings...).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, multiplied with ``class_weight``.
+
+        Returns
+        -------
+        self : SurrogateClassifier
+        """
+        self._check_extra_params()
+        if self.batch_size == 0:
+            raise ValueError("batch_size must be a positive integer or -1 (full batch), got 0.")
+        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
+        y_type = type_of_target(y, input_name="y")
+        if y_type not in ("binary", "multiclass"):
+            check_classification_targets(y)  # sklearn's wording for continuous targets
+            raise ValueError(f"SurrogateClassifier supports binary and multiclass targets only; got {y_type!r} y.")
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        n_classes = len(self.classes_)
+        if n_classes < 2:
+            raise ValueError(
+                "This solver needs samples of at least 2 classes in the data, but the data contains only one "
+                f"class: {self.classes_[0]!r}"
+            )
+        weights = self._training_weights(X, y, y_idx, sample_weight)
+
+        self.device_ = resolve_device(self.device)
+        loss = self._resolve_loss(n_classes, sample_weighted=weights is not None)
+        self.loss_ = loss
+        self.scorer_ = self._resolve_scorer(loss)
+
+        rng = check_random_state(self.random_state)
+        torch_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=3))
+        early_stopping = self.early_stopping == "auto" and X.shape[0] > 10_000 or self.early_stopping is True
+        train_rows, valid_rows = self._split(y_idx, early_stopping, split_seed)
+
+        n_outputs = 1 if n_classes == 2 else n_classes
+        with torch.random.fork_rng(devices=self._rng_devices()):
+            torch.manual_seed(torch_seed)
+            module = self._build_module(X.shape[1], n_outputs)
+            net = self._build_net(module, loss, shuffle_seed, X, y, y_idx, weights, valid_rows)
+            train_data = self._dataset(X, y_idx, weights, train_rows)
+            net.fit(train_data, None)
+        self.net_ = net
+        self._finish_fit(net)
+        return self
+
+    def _training_weights(self, X, y, y_idx, sample_weight):
+        """Combined sample and class weights, scaled to mean 1 (None when all equal)."""
+        if sample_weight is None and self.class_weight is None:
+            return None
+        weights = np.ones(X.shape[0], dtype=np.float64)
+        if sample_weight is not None:
+            weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        if self.class_weight is not None:
+            weights = weights * compute_sample_weight(self.class_weight, y)
+        if not np.all(np.isfinite(weights)):
+            raise ValueError("sample_weight contains NaN or infinity.")
+        total = weights.sum()
+        if total <= 0:
+            raise ValueError("sample_weight sums to zero: at least one sample must have a positive weight.")
+        weighted_classes = np.unique(y_idx[weights > 0])
+        if len(weighted_classes) < 2:
+            raise ValueError(
+                "Only one class has samples with non-zero sample_weight; SurrogateClassifier needs at least 2 "
+                f"classes with positive weight, got class {self.classes_[weighted_classes[0]]!r} only."
+            )
+        return weights * (len(weights) / total)
+
+    def _split(self, y_idx, early_stopping, seed):
+        rows = np.arange(len(y_idx))
+        if not early_stopping:
+            return rows, None
+        counts = np.bincount(y_idx)
+        stratify = y_idx if counts.min() >= 2 else None
+        if stratify is None:
+            warnings.warn(
+                "A class has fewer than 2 samples, so the early-stopping validation split is not stratified.",
+                UserWarning,
+            )
+        return train_test_split(rows, test_size=self.validation_fraction, stratify=stratify, random_state=seed)
+
+    def _rng_devices(self):
+        return [self.device_] if self.device_.type == "cuda" else []
+
+    def _resolve_loss(self, n_classes, sample_weighted):
+        """Build a fresh loss module from ``loss`` and the ``loss__*`` parameters."""
+        params = {k[len("loss__") :]: v for k, v in self._routed_params("loss__").items()}
+        spec = self.loss
+        if isinstance(spec, str):
+            if spec not in get_loss_names():
+                raise ValueError(f"Unknown loss {spec!r}. Registered losses: {', '.join(get_loss_names())}.")
+            loss = get_loss(spec, **params)
+        elif isinstance(spec, SurrogateScorer):
+            loss = spec.surrogate_loss(**params)
+        elif isinstance(spec, type):
+            if not issubclass(spec, nn.Module):
+                raise TypeError(f"loss class {spec.__name__} is not a torch.nn.Module subclass.")
+            loss = spec(**params)
+        elif isinstance(spec, nn.Module):
+            loss = copy.deepcopy(spec)
+            for key, value in params.items():
+                if isinstance(loss, SurrogateLoss):
+                    loss.set_params(**{key: value})
+                elif hasattr(loss, key):
+                    setattr(loss, key, value)
+                else:
+                    raise ValueError(f"Invalid parameter loss__{key} for loss {type(loss).__name__}.")
+        else:
+            raise TypeError(
+                f"loss must be a registered name, a loss class, a torch.nn.Module or a scorer, got {type(spec).__name__}."
+            )
+        if not isinstance(loss, SurrogateLoss):
+            loss = _ForeignLoss(loss)
+        if sample_weighted and not _accepts_sample_weight(loss.loss if isinstance(loss, _ForeignLoss) else loss):
+            raise ValueError(
+                f"The loss {type(loss.loss).__name__} does not accept sample weights; drop sample_weight and "
+                "class_weight or use a loss from sklearn_surrogate.losses."
+            )
+        name = type(loss).__name__
+        if n_classes > 2 and not loss.supports_multiclass:
+            raise ValueError(f"The loss {name} supports binary problems only, but y has {n_classes} classes.")
+        if n_classes == 2 and not loss.supports_binary:
+            raise ValueError(f"The loss {name} needs at least 3 classes, but y has 2 (a binary problem).")
+        loss.check_input = False  # the data is validated once, here
+        return loss
+
+    def _resolve_scorer(self, loss):
+        if isinstance(self.scoring, SurrogateScorer):
+            return self.scoring
+        if isinstance(self.scoring, str):
+            return make_surrogate_scorer(self.scoring)
+        if isinstance(self.loss, SurrogateScorer):
+            return self.loss
+        metric = getattr(loss, "target_metric", None)
+        if metric is None:
+            return make_surrogate_scorer("accuracy")
+        return make_surrogate_scorer(metric, **loss.target_metric_params())
+
+    def _build_module(self, n_features, n_outputs):
+        module_params = {k[len("module__") :]: v for k, v in self._routed_params("module__").items()}
+        if self.module is None:
+            if module_params:
+                raise ValueError(f"module__* parameters {sorted(module_params)} need a custom `module`.")
+            sizes = tuple(int(s) for s in np.atleast_1d(self.hidden_layer_sizes))
+            if any(s < 1 for s in sizes):
+                raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}.")
+            module = MLP(n_features, n_outputs, sizes, self.activation, float(self.dropout))
+        else:
+            module = build_module(self.module, n_features, n_outputs, module_params)
+        module = module.to(self.device_)
+        check_module_output(module, n_features, n_outputs, self.device_)
+        return module
+
+    def _optimizer_class(self):
+        if isinstance(self.optimizer, str):
+            return _OPTIMIZERS[self.optimizer]
+        if not (isinstance(self.optimizer, type) and issubclass(self.optimizer, torch.optim.Optimizer)):
+            raise TypeError(f"optimizer must be a name or a torch.optim.Optimizer subclass, got {self.optimizer!r}.")
+        return self.optimizer
+
+    def _dataset(self, X, y_idx, weights, rows):
+        X_t = as_float_tensor(X[rows], self.device_)
+        y_t = torch.as_tensor(y_idx[rows], dtype=torch.long, device=self.device_)
+        w_t = None if weights is None else torch.as_tensor(weights[rows], dtype=torch.float32, device=self.device_)
+        index = torch.as_tensor(rows, dtype=torch.long, device=self.device_)
+        return TensorDataset(X_t, y_t, w_t, index)
+
+    def _build_net(self, module, loss, shuffle_seed, X, y, y_idx, weights, valid_rows):
+        callbacks = [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("non_finite_guard", NonFiniteLossGuard()),
+        ]
+        train_split = None
+        if valid_rows is not None:
+            valid_weights = None if weights is None else weights[valid_rows]
+            callbacks += [
+                ("valid_loss", PassthroughScoring(name="valid_loss")),
+                ("valid_score", ValidationScore(self.scorer_, y[valid_rows], self.classes_, valid_weights)),
+                ("early_stopping", EarlyStoppingOnScore(self.n_iter_no_change, self.tol)),
+            ]
+            train_split = predefined_split(self._dataset(X, y_idx, weights, valid_rows))
+        if self.verbose:
+            callbacks.append(("print_log", PrintLog()))
+        if self.verbose and self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        for i, cb in enumerate(self.callbacks or []):
+            if isinstance(cb, tuple):
+                callbacks.append(cb)
+            elif isinstance(cb, Callback) or isinstance(cb, type):
+                callbacks.append((f"user_{i}", copy.deepcopy(cb) if not isinstance(cb, type) else cb))
+            else:
+                raise TypeError(f"callbacks must hold skorch callbacks, got {type(cb).__name__}.")
+        optimizer_params = {k: v for k, v in self._routed_params("optimizer__").items()}
+        optimizer_params.setdefault("optimizer__weight_decay", self.weight_decay)
+        return SurrogateNet(
+            module=module,
+            criterion=loss,
+            optimizer=self._optimizer_class(),
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=int(self.batch_size),
+            train_split=train_split,
+            callbacks=callbacks,
+            predict_nonlinearity=None,
+            device=self.device_,
+            verbose=int(bool(self.verbose)),
+            shuffle_seed=shuffle_seed,
+            **optimizer_params,
+        )
+
+    def _finish_fit(self, net):
+        net.train_split = None  # drop the validation tensors (and their device) from the fitted net
+        self.history_ = [{k: v for k, v in row.items() if k != "batches"} for row in net.history]
+        self.n_iter_ = len(net.history)
+        stopper = dict(net.callbacks_).get("early_stopping")
+        self.best_epoch_ = stopper.best_epoch_ if stopper is not None and stopper.best_epoch_ else self.n_iter_
+
+    # -- predict ---------------------------------------------------------
+    def _logits(self, X):
+        check_is_fitted(self, "net_")
+        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        device = self.net_.device if isinstance(self.net_.device, torch.device) else torch.device(self.net_.device)
+        module = self.net_.module_
+        was_training = module.training
+        module.eval()
+        batch = max(int(self.batch_size), 1024) if int(self.batch_size) > 0 else max(X.shape[0], 1)
+        outputs = []
+        with torch.inference_mode():
+            forward, dtype = self._inference_forward(module, device)
+            for start in range(0, X.shape[0], batch):
+                chunk = as_float_tensor(X[start : start + batch], device, dtype=dtype)
+                outputs.append(to_numpy(forward(chunk)).astype(np.float64))
+        module.train(was_training)
+        logits = np.concatenate(outputs) if outputs else np.zeros((0,) if len(self.classes_) == 2 else (0, len(self.classes_)))
+        if logits.ndim == 2 and logits.shape[1] == 1:
+            logits = logits[:, 0]
+        return logits
+
+    @staticmethod
+    def _inference_forward(module, device):
+        """The forward function used for prediction, and its input dtype.
+
+        On the CPU the network is evaluated in float64 (on a float64 copy of
+        its parameters), so a row's prediction does not depend on which other
+        rows share its batch: float32 matrix products differ in the last bits
+        with the batch's shape. Accelerators keep the module's own precision.
+        """
+        if device.type != "cpu":
+            return module, next((p.dtype for p in module.parameters()), torch.float32)
+        state = {
+            name: (t.double() if t.is_floating_point() else t)
+            for name, t in list(module.named_parameters()) + list(module.named_buffers())
+        }
+
+        def forward(X):
+            return torch.func.functional_call(module, state, (X,))
+
+        return forward, torch.float64
+
+    def decision_function(self, X):
+        """Logits: the positive-class logit (shape ``(n,)``) for binary problems, else one per class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        return self._logits(X)
+
+    def predict_proba(self, X):
+        """Class probabilities (sigmoid or softmax of the logits), computed in float64.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return logits_to_proba(self._logits(X))
+
+    def predict(self, X):
+        """Predicted class labels (from ``classes_``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        logits = self._logits(X)
+        index = (logits > 0).astype(int) if logits.ndim == 1 else np.argmax(logits, axis=1)
+        return self.classes_[index]
+
+    def score(self, X, y, sample_weight=None):
+        """The target metric on ``(X, y)``: ``scorer_`` (the loss's metric, or ``scoring``).
+
+        F1 for the F1 surrogate, ROC AUC for AUC losses, accuracy for
+        cross-entropy, unless ``scoring`` says otherwise.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self, "net_")
+        return self.scorer_(self, X, y, sample_weight=sample_weight)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        net = self.__dict__.get("net_")
+        if net is not None:  # skorch maps a CUDA net to the CPU when no GPU is present
+            self.device_ = torch.device(net.device)

@@ -1,0 +1,116 @@
+"""Network builders: the default multi-layer perceptron and custom-module handling."""
+
+import copy
+import inspect
+
+import torch
+from torch import nn
+
+__all__ = ["MLP", "ACTIVATIONS", "build_module"]
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "logistic": nn.Sigmoid,
+    "identity": nn.Identity,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "leaky_relu": nn.LeakyReLU,
+}
+
+
+class MLP(nn.Module):
+    """Fully connected network: ``Linear -> activation -> dropout`` blocks, then a linear head.
+
+    Parameters
+    ----------
+    n_features : int
+        Input width.
+    n_outputs : int
+        Output width: 1 (the positive-class logit) for binary problems, the
+        number of classes otherwise.
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Width of each hidden layer; ``()`` gives a linear model.
+    activation : str, default="relu"
+        One of ``ACTIVATIONS``.
+    dropout : float, default=0.0
+        Dropout probability after each hidden activation.
+    """
+
+    def __init__(self, n_features, n_outputs, hidden_layer_sizes=(100,), activation="relu", dropout=0.0):
+        super().__init__()
+        layers = []
+        width = n_features
+        for size in hidden_layer_sizes:
+            layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            width = size
+        layers.append(nn.Linear(width, n_outputs))
+        self.layers = nn.Sequential(*layers)
+        self.n_outputs = n_outputs
+
+    def forward(self, X):
+        out = self.layers(X)
+        return out[:, 0] if self.n_outputs == 1 else out
+
+
+def build_module(module, n_features, n_outputs, module_params):
+    """Instantiate the estimator's ``module`` parameter.
+
+    Parameters
+    ----------
+    module : nn.Module subclass, callable or nn.Module instance
+        A class or builder is called as ``module(n_features=..., n_outputs=...,
+        **module_params)`` (either keyword may be omitted from its signature);
+        an instance is deep-copied and used as it is.
+    n_features, n_outputs : int
+    module_params : dict
+        The estimator's ``module__*`` parameters.
+
+    Returns
+    -------
+    module : nn.Module
+    """
+    if isinstance(module, nn.Module):
+        if module_params:
+            raise ValueError(
+                "module__* parameters need `module` to be a class or builder, not an instance; got "
+                f"{sorted(module_params)} with an instance of {type(module).__name__}."
+            )
+        return copy.deepcopy(module)
+    if not callable(module):
+        raise TypeError(
+            f"module must be a torch.nn.Module subclass, a builder function or a module instance, got "
+            f"{type(module).__name__}."
+        )
+    kwargs = dict(module_params)
+    try:
+        params = inspect.signature(module).parameters
+        accepts_any = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    except (TypeError, ValueError):
+        params, accepts_any = {}, True
+    for name, value in (("n_features", n_features), ("n_outputs", n_outputs)):
+        if accepts_any or name in params:
+            kwargs.setdefault(name, value)
+    built = module(**kwargs)
+    if not isinstance(built, nn.Module):
+        raise TypeError(f"The module builder returned {type(built).__name__}, not a torch.nn.Module.")
+    return built
+
+
+def check_module_output(module, n_features, n_outputs, device):
+    """Run two rows through ``module`` and check the output shape, with a clear error."""
+    probe = torch.zeros(2, n_features, device=device)
+    was_training = module.training
+    module.eval()
+    with torch.no_grad():
+        out = module(probe)
+    module.train(was_training)
+    expected = {(2, n_outputs)} | ({(2,)} if n_outputs == 1 else set())
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) not in expected:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(
+            f"The module's output for a batch of 2 has shape {shape}; expected (2, {n_outputs})"
+            + (" or (2,) (one logit per sample for a binary problem)." if n_outputs == 1 else " (one logit per class).")
+        )

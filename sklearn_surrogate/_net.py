@@ -1,0 +1,266 @@
+"""The skorch side: the net the estimator holds, its batching and its callbacks.
+
+Tabular data fits in memory, so mini-batches are cut from tensors that live on
+the training device (moved there once) by slicing with a permutation, instead
+of collating items one by one through a ``DataLoader``; see
+:class:`TensorBatchIterator`.
+"""
+
+import copy
+import math
+
+import numpy as np
+import torch
+from scipy.special import expit, softmax
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+
+from .losses import SurrogateLoss
+
+__all__ = ["SurrogateNet", "TensorDataset", "TensorBatchIterator", "logits_to_proba"]
+
+
+class TensorDataset(torch.utils.data.Dataset):
+    """Training data held as tensors: features, class indices, weights, row indices.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n, d)
+    y : Tensor of int64, shape (n,)
+    sample_weight : Tensor of shape (n,) or None
+    index : Tensor of int64, shape (n,)
+        Each row's position in the full training set (for losses with
+        per-sample state).
+    """
+
+    def __init__(self, X, y, sample_weight=None, index=None):
+        self.X = X
+        self.y = y
+        self.sample_weight = sample_weight
+        self.index = torch.arange(len(y), device=y.device) if index is None else index
+
+    def __len__(self):
+        return len(self.y)
+
+    def targets(self, rows):
+        """The target dictionary the net's ``get_loss`` unpacks, for ``rows`` (a slice or index tensor)."""
+        target = {"y": self.y[rows], "index": self.index[rows]}
+        if self.sample_weight is not None:
+            target["sample_weight"] = self.sample_weight[rows]
+        return target
+
+    def __getitem__(self, i):
+        return self.X[i], self.targets(i)
+
+
+class TensorBatchIterator:
+    """Mini-batches of a :class:`TensorDataset` by tensor slicing.
+
+    Parameters
+    ----------
+    dataset : TensorDataset
+    batch_size : int
+    shuffle : bool
+        Draw a new permutation of the rows at every pass.
+    generator : torch.Generator or None
+        Source of the permutations (on the CPU), for reproducibility.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def __iter__(self):
+        data, n, size = self.dataset, len(self.dataset), self.batch_size
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator).to(data.y.device)
+            for start in range(0, n, size):
+                rows = order[start : start + size]
+                yield data.X[rows], data.targets(rows)
+        else:
+            for start in range(0, n, size):
+                rows = slice(start, start + size)
+                yield data.X[rows], data.targets(rows)
+
+
+class SurrogateNet(NeuralNet):
+    """A skorch :class:`~skorch.NeuralNet` that trains on a surrogate loss.
+
+    It differs from a plain ``NeuralNet`` in three places: in-memory
+    :class:`TensorDataset` data is batched by :class:`TensorBatchIterator`;
+    ``get_loss`` passes sample weights (and sample indices to losses that
+    declare ``needs_sample_index``) to the criterion; and the permutation
+    seed is a parameter, so training is reproducible.
+
+    Parameters
+    ----------
+    shuffle_seed : int, default=0
+        Seed of the generator that draws the training permutations.
+    *args, **kwargs
+        As for :class:`skorch.NeuralNet`.
+    """
+
+    def __init__(self, *args, shuffle_seed=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shuffle_seed = shuffle_seed
+
+    @property
+    def _default_callbacks(self):
+        # the estimator passes its own, complete list of callbacks
+        return []
+
+    def get_iterator(self, dataset, training=False):
+        if not isinstance(dataset, TensorDataset):
+            return super().get_iterator(dataset, training=training)
+        batch_size = len(dataset) if self.batch_size == -1 else self.batch_size
+        generator = None
+        if training:
+            generator = torch.Generator().manual_seed(int(self.shuffle_seed))
+        return TensorBatchIterator(dataset, max(int(batch_size), 1), shuffle=training, generator=generator)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        if not isinstance(y_true, dict):  # plain skorch data path
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+        kwargs = {}
+        if y_true.get("sample_weight") is not None:
+            kwargs["sample_weight"] = y_true["sample_weight"]
+        if getattr(self.criterion_, "needs_sample_index", False):
+            kwargs["index"] = y_true["index"]
+        return self.criterion_(y_pred, y_true["y"], **kwargs)
+
+
+def logits_to_proba(logits):
+    """Class probabilities (float64) from logits: sigmoid for one column, softmax otherwise."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if logits.ndim == 1:
+        p = expit(logits)
+        return np.column_stack([1.0 - p, p])
+    return softmax(logits, axis=1)
+
+
+class ValidationScore(Callback):
+    """Score the validation predictions of each epoch with a surrogate scorer.
+
+    The logits come from the validation pass skorch already makes (no second
+    forward pass). Records ``valid_score`` and ``valid_score_best`` in the
+    history.
+
+    Parameters
+    ----------
+    scorer : SurrogateScorer
+    y_valid : ndarray
+        Validation labels (original labels).
+    classes : ndarray
+    sample_weight : ndarray or None
+    """
+
+    def __init__(self, scorer, y_valid, classes, sample_weight=None):
+        self.scorer = scorer
+        self.y_valid = y_valid
+        self.classes = classes
+        self.sample_weight = sample_weight
+
+    def initialize(self):
+        self.best_ = -np.inf
+        self._logits = []
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self._logits = []
+
+    def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
+        if not training:
+            self._logits.append(y_pred.detach())
+
+    def on_epoch_end(self, net, **kwargs):
+        if not self._logits:
+            return
+        logits = torch.cat(self._logits).float().cpu().numpy()
+        self._logits = []
+        score = self.scorer.score_proba(
+            self.y_valid, logits_to_proba(logits), self.classes, sample_weight=self.sample_weight
+        )
+        is_best = bool(score > self.best_)
+        if is_best:
+            self.best_ = score
+        net.history.record("valid_score", float(score))
+        net.history.record("valid_score_best", is_best)
+
+
+class EarlyStoppingOnScore(Callback):
+    """Stop when ``valid_score`` has not improved for ``patience`` epochs; restore the best weights.
+
+    Parameters
+    ----------
+    patience : int
+    tol : float
+        Minimum improvement that counts.
+    """
+
+    def __init__(self, patience=10, tol=1e-4):
+        self.patience = patience
+        self.tol = tol
+
+    def initialize(self):
+        self.best_score_ = -np.inf
+        self.best_epoch_ = 0
+        self._wait = 0
+        self._best_state = None
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        score = net.history[-1].get("valid_score")
+        if score is None:
+            return
+        if score > self.best_score_ + self.tol or self._best_state is None:
+            self.best_score_ = score
+            self.best_epoch_ = len(net.history)
+            self._wait = 0
+            self._best_state = _snapshot(net)
+        else:
+            self._wait += 1
+        if self._wait >= self.patience:
+            raise KeyboardInterrupt  # skorch ends training cleanly on this
+
+    def on_train_end(self, net, **kwargs):
+        if self._best_state is not None:
+            _restore(net, self._best_state)
+            self._best_state = None
+
+
+def _snapshot(net):
+    return {
+        "module": copy.deepcopy(net.module_.state_dict()),
+        "criterion": copy.deepcopy(net.criterion_.state_dict()),
+    }
+
+
+def _restore(net, state):
+    net.module_.load_state_dict(state["module"])
+    net.criterion_.load_state_dict(state["criterion"])
+
+
+class NonFiniteLossGuard(Callback):
+    """Stop training with a clear error when a training batch gives a non-finite loss."""
+
+    def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
+        if not training:
+            return
+        value = net.history[-1, "batches", -1, "train_loss"]
+        if not math.isfinite(value):
+            epoch = len(net.history)
+            batch_index = len(net.history[-1]["batches"])
+            raise FloatingPointError(
+                f"The training loss became {value} at epoch {epoch}, batch {batch_index}. "
+                "Try a lower learning rate (lr), feature scaling (StandardScaler), gradient-friendlier "
+                "loss parameters, or another loss."
+            )
+
+
+def is_surrogate_loss(loss):
+    return isinstance(loss, SurrogateLoss)

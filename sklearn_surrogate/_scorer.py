@@ -1,0 +1,529 @@
+"""``make_surrogate_scorer``: scikit-learn scorers for the metrics our losses target.
+
+A :class:`SurrogateScorer` is a plain scikit-learn scorer (a callable
+``scorer(estimator, X, y_true, sample_weight=None)``) that works with any
+classifier, so ``GridSearchCV(..., scoring=make_surrogate_scorer("f1"))``
+selects models on F1. It also knows the surrogate loss that trains for its
+metric (:meth:`SurrogateScorer.surrogate_loss`), so
+``SurrogateClassifier(loss=scorer)`` trains on what the search selects on.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    balanced_accuracy_score,
+    fbeta_score,
+    matthews_corrcoef,
+    recall_score,
+    roc_auc_score,
+)
+from sklearn.preprocessing import label_binarize
+from sklearn.utils.metadata_routing import MetadataRequest, _routing_enabled
+
+__all__ = ["SurrogateScorer", "get_metric_names", "make_surrogate_scorer"]
+
+_AVERAGES = ("auto", "binary", "macro", "weighted", "micro")
+_RESPONSE_METHODS = ("predict", "predict_proba", "decision_function")
+
+
+# ---------------------------------------------------------------------------
+# Metrics on label predictions (exact) and on probabilities (smooth)
+# ---------------------------------------------------------------------------
+def _gmean_score(y_true, y_pred, *, labels, sample_weight=None):
+    """Geometric mean of the per-class recalls (sqrt(TPR * TNR) when binary)."""
+    present = [c for c in labels if np.any(y_true == c)]
+    recalls = recall_score(
+        y_true, y_pred, labels=present, average=None, sample_weight=sample_weight, zero_division=0.0
+    )
+    return float(np.prod(recalls) ** (1.0 / len(recalls))) if len(recalls) else 0.0
+
+
+def expected_confusion_matrix(y_true_idx, proba, sample_weight=None):
+    """Expected confusion matrix of a probabilistic classifier.
+
+    ``C[i, j] = sum_n w_n [y_n = i] proba[n, j]``: the confusion matrix one
+    would observe, on average, by drawing each prediction from the predicted
+    distribution.
+
+    Parameters
+    ----------
+    y_true_idx : ndarray of int, shape (n,)
+        True class indices.
+    proba : ndarray of shape (n, K)
+        Predicted class probabilities.
+    sample_weight : ndarray of shape (n,), default=None
+
+    Returns
+    -------
+    C : ndarray of shape (K, K)
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    w = np.ones(len(y_true_idx)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    onehot = np.zeros_like(proba)
+    onehot[np.arange(len(y_true_idx)), y_true_idx] = 1.0
+    return (onehot * w[:, None]).T @ proba
+
+
+def _safe_divide(num, den):
+    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
+    out = np.zeros(np.broadcast(num, den).shape)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def _metric_from_confusion(C, metric, *, average, pos_index, beta):
+    """Label metrics from a (possibly soft) confusion matrix ``C`` (rows: truth)."""
+    total = C.sum()
+    tp = np.diag(C)
+    support = C.sum(axis=1)
+    predicted = C.sum(axis=0)
+    fn, fp = support - tp, predicted - tp
+    if metric == "accuracy":
+        return float(_safe_divide(tp.sum(), total))
+    if metric in ("balanced_accuracy", "gmean"):
+        recalls = _safe_divide(tp, support)[support > 0]
+        if metric == "balanced_accuracy":
+            return float(recalls.mean()) if recalls.size else 0.0
+        return float(np.prod(recalls) ** (1.0 / recalls.size)) if recalls.size else 0.0
+    if metric == "mcc":
+        num = tp.sum() * total - support @ predicted
+        den = np.sqrt((total**2 - predicted @ predicted) * (total**2 - support @ support))
+        return float(_safe_divide(num, den))
+    # f1 / fbeta
+    b2 = beta**2
+
+    def fb(tp_, fp_, fn_):
+        return _safe_divide((1 + b2) * tp_, (1 + b2) * tp_ + b2 * fn_ + fp_)
+
+    if average == "binary":
+        return float(fb(tp[pos_index], fp[pos_index], fn[pos_index]))
+    if average == "micro":
+        return float(fb(tp.sum(), fp.sum(), fn.sum()))
+    scores = fb(tp, fp, fn)
+    if average == "macro":
+        return float(scores.mean())
+    return float(_safe_divide((scores * support).sum(), support.sum()))
+
+
+class _MetricSpec:
+    """What a built-in metric needs: kind of response and matching loss name."""
+
+    def __init__(self, kind, loss):
+        self.kind = kind  # "label" or "score"
+        self.loss = loss
+
+
+_METRICS = {
+    "f1": _MetricSpec("label", "f1"),
+    "fbeta": _MetricSpec("label", "fbeta"),
+    "accuracy": _MetricSpec("label", "accuracy"),
+    "balanced_accuracy": _MetricSpec("label", "balanced_accuracy"),
+    "mcc": _MetricSpec("label", "mcc"),
+    "gmean": _MetricSpec("label", "gmean"),
+    "roc_auc": _MetricSpec("score", "auc_square"),
+    "average_precision": _MetricSpec("score", "auc_square"),
+}
+
+
+def get_metric_names():
+    """Names of the built-in metrics of :func:`make_surrogate_scorer`.
+
+    Returns
+    -------
+    names : list of str
+    """
+    return sorted(_METRICS)
+
+
+# ---------------------------------------------------------------------------
+# The scorer
+# ---------------------------------------------------------------------------
+class SurrogateScorer:
+    """Scorer returned by :func:`make_surrogate_scorer`; see there for the parameters."""
+
+    def __init__(
+        self,
+        metric,
+        *,
+        average="auto",
+        beta=1.0,
+        pos_label=None,
+        smooth=False,
+        response_method=None,
+        greater_is_better=True,
+        metric_kwargs=None,
+    ):
+        self.metric = metric
+        self.average = average
+        self.beta = beta
+        self.pos_label = pos_label
+        self.smooth = smooth
+        self.response_method = response_method
+        self.greater_is_better = greater_is_better
+        self.metric_kwargs = {} if metric_kwargs is None else dict(metric_kwargs)
+        self._validate()
+
+    # -- validation -------------------------------------------------------
+    def _validate(self):
+        if callable(self.metric):
+            if self.response_method is None:
+                self.response_method = "predict"
+            if self.response_method not in _RESPONSE_METHODS:
+                raise ValueError(
+                    f"response_method must be one of {_RESPONSE_METHODS}, got {self.response_method!r}."
+                )
+        elif isinstance(self.metric, str):
+            if self.metric not in _METRICS:
+                raise ValueError(
+                    f"Unknown metric {self.metric!r}. Valid metrics are: {', '.join(get_metric_names())}, "
+                    "or a callable metric(y_true, y_pred_or_score)."
+                )
+            if self.response_method is not None:
+                raise ValueError("response_method is only used with a callable metric.")
+            if self.metric_kwargs:
+                raise ValueError("Extra keyword arguments are only passed to a callable metric.")
+        else:
+            raise TypeError(f"metric must be a string or a callable, got {type(self.metric).__name__}.")
+        if self.average not in _AVERAGES:
+            raise ValueError(f"average must be one of {_AVERAGES}, got {self.average!r}.")
+        if isinstance(self.beta, bool) or not isinstance(self.beta, numbers.Real) or not self.beta > 0:
+            raise ValueError(f"beta must be a positive number, got {self.beta!r}.")
+        if not isinstance(self.smooth, (bool, np.bool_)):
+            raise TypeError(f"smooth must be a bool, got {type(self.smooth).__name__}.")
+
+    @property
+    def _kind(self):
+        if callable(self.metric):
+            return "label" if self.response_method == "predict" else "score"
+        return _METRICS[self.metric].kind
+
+    @property
+    def _sign(self):
+        return 1.0 if self.greater_is_better else -1.0
+
+    def __repr__(self):
+        name = getattr(self.metric, "__name__", repr(self.metric)) if callable(self.metric) else repr(self.metric)
+        args = [f"metric={name}"]
+        for key, default in [("average", "auto"), ("beta", 1.0), ("pos_label", None), ("smooth", False)]:
+            if getattr(self, key) != default:
+                args.append(f"{key}={getattr(self, key)!r}")
+        return f"make_surrogate_scorer({', '.join(args)})"
+
+    # -- metadata routing (sample_weight) ---------------------------------
+    def set_score_request(self, *, sample_weight=None):
+        """Request ``sample_weight`` under scikit-learn's metadata routing.
+
+        Parameters
+        ----------
+        sample_weight : bool, str or None
+            As for any scikit-learn scorer.
+
+        Returns
+        -------
+        self : SurrogateScorer
+        """
+        if not _routing_enabled():
+            raise RuntimeError(
+                "This method is only available when metadata routing is enabled. You can enable it using "
+                "sklearn.set_config(enable_metadata_routing=True)."
+            )
+        self._metadata_request = MetadataRequest(owner=self)
+        self._metadata_request.score.add_request(param="sample_weight", alias=sample_weight)
+        return self
+
+    def _get_metadata_request(self):
+        if hasattr(self, "_metadata_request"):
+            return self._metadata_request
+        request = MetadataRequest(owner=self)
+        request.score.add_request(param="sample_weight", alias=None)
+        return request
+
+    # -- scoring ----------------------------------------------------------
+    def _resolve_average(self, n_classes):
+        if self.average == "auto":
+            return "binary" if n_classes == 2 else "macro"
+        if self.average == "binary" and n_classes != 2:
+            raise ValueError(
+                f"average='binary' needs a binary target, but there are {n_classes} classes; use 'macro', "
+                "'weighted' or 'micro'."
+            )
+        return self.average
+
+    def _resolve_pos_label(self, classes):
+        if self.pos_label is None:
+            return classes[-1]
+        if self.pos_label not in list(classes):
+            raise ValueError(f"pos_label={self.pos_label!r} is not a valid label. It should be one of {list(classes)}.")
+        return self.pos_label
+
+    def __call__(self, estimator, X, y_true, sample_weight=None, **kwargs):
+        """Score ``estimator`` on ``X``, ``y_true`` (higher is better).
+
+        Parameters
+        ----------
+        estimator : fitted classifier
+        X : array-like of shape (n_samples, n_features)
+        y_true : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+        **kwargs
+            Ignored (scikit-learn may route other metadata here).
+
+        Returns
+        -------
+        score : float
+        """
+        y_true = np.asarray(y_true)
+        classes = getattr(estimator, "classes_", None)
+        classes = np.unique(y_true) if classes is None else np.asarray(classes)
+        if self._kind == "label" and not self.smooth:
+            return self.score_predictions(y_true, estimator.predict(X), classes, sample_weight=sample_weight)
+        if len(classes) == 2 and not self.smooth and hasattr(estimator, "decision_function") and (
+            self.response_method in (None, "decision_function")
+        ):
+            scores = np.asarray(estimator.decision_function(X), dtype=np.float64)
+            if scores.ndim == 2:
+                scores = scores[:, -1]
+            pos = self._resolve_pos_label(classes)
+            if pos == classes[0]:
+                scores = -scores
+            proba = np.column_stack([-scores, scores]) if pos == classes[-1] else np.column_stack([scores, -scores])
+            return self.score_proba(y_true, proba, classes, sample_weight=sample_weight)
+        if not hasattr(estimator, "predict_proba"):
+            raise TypeError(
+                f"{type(estimator).__name__} has no predict_proba, which the {self!r} scorer needs."
+            )
+        return self.score_proba(y_true, estimator.predict_proba(X), classes, sample_weight=sample_weight)
+
+    def score_predictions(self, y_true, y_pred, classes, sample_weight=None):
+        """Score hard label predictions (the exact metric).
+
+        Parameters
+        ----------
+        y_true, y_pred : array-like of shape (n,)
+            True and predicted labels.
+        classes : array-like of shape (K,)
+            The classifier's classes, sorted.
+        sample_weight : array-like of shape (n,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        y_true, y_pred, classes = np.asarray(y_true), np.asarray(y_pred), np.asarray(classes)
+        if callable(self.metric):
+            return self._sign * float(self._call_user_metric(y_true, y_pred, sample_weight))
+        average = self._resolve_average(len(classes))
+        pos = self._resolve_pos_label(classes) if average == "binary" else 1
+        labels = list(classes)
+        m = self.metric
+        if m in ("f1", "fbeta"):
+            beta = 1.0 if m == "f1" else self.beta
+            value = fbeta_score(
+                y_true, y_pred, beta=beta, labels=labels if average != "binary" else None, pos_label=pos,
+                average=average, sample_weight=sample_weight, zero_division=0.0,
+            )
+        elif m == "accuracy":
+            value = accuracy_score(y_true, y_pred, sample_weight=sample_weight)
+        elif m == "balanced_accuracy":
+            value = balanced_accuracy_score(y_true, y_pred, sample_weight=sample_weight)
+        elif m == "mcc":
+            value = matthews_corrcoef(y_true, y_pred, sample_weight=sample_weight)
+        elif m == "gmean":
+            value = _gmean_score(y_true, y_pred, labels=labels, sample_weight=sample_weight)
+        else:  # pragma: no cover - guarded by _validate
+            raise ValueError(f"{m!r} is scored from probabilities, not labels.")
+        return self._sign * float(value)
+
+    def score_proba(self, y_true, proba, classes, sample_weight=None):
+        """Score class probabilities (or any per-class scores).
+
+        Label metrics use the arg-max prediction, or, with ``smooth=True``, the
+        expected confusion matrix; ranking metrics use the scores.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n,)
+            True labels.
+        proba : array-like of shape (n, K)
+            Per-class scores in the order of ``classes``.
+        classes : array-like of shape (K,)
+        sample_weight : array-like of shape (n,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        y_true, proba, classes = np.asarray(y_true), np.asarray(proba, dtype=np.float64), np.asarray(classes)
+        if proba.ndim == 1:
+            proba = np.column_stack([1.0 - proba, proba])
+        if proba.shape != (len(y_true), len(classes)):
+            raise ValueError(
+                f"Expected scores of shape {(len(y_true), len(classes))} (one column per class), got {proba.shape}."
+            )
+        unknown = ~np.isin(y_true, classes)
+        if unknown.any():
+            raise ValueError(f"y_true contains labels {np.unique(y_true[unknown]).tolist()} not in classes {list(classes)}.")
+        n_classes = len(classes)
+        if callable(self.metric):
+            if self.response_method == "predict":
+                return self.score_predictions(y_true, classes[np.argmax(proba, axis=1)], classes, sample_weight)
+            pos_index = int(np.flatnonzero(classes == self._resolve_pos_label(classes))[0])
+            response = proba[:, pos_index] if n_classes == 2 else proba
+            return self._sign * float(self._call_user_metric(y_true, response, sample_weight))
+        if self._kind == "label":
+            if not self.smooth:
+                return self.score_predictions(y_true, classes[np.argmax(proba, axis=1)], classes, sample_weight)
+            average = self._resolve_average(n_classes)
+            pos_index = int(np.flatnonzero(classes == self._resolve_pos_label(classes))[0])
+            y_idx = np.searchsorted(classes, y_true)
+            C = expected_confusion_matrix(y_idx, proba, sample_weight)
+            beta = 1.0 if self.metric == "f1" else float(self.beta)
+            return self._sign * _metric_from_confusion(C, self.metric, average=average, pos_index=pos_index, beta=beta)
+        # ranking metrics
+        average = self._resolve_average(n_classes)
+        if n_classes == 2:
+            pos_index = int(np.flatnonzero(classes == self._resolve_pos_label(classes))[0])
+            y_bin = (y_true == classes[pos_index]).astype(int)
+            scores = proba[:, pos_index]
+            func = roc_auc_score if self.metric == "roc_auc" else average_precision_score
+            return self._sign * float(func(y_bin, scores, sample_weight=sample_weight))
+        if self.metric == "roc_auc":
+            if average not in ("macro", "weighted"):
+                raise ValueError(f"Multiclass roc_auc supports average 'macro' or 'weighted', got {average!r}.")
+            proba = proba / proba.sum(axis=1, keepdims=True)
+            value = roc_auc_score(
+                y_true, proba, multi_class="ovr", average=average, labels=classes, sample_weight=sample_weight
+            )
+        else:
+            value = average_precision_score(
+                label_binarize(y_true, classes=classes), proba, average=average, sample_weight=sample_weight
+            )
+        return self._sign * float(value)
+
+    def _call_user_metric(self, y_true, response, sample_weight):
+        kwargs = dict(self.metric_kwargs)
+        if sample_weight is not None:
+            kwargs["sample_weight"] = sample_weight
+        return self.metric(y_true, response, **kwargs)
+
+    # -- the matching loss --------------------------------------------------
+    def surrogate_loss(self, **params):
+        """The surrogate loss that trains for this scorer's metric.
+
+        Parameters
+        ----------
+        **params
+            Hyper-parameters of the loss (for example ``L=50``).
+
+        Returns
+        -------
+        loss : SurrogateLoss
+
+        Notes
+        -----
+        ``roc_auc`` and ``average_precision`` both map to the squared pairwise
+        AUC loss. A user-supplied metric has no built-in surrogate: pass a
+        loss explicitly.
+        """
+        from .losses import get_loss
+
+        if callable(self.metric):
+            raise ValueError(
+                f"The user metric {getattr(self.metric, '__name__', self.metric)!r} has no built-in surrogate "
+                "loss; pass a loss to the estimator explicitly."
+            )
+        spec = _METRICS[self.metric]
+        defaults = {}
+        if self.metric in ("f1", "fbeta"):
+            defaults["average"] = self.average
+        if self.metric == "fbeta":
+            defaults["beta"] = self.beta
+        return get_loss(spec.loss, **{**defaults, **params})
+
+
+def make_surrogate_scorer(
+    metric="f1",
+    *,
+    average="auto",
+    beta=1.0,
+    pos_label=None,
+    smooth=False,
+    response_method=None,
+    greater_is_better=True,
+    **kwargs,
+):
+    """Make a scorer for a classification metric, usable with any classifier.
+
+    The scorer picks the response the metric needs: labels from ``predict``
+    for F1, accuracy and the like; scores from ``decision_function`` or
+    ``predict_proba`` for ROC AUC and average precision. Use it as
+    ``scoring=`` in :class:`~sklearn.model_selection.GridSearchCV` or
+    :func:`~sklearn.model_selection.cross_validate`, as the ``scoring`` of a
+    skorch ``EpochScoring`` callback, or as the ``loss`` of
+    :class:`~sklearn_surrogate.SurrogateClassifier` (which then trains on the
+    matching surrogate loss).
+
+    Parameters
+    ----------
+    metric : {"f1", "fbeta", "accuracy", "balanced_accuracy", "mcc", "gmean", \
+"roc_auc", "average_precision"} or callable, default="f1"
+        The metric. A callable is called as ``metric(y_true, response,
+        **kwargs)`` where ``response`` comes from ``response_method``.
+    average : {"auto", "binary", "macro", "weighted", "micro"}, default="auto"
+        Averaging of per-class scores for F1/F-beta (and the ranking metrics
+        on multiclass data). ``"auto"`` is ``"binary"`` for two classes and
+        ``"macro"`` otherwise.
+    beta : float, default=1.0
+        The ``beta`` of ``"fbeta"``.
+    pos_label : label or None, default=None
+        The positive class of binary problems; None means the greater label,
+        ``classes_[-1]`` (the positive class of the surrogate losses).
+    smooth : bool, default=False
+        Score label metrics with the *expected* confusion matrix of the
+        predicted probabilities instead of hard predictions. The estimate is
+        smooth in the model's output and has lower variance on small folds.
+        Ranking metrics already use continuous scores and are unaffected.
+    response_method : {"predict", "predict_proba", "decision_function"}, default=None
+        For a callable metric only: what to pass it (``"predict"`` if None).
+        For binary problems probabilities and scores are those of the
+        positive class.
+    greater_is_better : bool, default=True
+        For a callable metric that is a loss, pass False: the scorer then
+        returns its negation, as scikit-learn scorers do.
+    **kwargs
+        Passed on to a callable metric.
+
+    Returns
+    -------
+    scorer : SurrogateScorer
+        Callable as ``scorer(estimator, X, y_true, sample_weight=None)``.
+
+    See Also
+    --------
+    sklearn.metrics.make_scorer : The scikit-learn equivalent for one metric.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_surrogate import make_surrogate_scorer
+    >>> X, y = make_classification(random_state=0)
+    >>> scorer = make_surrogate_scorer("f1")
+    >>> round(scorer(LogisticRegression().fit(X, y), X, y), 3)
+    0.94
+    >>> scorer.surrogate_loss()
+    FBetaLoss(L=73.0, average='auto', beta=1.0, eps=1e-06)
+    """
+    return SurrogateScorer(
+        metric,
+        average=average,
+        beta=beta,
+        pos_label=pos_label,
+        smooth=smooth,
+        response_method=response_method,
+        greater_is_better=greater_is_better,
+        metric_kwargs=kwargs,
+    )

@@ -1,0 +1,91 @@
+"""The one place where arrays become tensors and device strings become devices."""
+
+import re
+
+import numpy as np
+import torch
+
+__all__ = ["resolve_device", "as_float_tensor", "to_numpy"]
+
+_DEVICE_PATTERN = re.compile(r"^(cpu|cuda|mps|xpu)(:\d+)?$")
+
+
+def _accelerator_available(kind):
+    if kind == "cuda":
+        return torch.cuda.is_available()
+    if kind == "mps":
+        return bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
+    if kind == "xpu":
+        return hasattr(torch, "xpu") and torch.xpu.is_available()
+    return kind == "cpu"
+
+
+def _device_count(kind):
+    if kind == "cuda":
+        return torch.cuda.device_count()
+    if kind == "xpu":
+        return torch.xpu.device_count() if hasattr(torch, "xpu") else 0
+    return 1
+
+
+def resolve_device(device):
+    """Turn the estimator's ``device`` parameter into a :class:`torch.device`.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"``, ``"xpu"`` (with an
+        optional index), or ``"auto"``: the first available accelerator
+        (CUDA, then MPS, then XPU), else the CPU.
+
+    Returns
+    -------
+    device : torch.device
+
+    Raises
+    ------
+    ValueError
+        If the string is not a device name or the device is not available on
+        this machine.
+    """
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a string such as 'cpu', 'cuda:0' or 'auto', got {type(device).__name__}.")
+    if device == "auto":
+        for kind in ("cuda", "mps", "xpu"):
+            if _accelerator_available(kind):
+                return torch.device(kind)
+        return torch.device("cpu")
+    match = _DEVICE_PATTERN.match(device)
+    if match is None:
+        raise ValueError(
+            f"device={device!r} is not a valid device; use 'cpu', 'cuda', 'cuda:N', 'mps' or 'auto'."
+        )
+    kind, index = match.group(1), match.group(2)
+    if not _accelerator_available(kind):
+        raise ValueError(
+            f"device={device!r} is not available on this machine (torch {torch.__version__} sees no {kind} "
+            "device); use device='cpu', or device='auto' to take an accelerator only when there is one."
+        )
+    if index is not None:
+        count = _device_count(kind)
+        if int(index[1:]) >= count:
+            raise ValueError(f"device={device!r} is not available: this machine has {count} {kind} device(s).")
+    return torch.device(device)
+
+
+def as_float_tensor(X, device, dtype=torch.float32):
+    """A dense float tensor on ``device`` from a numpy array (no copy when possible)."""
+    X = np.asarray(X)
+    np_dtype = np.float64 if dtype == torch.float64 else np.float32
+    if X.dtype != np_dtype:
+        X = X.astype(np_dtype)
+    if not X.flags.writeable:  # torch warns on read-only memory (memmaps)
+        X = X.copy()
+    return torch.as_tensor(X, dtype=dtype).to(device)
+
+
+def to_numpy(tensor):
+    """A numpy array from a tensor on any device."""
+    return tensor.detach().to("cpu").numpy()

@@ -1,0 +1,209 @@
+"""The contract every surrogate loss follows.
+
+A surrogate loss is a pure-torch :class:`torch.nn.Module` called as
+``loss(logits, targets, sample_weight=None)`` and returning a scalar tensor.
+
+* ``logits`` is the raw network output: shape ``(n,)`` or ``(n, 1)`` for a
+  binary problem (the logit of the positive class, index 1), ``(n, K)`` with
+  ``K >= 2`` for a problem with ``K`` classes.
+* ``targets`` holds class indices, shape ``(n,)``, in ``{0, ..., K - 1}``
+  (``{0, 1}`` for binary problems).
+* ``sample_weight`` is an optional non-negative tensor of shape ``(n,)``.
+
+Each loss class declares, as class attributes, what the estimator and the
+scorers need to know about it (see :class:`SurrogateLoss`). This module imports
+nothing from scikit-learn.
+"""
+
+import inspect
+
+import torch
+from torch import nn
+
+__all__ = ["SurrogateLoss"]
+
+
+class SurrogateLoss(nn.Module):
+    """Base class of the surrogate losses.
+
+    Subclasses implement :meth:`forward` and set the class attributes below.
+    The base class provides input checking and the weighted reduction shared
+    by all losses.
+
+    Attributes
+    ----------
+    target_metric : str or None
+        Name of the metric the loss is a surrogate of, as understood by
+        :func:`sklearn_surrogate.make_surrogate_scorer` (``"f1"``,
+        ``"roc_auc"``...), or None for a loss that targets no particular metric
+        (cross-entropy). :class:`~sklearn_surrogate.SurrogateClassifier` scores
+        and early-stops on this metric.
+    supports_multiclass : bool
+        Whether the loss accepts ``(n, K)`` logits with ``K > 2``.
+    supports_binary : bool
+        Whether the loss accepts binary problems.
+    needs_both_classes : bool
+        Whether the loss is only informative when a batch holds samples of
+        every class (pairwise AUC losses, recall-based confusion-matrix
+        losses). A batch that lacks a class still gives a finite value.
+    needs_sample_index : bool
+        Whether :meth:`forward` takes an ``index`` keyword with each sample's
+        position in the training set (losses with per-sample state).
+    check_input : bool
+        Whether :meth:`forward` validates its inputs (shapes, label range,
+        finiteness) and raises :class:`ValueError` on bad input. The estimator
+        validates its data once before training and switches this off, so the
+        training loop does not pay for the checks (or for the device
+        synchronisation they cost on a GPU).
+    """
+
+    target_metric = None
+    supports_multiclass = True
+    supports_binary = True
+    needs_both_classes = False
+    needs_sample_index = False
+
+    def __init__(self):
+        super().__init__()
+        self.check_input = True
+
+    # -- metadata -------------------------------------------------------
+    def target_metric_params(self):
+        """Keyword arguments that pin down :attr:`target_metric`.
+
+        For example ``{"beta": 2.0}`` for an F-beta loss with ``beta=2``, or
+        ``{"average": "weighted"}`` for a weighted-average multiclass loss.
+
+        Returns
+        -------
+        params : dict
+            Keyword arguments for :func:`~sklearn_surrogate.make_surrogate_scorer`.
+        """
+        return {}
+
+    @classmethod
+    def _get_param_names(cls):
+        """Names of the constructor's parameters (the loss's hyper-parameters)."""
+        signature = inspect.signature(cls.__init__)
+        return sorted(
+            name
+            for name, p in signature.parameters.items()
+            if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        )
+
+    def get_params(self, deep=True):
+        """Hyper-parameters of the loss, as passed to its constructor.
+
+        Together with :meth:`set_params` this makes losses behave like
+        scikit-learn parameters: :func:`sklearn.base.clone` rebuilds a fresh,
+        untrained loss from them.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Ignored; present for scikit-learn compatibility.
+
+        Returns
+        -------
+        params : dict
+        """
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params):
+        """Set hyper-parameters of the loss.
+
+        Parameters
+        ----------
+        **params
+            Constructor parameters of the loss.
+
+        Returns
+        -------
+        self : SurrogateLoss
+        """
+        valid = self._get_param_names()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(
+                    f"Invalid parameter {key!r} for loss {type(self).__name__}. "
+                    f"Valid parameters are: {', '.join(map(repr, valid)) or 'none'}."
+                )
+            setattr(self, key, value)
+        return self
+
+    def extra_repr(self):
+        return ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+
+    # -- shared helpers -------------------------------------------------
+    def _check_inputs(self, logits, targets, sample_weight):
+        """Validate and normalise the inputs of :meth:`forward`.
+
+        Returns
+        -------
+        logits : Tensor
+            ``(n,)`` for binary problems, ``(n, K)`` otherwise.
+        targets : Tensor of int64, shape (n,)
+        sample_weight : Tensor of the logits' dtype, shape (n,), or None
+        """
+        name = type(self).__name__
+        if not isinstance(logits, torch.Tensor):
+            raise TypeError(f"{name} expects logits as a torch.Tensor, got {type(logits).__name__}.")
+        if not isinstance(targets, torch.Tensor):
+            targets = torch.as_tensor(targets, device=logits.device)
+        if not logits.is_floating_point():
+            raise TypeError(f"{name} expects floating-point logits, got dtype {logits.dtype}.")
+        if logits.ndim == 2 and logits.shape[1] == 1:
+            logits = logits[:, 0]
+        if logits.ndim not in (1, 2):
+            raise ValueError(
+                f"{name} expects logits of shape (n,), (n, 1) or (n, K); got shape {tuple(logits.shape)}."
+            )
+        targets = targets.reshape(-1) if targets.ndim == 2 and targets.shape[1] == 1 else targets
+        if targets.ndim != 1 or targets.shape[0] != logits.shape[0]:
+            raise ValueError(
+                f"{name}: targets of shape {tuple(targets.shape)} do not match logits of shape "
+                f"{tuple(logits.shape)}; expected one class index per sample."
+            )
+        n_classes = 2 if logits.ndim == 1 else logits.shape[1]
+        if n_classes > 2 and not self.supports_multiclass:
+            raise ValueError(
+                f"{name} supports binary problems only, but the logits have {n_classes} columns (classes)."
+            )
+        if n_classes == 2 and not self.supports_binary:
+            raise ValueError(f"{name} needs at least 3 classes; got a binary problem.")
+        if self.check_input:
+            if targets.is_floating_point():
+                if not bool(torch.all(targets == torch.round(targets))):
+                    raise ValueError(f"{name} expects integer class indices as targets, got non-integer values.")
+            if targets.numel() and (bool(targets.min() < 0) or bool(targets.max() >= n_classes)):
+                raise ValueError(
+                    f"{name}: targets must be class indices in [0, {n_classes - 1}], got values in "
+                    f"[{int(targets.min())}, {int(targets.max())}]."
+                )
+            if not bool(torch.isfinite(logits).all()):
+                raise ValueError(f"{name}: logits contain NaN or infinity.")
+        targets = targets.long()
+        if sample_weight is not None:
+            sample_weight = torch.as_tensor(sample_weight, dtype=logits.dtype, device=logits.device)
+            if sample_weight.shape != targets.shape:
+                raise ValueError(
+                    f"{name}: sample_weight has shape {tuple(sample_weight.shape)}, expected "
+                    f"{tuple(targets.shape)}."
+                )
+            if self.check_input and bool((sample_weight < 0).any()):
+                raise ValueError(f"{name}: sample_weight must be non-negative.")
+        return logits, targets, sample_weight
+
+    @staticmethod
+    def _weighted_mean(values, sample_weight):
+        """Mean of per-sample ``values`` weighted by ``sample_weight``.
+
+        A batch whose weights are all zero, or an empty batch, gives 0 (with a
+        gradient of 0) rather than NaN.
+        """
+        if sample_weight is None:
+            if values.numel() == 0:
+                return values.sum()
+            return values.mean()
+        total = sample_weight.sum()
+        return (values * sample_weight).sum() / total.clamp_min(torch.finfo(values.dtype).tiny)

@@ -1,0 +1,336 @@
+r"""Confusion-matrix surrogates (AnyLoss).
+
+Han, Moniz & Chawla, "AnyLoss: Transforming Classification Metrics into Loss
+Functions", KDD 2024 (arXiv:2405.14745).
+
+The network's probability :math:`p = \sigma(z)` is pushed towards 0 or 1 by the
+*amplifying function*
+
+.. math:: a = \frac{1}{1 + e^{-L (p - 0.5)}},
+
+and the confusion matrix of the batch is filled with these near-binary values
+instead of hard predictions (weights :math:`w_i`, labels :math:`y_i`):
+
+.. math::
+
+    TP = \sum_i w_i y_i a_i,\quad FN = \sum_i w_i y_i (1 - a_i),\quad
+    FP = \sum_i w_i (1 - y_i) a_i,\quad TN = \sum_i w_i (1 - y_i)(1 - a_i).
+
+These equal the paper's :math:`TP = \sum y a`, :math:`FN = \sum y - TP`,
+:math:`FP = \sum a - TP`, :math:`TN = N - \sum y - \sum a + TP` but are summed
+directly, which avoids cancellation. The loss is ``1 - metric(TP, FN, FP, TN)``.
+
+Departures from the reference code, all deliberate:
+
+* :math:`N` is the (weighted) size of the *batch*, and the counts are divided
+  by it, so the loss does not depend on the batch size and ``eps`` is relative.
+* Every denominator gets ``eps``, so a batch without positives (or without
+  negatives) gives a finite value and finite gradients.
+* Square roots (G-mean, MCC) take ``eps`` inside, so their gradient stays
+  bounded at 0.
+
+Multiclass problems use one-vs-rest confusion matrices. For class :math:`c` the
+soft "predicted :math:`c`" indicator compares the class probability with the
+largest other one,
+
+.. math:: a_{ic} = \sigma\!\left(L \cdot \frac{p_{ic} - \max_{k \ne c} p_{ik}}{2}\right),
+
+which reduces to the binary amplifier for two classes and agrees with the
+arg-max prediction the classifier makes (a plain :math:`\sigma(L(p_{ic} - 0.5))`
+would call no class predicted whenever the top probability is below 0.5).
+"""
+
+import math
+
+import torch
+
+from ._base import SurrogateLoss
+
+__all__ = [
+    "AccuracyLoss",
+    "BalancedAccuracyLoss",
+    "FBetaLoss",
+    "GMeanLoss",
+    "MCCLoss",
+]
+
+_AVERAGES = ("auto", "binary", "macro", "weighted", "micro")
+
+
+def amplified_predictions(logits, L):
+    r"""Soft one-hot predictions of the AnyLoss family.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (n,) or (n, K)
+        Positive-class logits (binary) or class logits.
+    L : float
+        Amplification; larger values make the predictions closer to 0/1.
+
+    Returns
+    -------
+    A : Tensor of shape (n, K)
+        ``A[i, c]`` is the soft indicator "sample ``i`` is predicted as
+        ``c``"; for binary problems ``K = 2`` and ``A[:, 1]`` is the paper's
+        :math:`a = \sigma(L(\sigma(z) - 0.5))`.
+    """
+    if logits.ndim == 1:
+        a = torch.sigmoid(L * (torch.sigmoid(logits) - 0.5))
+        return torch.stack([1.0 - a, a], dim=1)
+    p = torch.softmax(logits, dim=1)
+    if p.shape[1] == 1:
+        return p
+    top2 = torch.topk(p, 2, dim=1).values
+    is_top = p >= top2[:, :1]
+    best_other = torch.where(is_top, top2[:, 1:2], top2[:, :1])
+    return torch.sigmoid(L * (p - best_other) / 2.0)
+
+
+def soft_confusion(logits, targets, sample_weight, L):
+    """One-vs-rest soft confusion counts, normalised by the batch's weight.
+
+    Returns
+    -------
+    tp, fp, fn, tn : Tensor of shape (K,)
+        Per-class counts divided by the total weight, so that they sum to 1.
+    A : Tensor of shape (n, K)
+        The amplified predictions.
+    Y : Tensor of shape (n, K)
+        One-hot targets.
+    w : Tensor of shape (n,)
+        Normalised weights (summing to 1, or all zero for an empty batch).
+    """
+    A = amplified_predictions(logits, L)
+    Y = torch.nn.functional.one_hot(targets, A.shape[1]).to(A.dtype)
+    if sample_weight is None:
+        w = torch.full_like(A[:, 0], 1.0 / max(A.shape[0], 1))
+    else:
+        w = sample_weight / sample_weight.sum().clamp_min(torch.finfo(A.dtype).tiny)
+    wy = w[:, None] * Y
+    wn = w[:, None] * (1.0 - Y)
+    tp = (wy * A).sum(0)
+    fn = (wy * (1.0 - A)).sum(0)
+    fp = (wn * A).sum(0)
+    tn = (wn * (1.0 - A)).sum(0)
+    return tp, fp, fn, tn, A, Y, w
+
+
+class _ConfusionMatrixLoss(SurrogateLoss):
+    """Shared machinery: soft confusion matrix, then ``1 - metric``."""
+
+    needs_both_classes = True
+
+    def __init__(self, L=73.0, eps=1e-6):
+        super().__init__()
+        self.L = L
+        self.eps = eps
+
+    def _validate_hyperparameters(self):
+        if isinstance(self.L, bool) or not isinstance(self.L, (int, float)) or not (self.L > 0 and math.isfinite(self.L)):
+            raise ValueError(f"{type(self).__name__}: L must be a positive finite number, got {self.L!r}.")
+        if isinstance(self.eps, bool) or not isinstance(self.eps, (int, float)) or not (0 < self.eps < 1):
+            raise ValueError(f"{type(self).__name__}: eps must be in (0, 1), got {self.eps!r}.")
+
+    def forward(self, logits, targets, sample_weight=None):
+        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
+        self._validate_hyperparameters()
+        counts = soft_confusion(logits, targets, sample_weight, float(self.L))
+        binary = logits.ndim == 1
+        return 1.0 - self._metric(*counts, binary=binary)
+
+    def _recalls(self, tp, fn):
+        return tp / (tp + fn + self.eps)
+
+
+class FBetaLoss(_ConfusionMatrixLoss):
+    r"""AnyLoss F-beta surrogate: ``1 - F_beta`` of the soft confusion matrix.
+
+    .. math::
+
+        F_\beta = \frac{(1 + \beta^2)\, TP}{(1 + \beta^2)\, TP + \beta^2 FN + FP + \epsilon}
+
+    (see the module documentation for the soft counts). ``beta=1`` gives F1.
+
+    Parameters
+    ----------
+    beta : float, default=1.0
+        Weight of recall relative to precision.
+    L : float, default=73.0
+        Amplification of the probabilities (the paper's value).
+    average : {"auto", "binary", "macro", "weighted", "micro"}, default="auto"
+        How one-vs-rest F-beta scores are combined: ``"binary"`` scores the
+        positive class (index 1) only; ``"macro"`` averages classes equally,
+        ``"weighted"`` by support, ``"micro"`` pools the counts. ``"auto"`` is
+        ``"binary"`` for two classes and ``"macro"`` otherwise, as in
+        :func:`~sklearn_surrogate.make_surrogate_scorer`.
+    eps : float, default=1e-6
+        Added to the denominator (counts are fractions of the batch weight).
+
+    References
+    ----------
+    .. [1] D. Han, N. Moniz, N. V. Chawla. "AnyLoss: Transforming
+       Classification Metrics into Loss Functions." KDD 2024.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.losses import FBetaLoss
+    >>> loss = FBetaLoss()
+    >>> logits = torch.tensor([4.0, -4.0, 3.0, -3.0])
+    >>> targets = torch.tensor([1, 0, 1, 0])
+    >>> float(loss(logits, targets)) < 0.01
+    True
+    """
+
+    def __init__(self, beta=1.0, L=73.0, average="auto", eps=1e-6):
+        super().__init__(L=L, eps=eps)
+        self.beta = beta
+        self.average = average
+
+    @property
+    def target_metric(self):
+        return "f1" if self.beta == 1 else "fbeta"
+
+    def target_metric_params(self):
+        params = {"average": self.average}
+        if self.beta != 1:
+            params["beta"] = self.beta
+        return params
+
+    def _validate_hyperparameters(self):
+        super()._validate_hyperparameters()
+        if isinstance(self.beta, bool) or not isinstance(self.beta, (int, float)) or not (self.beta > 0):
+            raise ValueError(f"FBetaLoss: beta must be a positive number, got {self.beta!r}.")
+        if self.average not in _AVERAGES:
+            raise ValueError(f"FBetaLoss: average must be one of {_AVERAGES}, got {self.average!r}.")
+
+    def _fbeta(self, tp, fp, fn):
+        b2 = float(self.beta) ** 2
+        return (1 + b2) * tp / ((1 + b2) * tp + b2 * fn + fp + self.eps)
+
+    def _metric(self, tp, fp, fn, tn, A, Y, w, *, binary):
+        average = self.average
+        if average == "auto":
+            average = "binary" if binary else "macro"
+        if average == "binary":
+            if not binary:
+                raise ValueError(
+                    "FBetaLoss: average='binary' needs a binary problem; use 'macro', 'weighted' or 'micro' "
+                    f"for {A.shape[1]} classes."
+                )
+            return self._fbeta(tp[1], fp[1], fn[1])
+        if average == "micro":
+            return self._fbeta(tp.sum(), fp.sum(), fn.sum())
+        scores = self._fbeta(tp, fp, fn)
+        if average == "macro":
+            return scores.mean()
+        support = tp + fn
+        return (scores * support).sum() / support.sum().clamp_min(self.eps)
+
+
+class AccuracyLoss(_ConfusionMatrixLoss):
+    r"""AnyLoss accuracy surrogate: ``1 - (TP + TN) / N``.
+
+    For any number of classes this is one minus the weighted mean of the
+    amplified prediction of each sample's true class,
+    :math:`1 - \sum_i w_i a_{i y_i} / \sum_i w_i`.
+
+    Parameters
+    ----------
+    L : float, default=73.0
+        Amplification of the probabilities.
+    eps : float, default=1e-6
+        Kept for a uniform signature; accuracy has no denominator to protect.
+    """
+
+    target_metric = "accuracy"
+    needs_both_classes = False
+
+    def _metric(self, tp, fp, fn, tn, A, Y, w, *, binary):
+        return (w * (A * Y).sum(1)).sum()
+
+
+class BalancedAccuracyLoss(_ConfusionMatrixLoss):
+    r"""AnyLoss balanced-accuracy surrogate: ``1 - mean_c TP_c / (TP_c + FN_c)``.
+
+    For a binary problem this is :math:`1 - (TPR + TNR) / 2`.
+
+    Parameters
+    ----------
+    L : float, default=73.0
+        Amplification of the probabilities.
+    eps : float, default=1e-6
+        Added to each recall's denominator.
+    """
+
+    target_metric = "balanced_accuracy"
+
+    def _metric(self, tp, fp, fn, tn, A, Y, w, *, binary):
+        return self._recalls(tp, fn).mean()
+
+
+class GMeanLoss(_ConfusionMatrixLoss):
+    r"""AnyLoss G-mean surrogate: ``1 - (prod_c recall_c)^(1/K)``.
+
+    For a binary problem this is :math:`1 - \sqrt{TPR \cdot TNR}`. The root is
+    taken of ``prod + eps`` so its gradient stays bounded when a recall is 0.
+
+    Parameters
+    ----------
+    L : float, default=73.0
+        Amplification of the probabilities.
+    eps : float, default=1e-6
+        Added to each recall's denominator and inside the root.
+    """
+
+    target_metric = "gmean"
+
+    def _metric(self, tp, fp, fn, tn, A, Y, w, *, binary):
+        recalls = self._recalls(tp, fn)
+        return (torch.prod(recalls) + self.eps) ** (1.0 / recalls.numel())
+
+
+class MCCLoss(_ConfusionMatrixLoss):
+    r"""Matthews-correlation surrogate: ``1 - MCC`` of the soft confusion matrix.
+
+    Binary problems use
+
+    .. math::
+
+        MCC = \frac{TP \cdot TN - FP \cdot FN}
+                   {\sqrt{(TP + FP)(TP + FN)(TN + FP)(TN + FN) + \epsilon}}.
+
+    Multiclass problems use the ``K``-class generalisation (Gorodkin, 2004) as
+    :func:`sklearn.metrics.matthews_corrcoef` does, with the soft counts
+    :math:`t_k = \sum_i w_i y_{ik}` (true), :math:`p_k = \sum_i w_i \hat a_{ik}`
+    (predicted, the amplified predictions normalised per sample) and
+    :math:`c = \sum_i w_i \hat a_{i y_i}` (correct), for total weight 1:
+
+    .. math:: MCC = \frac{c - \sum_k t_k p_k}{\sqrt{(1 - \sum_k p_k^2)(1 - \sum_k t_k^2) + \epsilon}}.
+
+    The loss lies in ``[0, 2]``.
+
+    Parameters
+    ----------
+    L : float, default=73.0
+        Amplification of the probabilities.
+    eps : float, default=1e-6
+        Added inside the square root.
+    """
+
+    target_metric = "mcc"
+
+    def _metric(self, tp, fp, fn, tn, A, Y, w, *, binary):
+        if binary:
+            tp, fp, fn, tn = tp[1], fp[1], fn[1], tn[1]
+            num = tp * tn - fp * fn
+            den = (tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)
+            return num / torch.sqrt(den + self.eps)
+        A_hat = A / A.sum(1, keepdim=True).clamp_min(self.eps)
+        t = (w[:, None] * Y).sum(0)
+        p = (w[:, None] * A_hat).sum(0)
+        c = (w * (A_hat * Y).sum(1)).sum()
+        s = w.sum()
+        num = c * s - (t * p).sum()
+        den = (s * s - (p * p).sum()) * (s * s - (t * t).sum())
+        return num / torch.sqrt(den.clamp_min(0.0) + self.eps)
