@@ -100,6 +100,18 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         L2 penalty (the optimizer's ``weight_decay``).
     batch_size : int, default=256
         Mini-batch size; ``-1`` trains on the full batch.
+    batch_sampling : {"auto", "random", "stratified", "balanced"}, default="auto"
+        How each epoch orders the training rows into batches. ``"random"``: a
+        random permutation. ``"stratified"``: a permutation that spreads every
+        class evenly over the batches, so batch-level losses (F1, AUC) see
+        every class in (nearly) every batch. ``"balanced"``: each batch holds a
+        fixed share of each class (``positive_fraction`` for binary problems,
+        equal shares otherwise), over-sampling rare classes, like LibAUC's
+        ``DualSampler``. ``"auto"`` is ``"stratified"`` for losses that declare
+        ``needs_both_classes`` and ``"random"`` otherwise.
+    positive_fraction : float or None, default=None
+        Share of positives (``classes_[1]``) per batch with
+        ``batch_sampling="balanced"`` on a binary problem; None means 0.5.
     max_epochs : int, default=200
         Maximum number of passes over the training data.
     early_stopping : "auto" or bool, default="auto"
@@ -107,7 +119,9 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         seeded from ``random_state``), score it after each epoch with the
         target metric (``scoring``), stop after ``n_iter_no_change`` epochs
         without improvement and keep the best epoch's weights. ``"auto"``
-        enables it when there are more than 10,000 samples.
+        enables it when there are more than 10,000 samples, and for losses
+        whose value does not track progress (``value_tracks_progress=False``:
+        EnsLoss, AUC-margin), whose training loss cannot tell when to stop.
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
     n_iter_no_change : int, default=10
@@ -197,6 +211,8 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, -1, None, closed="left")],
+        "batch_sampling": [StrOptions({"auto", "random", "stratified", "balanced"})],
+        "positive_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
@@ -222,6 +238,8 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         lr=1e-3,
         weight_decay=0.0,
         batch_size=256,
+        batch_sampling="auto",
+        positive_fraction=None,
         max_epochs=200,
         early_stopping="auto",
         validation_fraction=0.1,
@@ -244,6 +262,8 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size
+        self.batch_sampling = batch_sampling
+        self.positive_fraction = positive_fraction
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -345,10 +365,13 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
 
         rng = check_random_state(self.random_state)
         torch_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=3))
-        early_stopping = self.early_stopping == "auto" and X.shape[0] > 10_000 or self.early_stopping is True
+        early_stopping = self.early_stopping is True or (
+            self.early_stopping == "auto" and (X.shape[0] > 10_000 or not loss.value_tracks_progress)
+        )
         train_rows, valid_rows = self._split(y_idx, early_stopping, split_seed)
 
         n_outputs = 1 if n_classes == 2 else n_classes
+        loss.setup(n_classes, X.shape[0])
         with torch.random.fork_rng(devices=self._rng_devices()):
             torch.manual_seed(torch_seed)
             module = self._build_module(X.shape[1], n_outputs)
@@ -521,8 +544,26 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
             device=self.device_,
             verbose=int(bool(self.verbose)),
             shuffle_seed=shuffle_seed,
+            **self._sampling_params(loss),
             **optimizer_params,
         )
+
+    def _sampling_params(self, loss):
+        mode = self.batch_sampling
+        if mode == "auto":
+            mode = "stratified" if getattr(loss, "needs_both_classes", False) else "random"
+        n_classes = len(self.classes_)
+        shares = None
+        if self.positive_fraction is not None:
+            if mode != "balanced":
+                raise ValueError("positive_fraction is used with batch_sampling='balanced' only.")
+            if n_classes != 2:
+                raise ValueError(
+                    f"positive_fraction applies to binary problems; y has {n_classes} classes (balanced batches "
+                    "then hold equal shares of every class)."
+                )
+            shares = [1.0 - self.positive_fraction, self.positive_fraction]
+        return {"batch_sampling": mode, "n_classes": n_classes, "class_shares": shares}
 
     def _finish_fit(self, net):
         net.train_split = None  # drop the validation tensors (and their device) from the fitted net

@@ -15,6 +15,7 @@ from scipy.special import expit, softmax
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 
+from ._sampling import epoch_order
 from .losses import SurrogateLoss
 
 __all__ = ["SurrogateNet", "TensorDataset", "TensorBatchIterator", "logits_to_proba"]
@@ -54,23 +55,33 @@ class TensorDataset(torch.utils.data.Dataset):
 
 
 class TensorBatchIterator:
-    """Mini-batches of a :class:`TensorDataset` by tensor slicing.
+    """Mini-batches of a :class:`TensorDataset` by tensor indexing.
 
     Parameters
     ----------
     dataset : TensorDataset
     batch_size : int
     shuffle : bool
-        Draw a new permutation of the rows at every pass.
+        Draw a new row order at every pass (else iterate in order, by slices).
     generator : torch.Generator or None
-        Source of the permutations (on the CPU), for reproducibility.
+        Source of the orders (on the CPU), for reproducibility.
+    sampling : {"random", "stratified", "balanced"}, default="random"
+        How a shuffled pass orders the rows; see :mod:`sklearn_surrogate._sampling`.
+    n_classes : int, default=2
+    shares : sequence of float or None
+        Class shares per batch for ``sampling="balanced"``.
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None, sampling="random", n_classes=2,
+                 shares=None):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
+        self.sampling = sampling
+        self.n_classes = n_classes
+        self.shares = shares
+        self._y_cpu = dataset.y.cpu() if shuffle and sampling != "random" else None
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)
@@ -78,8 +89,12 @@ class TensorBatchIterator:
     def __iter__(self):
         data, n, size = self.dataset, len(self.dataset), self.batch_size
         if self.shuffle:
-            order = torch.randperm(n, generator=self.generator).to(data.y.device)
-            for start in range(0, n, size):
+            if self.sampling == "random":
+                order = torch.randperm(n, generator=self.generator)
+            else:
+                order = epoch_order(self._y_cpu, self.n_classes, size, self.sampling, self.generator, self.shares)
+            order = order.to(data.y.device)
+            for start in range(0, len(order), size):
                 rows = order[start : start + size]
                 yield data.X[rows], data.targets(rows)
         else:
@@ -100,14 +115,23 @@ class SurrogateNet(NeuralNet):
     Parameters
     ----------
     shuffle_seed : int, default=0
-        Seed of the generator that draws the training permutations.
+        Seed of the generator that draws the training row orders.
+    batch_sampling : {"random", "stratified", "balanced"}, default="random"
+        Row order of the training batches (see :class:`TensorBatchIterator`).
+    n_classes : int, default=2
+        Number of classes (for stratified and balanced sampling).
+    class_shares : sequence of float or None, default=None
+        Class shares per batch for balanced sampling (None: equal).
     *args, **kwargs
         As for :class:`skorch.NeuralNet`.
     """
 
-    def __init__(self, *args, shuffle_seed=0, **kwargs):
+    def __init__(self, *args, shuffle_seed=0, batch_sampling="random", n_classes=2, class_shares=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.shuffle_seed = shuffle_seed
+        self.batch_sampling = batch_sampling
+        self.n_classes = n_classes
+        self.class_shares = class_shares
 
     @property
     def _default_callbacks(self):
@@ -121,7 +145,15 @@ class SurrogateNet(NeuralNet):
         generator = None
         if training:
             generator = torch.Generator().manual_seed(int(self.shuffle_seed))
-        return TensorBatchIterator(dataset, max(int(batch_size), 1), shuffle=training, generator=generator)
+        return TensorBatchIterator(
+            dataset,
+            max(int(batch_size), 1),
+            shuffle=training,
+            generator=generator,
+            sampling=self.batch_sampling,
+            n_classes=self.n_classes,
+            shares=self.class_shares,
+        )
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         if not isinstance(y_true, dict):  # plain skorch data path

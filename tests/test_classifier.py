@@ -392,18 +392,27 @@ def test_scorer_as_skorch_epoch_scoring(binary_data):
     from skorch import NeuralNetBinaryClassifier
     from skorch.callbacks import EpochScoring
 
+    from skorch.dataset import ValidSplit
+
     X, y = binary_data
-    module = nn.Sequential(nn.Linear(X.shape[1], 1))
-    net = NeuralNetBinaryClassifier(
-        module,
-        max_epochs=3,
-        lr=0.05,
-        callbacks=[EpochScoring(make_surrogate_scorer("roc_auc"), name="valid_auc", lower_is_better=False)],
-        verbose=0,
-    )
-    net.fit(X.astype(np.float32), y.astype(np.float32))
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        net = NeuralNetBinaryClassifier(
+            nn.Sequential(nn.Linear(X.shape[1], 1)),
+            max_epochs=5,
+            lr=0.1,
+            train_split=ValidSplit(0.2, stratified=True, random_state=0),
+            callbacks=[
+                EpochScoring(make_surrogate_scorer("roc_auc"), name="valid_auc", lower_is_better=False),
+                EpochScoring("roc_auc", name="sklearn_auc", lower_is_better=False),
+            ],
+            verbose=0,
+        )
+        net.fit(X, y.astype(np.float32))
     aucs = net.history[:, "valid_auc"]
-    assert len(aucs) == 3 and all(0.5 < a <= 1 for a in aucs)
+    assert len(aucs) == 5 and aucs[-1] > 0.6
+    np.testing.assert_allclose(aucs, net.history[:, "sklearn_auc"])
 
 
 def test_losses_reset_between_fits(binary_data):

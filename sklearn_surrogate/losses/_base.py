@@ -49,6 +49,11 @@ class SurrogateLoss(nn.Module):
     needs_sample_index : bool
         Whether :meth:`forward` takes an ``index`` keyword with each sample's
         position in the training set (losses with per-sample state).
+    value_tracks_progress : bool
+        Whether a lower loss value means a better model. False for losses
+        whose value is a linearisation or a saddle-point objective (EnsLoss,
+        AUC-margin): the estimator then early-stops on the validation metric
+        by default, since the training loss says nothing.
     check_input : bool
         Whether :meth:`forward` validates its inputs (shapes, label range,
         finiteness) and raises :class:`ValueError` on bad input. The estimator
@@ -62,10 +67,27 @@ class SurrogateLoss(nn.Module):
     supports_binary = True
     needs_both_classes = False
     needs_sample_index = False
+    value_tracks_progress = True
 
     def __init__(self):
         super().__init__()
         self.check_input = True
+
+    def setup(self, n_classes, n_samples):
+        """Size any per-class or per-sample state before training starts.
+
+        Called by :class:`~sklearn_surrogate.SurrogateClassifier` once per
+        ``fit``, before the optimizer is built (so learnable state created here
+        is optimised). The default does nothing.
+
+        Parameters
+        ----------
+        n_classes : int
+            Number of classes (2 for binary problems).
+        n_samples : int
+            Number of training samples (indices passed to losses with
+            ``needs_sample_index`` lie in ``[0, n_samples)``).
+        """
 
     # -- metadata -------------------------------------------------------
     def target_metric_params(self):

@@ -1,11 +1,44 @@
-"""Cross-entropy, the baseline every surrogate is compared with."""
+r"""Cross-entropy and its relatives: comp-sum (incl. GCE and MAE), focal loss, Z-loss.
+
+All of them are functions of the logits of one sample; binary problems (one
+logit :math:`z`) are handled as two classes with logits :math:`(0, z)`, so the
+softmax probability of the positive class is :math:`\sigma(z)`.
+"""
+
+import math
 
 import torch
 import torch.nn.functional as F
 
 from ._base import SurrogateLoss
 
-__all__ = ["CrossEntropyLoss"]
+__all__ = ["CompSumLoss", "CrossEntropyLoss", "FocalLoss", "ZLoss"]
+
+# exp(x) is continued linearly beyond this exponent, so losses that grow
+# exponentially in the logits stay finite (and keep a gradient) at any logit
+_EXP_CAP = 30.0
+
+
+def _two_class_logits(logits):
+    """``(n,)`` positive-class logits -> ``(n, 2)`` logits ``(0, z)``; ``(n, K)`` unchanged."""
+    if logits.ndim == 1:
+        return torch.stack([torch.zeros_like(logits), logits], dim=1)
+    return logits
+
+
+def _capped_exp(x, cap=_EXP_CAP):
+    """``exp(x)`` for ``x <= cap``, continued by its tangent line beyond (finite, C1)."""
+    capped = torch.clamp(x, max=cap)
+    return torch.exp(capped) * (1.0 + (x - capped))
+
+
+def _check_number(owner, name, value, low=None, high=None, low_open=True):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{owner}: {name} must be a finite number, got {value!r}.")
+    if low is not None and (value <= low if low_open else value < low):
+        raise ValueError(f"{owner}: {name} must be {'>' if low_open else '>='} {low}, got {value!r}.")
+    if high is not None and value > high:
+        raise ValueError(f"{owner}: {name} must be <= {high}, got {value!r}.")
 
 
 class CrossEntropyLoss(SurrogateLoss):
@@ -38,8 +71,6 @@ class CrossEntropyLoss(SurrogateLoss):
     """
 
     target_metric = None
-    supports_multiclass = True
-    needs_both_classes = False
 
     def __init__(self, class_weight=None):
         super().__init__()
@@ -61,4 +92,201 @@ class CrossEntropyLoss(SurrogateLoss):
                 )
             per_sample = class_weight[targets]
             sample_weight = per_sample if sample_weight is None else per_sample * sample_weight
+        return self._weighted_mean(values, sample_weight)
+
+
+class CompSumLoss(SurrogateLoss):
+    r"""Comp-sum losses :math:`\Phi^\tau(u)` of Mao, Mohri & Zhong (ICML 2023).
+
+    With :math:`u = \sum_{k \ne y} e^{f_k - f_y} = 1/p_y - 1`
+    (:math:`p = \operatorname{softmax}(f)`),
+
+    .. math::
+
+        \Phi^\tau(u) = \begin{cases}
+            \log(1 + u) = -\log p_y & \tau = 1 \text{ (cross-entropy)} \\
+            \dfrac{(1 + u)^{1 - \tau} - 1}{1 - \tau} = \dfrac{p_y^{\tau - 1} - 1}{1 - \tau} & \tau \ne 1
+        \end{cases}
+
+    :math:`\tau = 0` is the sum-exponential loss :math:`u`, :math:`\tau \in (1, 2)`
+    generalised cross-entropy with :math:`q = \tau - 1`, and :math:`\tau = 2`
+    the mean absolute error :math:`1 - p_y`. Losses with :math:`\tau \ge 1` are
+    bounded by :math:`1/(\tau - 1)` and robust to label noise; the smaller
+    :math:`\tau`, the more a badly classified sample weighs.
+
+    The power is computed in log space, :math:`p_y^{\tau-1} = e^{(\tau-1)\log p_y}`
+    with :math:`\log p_y` from ``log_softmax``. For :math:`\tau < 1` the loss grows
+    exponentially in the logits; beyond :math:`e^{30}` it is continued linearly,
+    so its value and gradient stay finite at any logit.
+
+    Parameters
+    ----------
+    tau : float, default=0.5
+        The family parameter, in ``[0, 2]``.
+
+    References
+    ----------
+    .. [1] A. Mao, M. Mohri, Y. Zhong. "Cross-Entropy Loss Functions:
+       Theoretical Analysis and Applications." ICML 2023.
+    .. [2] Z. Zhang, M. R. Sabuncu. "Generalized Cross Entropy Loss for
+       Training Deep Neural Networks with Noisy Labels." NeurIPS 2018.
+    """
+
+    target_metric = None
+
+    def __init__(self, tau=0.5):
+        super().__init__()
+        self.tau = tau
+
+    def forward(self, logits, targets, sample_weight=None):
+        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
+        _check_number(type(self).__name__, "tau", self.tau, low=0.0, high=2.0, low_open=False)
+        log_p = torch.log_softmax(_two_class_logits(logits), dim=1).gather(1, targets[:, None])[:, 0]
+        tau = float(self.tau)
+        if tau == 1.0:
+            values = -log_p
+        elif tau < 1.0:
+            values = (_capped_exp((tau - 1.0) * log_p) - 1.0) / (1.0 - tau)
+        else:
+            values = (1.0 - torch.exp((tau - 1.0) * log_p)) / (tau - 1.0)
+        return self._weighted_mean(values, sample_weight)
+
+
+class GeneralizedCrossEntropyLoss(CompSumLoss):
+    r"""Generalised cross-entropy :math:`(1 - p_y^q)/q` (comp-sum with :math:`\tau = 1 + q`).
+
+    Parameters
+    ----------
+    q : float, default=0.7
+        In ``(0, 1]``; ``q -> 0`` gives cross-entropy, ``q = 1`` the MAE.
+        0.7 is the value of Zhang & Sabuncu (2018).
+    """
+
+    def __init__(self, q=0.7):
+        SurrogateLoss.__init__(self)
+        self.q = q
+
+    @property
+    def tau(self):
+        _check_number(type(self).__name__, "q", self.q, low=0.0, high=1.0)
+        return 1.0 + float(self.q)
+
+
+class MAELoss(CompSumLoss):
+    r"""Mean absolute error :math:`1 - p_y` (comp-sum with :math:`\tau = 2`), robust to label noise.
+
+    Ghosh, Kumar & Sastry (AAAI 2017) show it is noise-tolerant; it trains
+    slowly since its gradient vanishes on badly classified samples.
+    """
+
+    def __init__(self):
+        SurrogateLoss.__init__(self)
+
+    @property
+    def tau(self):
+        return 2.0
+
+
+class FocalLoss(SurrogateLoss):
+    r"""Focal loss of Lin et al. (ICCV 2017): :math:`-\alpha_y (1 - p_y)^\gamma \log p_y`.
+
+    Down-weighs well-classified samples so training concentrates on hard
+    ones. Computed from ``log_softmax`` (``(1 - p_y)`` as ``-expm1(log p_y)``),
+    so it is finite for any logit.
+
+    Parameters
+    ----------
+    gamma : float, default=2.0
+        Focusing parameter; 0 gives (weighted) cross-entropy. 2 is the paper's.
+    alpha : float, sequence of float or None, default=None
+        Class balancing: a float is the positive class's weight in a binary
+        problem (negatives get ``1 - alpha``; the paper used 0.25 with
+        ``gamma=2`` for object detection); a sequence gives one weight per
+        class; None weighs classes equally.
+
+    References
+    ----------
+    .. [1] T.-Y. Lin, P. Goyal, R. Girshick, K. He, P. Dollár. "Focal Loss for
+       Dense Object Detection." ICCV 2017.
+    """
+
+    target_metric = None
+
+    def __init__(self, gamma=2.0, alpha=None):
+        super().__init__()
+        self.gamma = gamma
+        self.alpha = alpha
+
+    def forward(self, logits, targets, sample_weight=None):
+        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
+        _check_number("FocalLoss", "gamma", self.gamma, low=0.0, low_open=False)
+        logits2 = _two_class_logits(logits)
+        log_p = torch.log_softmax(logits2, dim=1).gather(1, targets[:, None])[:, 0]
+        one_minus_p = -torch.expm1(log_p)
+        values = -(one_minus_p.clamp_min(0.0) ** float(self.gamma)) * log_p
+        if self.alpha is not None:
+            n_classes = logits2.shape[1]
+            if isinstance(self.alpha, (int, float)) and not isinstance(self.alpha, bool):
+                if n_classes != 2 or not 0 <= self.alpha <= 1:
+                    raise ValueError(
+                        "FocalLoss: a scalar alpha in [0, 1] applies to binary problems; pass one weight per class."
+                    )
+                alpha = [1.0 - float(self.alpha), float(self.alpha)]
+            else:
+                alpha = list(self.alpha)
+            alpha = torch.as_tensor(alpha, dtype=logits.dtype, device=logits.device)
+            if alpha.shape != (n_classes,):
+                raise ValueError(f"FocalLoss: alpha has {alpha.numel()} entries, expected {n_classes}.")
+            values = values * alpha[targets]
+        return self._weighted_mean(values, sample_weight)
+
+
+class ZLoss(SurrogateLoss):
+    r"""Z-loss of de Brébisson & Vincent (2016), shift- and scale-invariant.
+
+    The outputs are standardised per sample,
+    :math:`z = (o - \operatorname{mean}(o)) / \operatorname{std}(o)`, and
+
+    .. math:: \ell = \frac{1}{a} \operatorname{softplus}\big(a\,(b - z_y)\big).
+
+    Adding a constant to, or multiplying by a positive constant, all outputs
+    leaves the loss unchanged, so the network cannot lower it by inflating its
+    logits. With two outputs :math:`z_y = \pm 1` whatever the logits (and the
+    gradient vanishes), so the loss needs at least three classes; a binary
+    problem raises a ``ValueError``.
+
+    Parameters
+    ----------
+    a : float, default=1.0
+        Sharpness of the softplus.
+    b : float, default=1.0
+        Target standardised score of the true class.
+    eps : float, default=1e-6
+        Added to the standard deviation (constant outputs).
+
+    References
+    ----------
+    .. [1] A. de Brébisson, P. Vincent. "The Z-loss: a shift and scale
+       invariant classification loss belonging to the Spherical Family."
+       arXiv:1604.08859, 2016.
+    """
+
+    target_metric = None
+    supports_binary = False
+
+    def __init__(self, a=1.0, b=1.0, eps=1e-6):
+        super().__init__()
+        self.a = a
+        self.b = b
+        self.eps = eps
+
+    def forward(self, logits, targets, sample_weight=None):
+        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
+        _check_number("ZLoss", "a", self.a, low=0.0)
+        _check_number("ZLoss", "b", self.b)
+        centred = logits - logits.mean(dim=1, keepdim=True)
+        std = torch.sqrt((centred * centred).mean(dim=1, keepdim=True) + float(self.eps) ** 2)
+        z_y = (centred / std).gather(1, targets[:, None])[:, 0]
+        a = float(self.a)
+        values = F.softplus(a * (float(self.b) - z_y)) / a
         return self._weighted_mean(values, sample_weight)
