@@ -6,16 +6,23 @@ what is registered. One module per family:
 * ``_cross_entropy``: cross-entropy, comp-sum (GCE, MAE), focal, Z-loss;
 * ``_confusion``: AnyLoss confusion-matrix surrogates (F-beta, accuracy,
   balanced accuracy, G-mean, MCC);
-* ``_auc``: pairwise AUC surrogates and the AUC-margin loss.
+* ``_auc``: pairwise AUC surrogates and the AUC-margin loss;
+* ``_ldr``: label-distributionally-robust LDR-KL and adaptive ALDR-KL;
+* ``_ensloss``: EnsLoss, stochastic calibrated loss ensembles.
 """
 
 from ._auc import AUCExponentialLoss, AUCLogisticLoss, AUCMarginLoss, AUCSquaredHingeLoss, AUCSquareLoss
 from ._base import SurrogateLoss
 from ._confusion import AccuracyLoss, BalancedAccuracyLoss, FBetaLoss, GMeanLoss, MCCLoss
+from ._ensloss import EnsLoss
+from ._ldr import ALDRKLLoss, LDRKLLoss
 from ._cross_entropy import CompSumLoss, CrossEntropyLoss, FocalLoss, GeneralizedCrossEntropyLoss, MAELoss, ZLoss
 from ._registry import get_loss, get_loss_names, register_loss
 
 __all__ = [
+    "ALDRKLLoss",
+    "EnsLoss",
+    "LDRKLLoss",
     "AUCExponentialLoss",
     "AUCLogisticLoss",
     "AUCMarginLoss",
@@ -58,3 +65,8 @@ register_loss("auc_squared_hinge", AUCSquaredHingeLoss)
 register_loss("auc_logistic", AUCLogisticLoss)
 register_loss("auc_exp", AUCExponentialLoss)
 register_loss("auc_margin", AUCMarginLoss)
+# label-distributionally robust
+register_loss("ldr_kl", LDRKLLoss)
+register_loss("aldr_kl", ALDRKLLoss)
+# stochastic loss ensembles
+register_loss("ensloss", EnsLoss)

@@ -294,7 +294,9 @@ class AUCMarginLoss(SurrogateLoss):
         - p(1-p)\,\alpha^2 .
 
     :math:`a` and :math:`b` (the class-conditional mean scores) are learnable
-    and minimised like the network's weights. :math:`\alpha` is *maximised*:
+    and minimised like the network's weights. They start at their ideal
+    values, 1 and 0 (LibAUC starts them at 0, which at the learning rates
+    usual with Adam first pulls every score towards 0 and erases the ranking). :math:`\alpha` is *maximised*:
     it enters through a gradient-reversal identity, so the same optimizer
     step that descends on the weights ascends on :math:`\alpha`, and it is
     projected onto :math:`\alpha \ge 0` at each forward pass (projected
@@ -337,7 +339,7 @@ class AUCMarginLoss(SurrogateLoss):
         self.imratio = imratio
         self.n_outputs = n_outputs
         size = 1 if n_outputs is None else int(n_outputs)
-        self.a = nn.Parameter(torch.zeros(size))
+        self.a = nn.Parameter(torch.ones(size))
         self.b = nn.Parameter(torch.zeros(size))
         self.alpha = nn.Parameter(torch.zeros(size))
         self._sized = n_outputs is not None
@@ -351,7 +353,7 @@ class AUCMarginLoss(SurrogateLoss):
             if self._sized:
                 raise ValueError(f"AUCMarginLoss was built for {self.a.numel()} outputs, got logits with {k}.")
             with torch.no_grad():
-                self.a = nn.Parameter(torch.zeros(k, dtype=like.dtype, device=like.device))
+                self.a = nn.Parameter(torch.ones(k, dtype=like.dtype, device=like.device))
                 self.b = nn.Parameter(torch.zeros(k, dtype=like.dtype, device=like.device))
                 self.alpha = nn.Parameter(torch.zeros(k, dtype=like.dtype, device=like.device))
         self._sized = True

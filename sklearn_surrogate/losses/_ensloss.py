@@ -1,0 +1,82 @@
+r"""EnsLoss: stochastic calibrated loss ensembles (Dai, ICML 2025).
+
+Stochastic gradient descent only ever sees a loss through its derivative
+:math:`\phi'` at the batch's margins :math:`s_i = y_i f_i`
+(:math:`y_i \in \{-1, +1\}`). A margin loss is convex and classification-
+calibrated when :math:`\phi'` is non-decreasing and :math:`\phi'(0) < 0`.
+EnsLoss draws, at every batch, a *random* derivative sequence that satisfies
+both conditions, so training averages over an ensemble of valid losses (a
+regulariser against over-fitting), without ever writing a loss down:
+
+1. draw :math:`z_1, \dots, z_n \sim N(0, 1)` and set :math:`g_j = -e^{z_j}`
+   (negative), clipped below at :math:`-1`;
+2. sort the :math:`g_j` increasingly and give the most negative to the
+   smallest margin (so the derivative is non-decreasing in the margin:
+   convexity);
+3. for margins above 1 divide the derivative by the margin (a decaying tail);
+4. subtract :math:`10^{-6}`, so every derivative, the one at 0 included, is
+   strictly negative (calibration).
+
+The returned value is the linearisation :math:`\sum_i w_i g_i s_i / \sum_i w_i`
+with :math:`g` held constant, whose gradient with respect to :math:`f_i` is
+:math:`w_i g_i y_i / \sum w`: exactly the sampled derivative. **The value is
+not a progress signal** (it can be negative and jumps between batches):
+monitor a validation metric instead, as
+:class:`~sklearn_surrogate.SurrogateClassifier` does by default for this loss.
+
+The random numbers come from torch's generator on the logits' device (seeded
+by the estimator's ``random_state``); nothing is tied to a particular device.
+"""
+
+import torch
+
+from ._base import SurrogateLoss
+
+__all__ = ["EnsLoss"]
+
+
+class EnsLoss(SurrogateLoss):
+    r"""EnsLoss: a new random convex, calibrated margin loss at every batch (binary only).
+
+    See the module documentation for the algorithm.
+
+    Parameters
+    ----------
+    clip : float, default=1.0
+        Lower bound :math:`-\text{clip}` of the sampled derivatives.
+    offset : float, default=1e-6
+        Subtracted from every derivative so that :math:`\phi'(0) < 0`.
+
+    References
+    ----------
+    .. [1] B. Dai. "EnsLoss: Stochastic Calibrated Loss Ensembles for
+       Preventing Overfitting in Classification." ICML 2025
+       (arXiv:2409.00908).
+    """
+
+    target_metric = "accuracy"
+    supports_multiclass = False
+    value_tracks_progress = False
+
+    def __init__(self, clip=1.0, offset=1e-6):
+        super().__init__()
+        self.clip = clip
+        self.offset = offset
+
+    def forward(self, logits, targets, sample_weight=None):
+        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
+        for name in ("clip", "offset"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"EnsLoss: {name} must be a positive number, got {value!r}.")
+        signs = 2.0 * targets.to(logits.dtype) - 1.0
+        margins = signs * logits
+        with torch.no_grad():
+            draws = -torch.exp(torch.randn(margins.shape, dtype=logits.dtype, device=logits.device))
+            draws = torch.sort(draws.clamp_min(-float(self.clip))).values
+            derivative = torch.empty_like(draws)
+            derivative[torch.argsort(margins)] = draws
+            tail = margins > 1.0
+            derivative = torch.where(tail, derivative / margins.clamp_min(1.0), derivative)
+            derivative = derivative - float(self.offset)
+        return self._weighted_mean(derivative * margins, sample_weight)

@@ -1,0 +1,217 @@
+r"""Label-distributionally-robust losses: LDR-KL and adaptive ALDR-KL.
+
+Zhu, Ying & Yang, "Label Distributionally Robust Losses for Multi-class
+Classification: Consistency, Robustness and Adaptivity", ICML 2023.
+
+The LDR-KL loss is the worst case, over distributions :math:`q` on the labels
+regularised by their KL divergence to the uniform distribution, of the
+expected margin violation. Its closed form, for normalised scores :math:`f`
+(see below), true class :math:`y`, margin :math:`c` and temperature
+:math:`\lambda`, is
+
+.. math::
+
+    \ell_\lambda(f, y) = \lambda \log \frac{1}{K} \sum_{k=1}^{K}
+        \exp\!\Big(\frac{f_k - f_y + c\,\mathbb{1}[k \ne y]}{\lambda}\Big).
+
+:math:`\lambda \to \infty` gives the mean violation (robust to label noise),
+:math:`\lambda \to 0` the largest one (the Crammer-Singer hinge). The
+log-mean-exp is evaluated stably (``logsumexp``).
+
+**Logit normalisation.** As in the authors' code, the raw outputs are first
+made positive with ``softplus`` and divided by their mean over the classes,
+so that :math:`\frac{1}{K}\sum_k f_k = 1`: the loss cannot be lowered by
+inflating the logits, and :math:`\lambda` and :math:`c` live on a fixed scale.
+
+Binary problems (one logit :math:`z`) are treated as two classes with logits
+:math:`(0, z)`.
+"""
+
+import math
+
+import torch
+
+from ._base import SurrogateLoss
+
+__all__ = ["ALDRKLLoss", "LDRKLLoss"]
+
+
+def _normalised_scores(logits, softplus=True, eps=1e-12):
+    """Positive scores with mean 1 per sample: ``softplus(z) / mean_k softplus(z_k)``.
+
+    Without ``softplus`` the scores are divided by their mean absolute value.
+    """
+    if logits.ndim == 1:
+        logits = torch.stack([torch.zeros_like(logits), logits], dim=1)
+    scores = torch.nn.functional.softplus(logits) if softplus else logits
+    scale = scores.abs().mean(dim=1, keepdim=True).clamp_min(eps)
+    return scores / scale
+
+
+def _margin_violations(scores, targets, margin):
+    """``f_k - f_y + c * [k != y]`` for every class ``k``."""
+    true_score = scores.gather(1, targets[:, None])
+    not_true = torch.ones_like(scores).scatter_(1, targets[:, None], 0.0)
+    return scores - true_score + margin * not_true
+
+
+def _log_mean_exp(values, dim=1):
+    return torch.logsumexp(values, dim=dim) - math.log(values.shape[dim])
+
+
+def _check_positive(owner, name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{owner}: {name} must be a positive finite number, got {value!r}.")
+
+
+class LDRKLLoss(SurrogateLoss):
+    r"""LDR-KL loss with a fixed temperature :math:`\lambda`.
+
+    See the module documentation for the formula and the logit normalisation.
+
+    Parameters
+    ----------
+    margin : float, default=2.0
+        The margin :math:`c` added to every wrong class (the authors' default).
+    lam : float, default=1.0
+        The temperature :math:`\lambda` (KL regularisation strength).
+
+    References
+    ----------
+    .. [1] D. Zhu, Y. Ying, T. Yang. "Label Distributionally Robust Losses for
+       Multi-class Classification: Consistency, Robustness and Adaptivity."
+       ICML 2023.
+    """
+
+    target_metric = None
+
+    def __init__(self, margin=2.0, lam=1.0):
+        super().__init__()
+        self.margin = margin
+        self.lam = lam
+
+    def forward(self, logits, targets, sample_weight=None):
+        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
+        _check_positive("LDRKLLoss", "lam", self.lam)
+        if isinstance(self.margin, bool) or not isinstance(self.margin, (int, float)) or self.margin < 0:
+            raise ValueError(f"LDRKLLoss: margin must be a non-negative number, got {self.margin!r}.")
+        violations = _margin_violations(_normalised_scores(logits), targets, float(self.margin))
+        lam = float(self.lam)
+        values = lam * _log_mean_exp(violations / lam)
+        return self._weighted_mean(values, sample_weight)
+
+
+class ALDRKLLoss(SurrogateLoss):
+    r"""Adaptive LDR-KL loss (ALDR-KL): a temperature :math:`\lambda_i` per training sample.
+
+    Each sample's temperature solves, in closed form, the inner problem of the
+    adaptive formulation (a KL-regularised worst case with a penalty
+    :math:`\frac{\alpha \log K}{2\lambda_0}(\lambda - \lambda_0)^2` keeping
+    :math:`\lambda` near :math:`\lambda_0`). With
+    :math:`q_i = \operatorname{softmax}(f_i / \lambda_i)` computed from the
+    sample's current temperature, the update is
+
+    .. math::
+
+        \lambda_i \leftarrow \lambda_0 \Big(1 - \frac{\mathrm{KL}(q_i \,\|\, \tfrac{1}{K}\mathbf{1})}{\alpha \log K}\Big),
+
+    so confidently classified samples (peaked :math:`q_i`, large KL) get a
+    small :math:`\lambda_i` (hinge-like, strict) and ambiguous or possibly
+    mislabelled ones a large one (robust). Since the KL divergence is at most
+    :math:`\log K`, :math:`\lambda_i \ge \lambda_0 (1 - 1/\alpha) > 0` for
+    :math:`\alpha > 1`. The loss of sample :math:`i` is
+
+    .. math::
+
+        \lambda_i \log \frac{1}{K}\sum_k \exp\!\Big(\frac{f_k - f_y + c\,\mathbb{1}[k \ne y]}{\lambda_i}\Big)
+        - \frac{\alpha \log K}{2 \lambda_0}(\lambda_i - \lambda_0)^2,
+
+    with :math:`\lambda_i` treated as a constant for the gradient. Scores are
+    normalised as for :class:`LDRKLLoss` (``softplus``, then divided by their
+    mean). The authors' code skips the ``softplus`` by default and divides raw
+    logits by their mean absolute value; for a binary problem, whose two logits
+    are :math:`(0, z)`, that leaves only the sign of :math:`z` and no
+    gradient, so ``softplus=True`` is our default.
+
+    The temperatures are per-sample state: the loss declares
+    ``needs_sample_index`` and :class:`~sklearn_surrogate.SurrogateClassifier`
+    passes each batch's row indices; :meth:`setup` sizes the state. They are
+    updated in training mode only.
+
+    Parameters
+    ----------
+    margin : float, default=1.0
+        The margin :math:`c` (the authors' default for ALDR-KL).
+    lam0 : float, default=1.0
+        The reference temperature :math:`\lambda_0`.
+    alpha : float, default=2.0
+        Strength of the pull towards :math:`\lambda_0`; must exceed 1.
+    softplus : bool, default=True
+        Apply ``softplus`` before the mean normalisation (see above).
+    n_samples : int or None, default=None
+        Size of the per-sample state; None lets :meth:`setup` (or the largest
+        index seen) decide.
+
+    References
+    ----------
+    .. [1] D. Zhu, Y. Ying, T. Yang. "Label Distributionally Robust Losses for
+       Multi-class Classification: Consistency, Robustness and Adaptivity."
+       ICML 2023.
+    """
+
+    target_metric = None
+    needs_sample_index = True
+
+    def __init__(self, margin=1.0, lam0=1.0, alpha=2.0, softplus=True, n_samples=None):
+        super().__init__()
+        self.margin = margin
+        self.lam0 = lam0
+        self.alpha = alpha
+        self.softplus = softplus
+        self.n_samples = n_samples
+        self.register_buffer("lambdas", torch.full((0 if n_samples is None else int(n_samples),), float(lam0)))
+
+    def setup(self, n_classes, n_samples):
+        self._resize(n_samples if self.n_samples is None else int(self.n_samples))
+
+    def _resize(self, size):
+        if self.lambdas.numel() < size:
+            grown = torch.full((size,), float(self.lam0), dtype=self.lambdas.dtype, device=self.lambdas.device)
+            grown[: self.lambdas.numel()] = self.lambdas
+            self.lambdas = grown
+
+    def forward(self, logits, targets, sample_weight=None, index=None):
+        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
+        _check_positive("ALDRKLLoss", "lam0", self.lam0)
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not self.alpha > 1:
+            raise ValueError(f"ALDRKLLoss: alpha must be a number > 1, got {self.alpha!r}.")
+        if index is None:
+            raise ValueError(
+                "ALDRKLLoss keeps a temperature per training sample and needs index= (each sample's row "
+                "position); SurrogateClassifier passes it."
+            )
+        index = torch.as_tensor(index, device=logits.device).long()
+        if index.shape != targets.shape:
+            raise ValueError(f"ALDRKLLoss: index has shape {tuple(index.shape)}, expected {tuple(targets.shape)}.")
+        if self.check_input and index.numel() and bool(index.min() < 0):
+            raise ValueError("ALDRKLLoss: index must be non-negative row positions.")
+        if index.numel():
+            self._resize(int(index.max()) + 1)
+        if self.lambdas.device != logits.device:
+            self.lambdas = self.lambdas.to(logits.device)
+        scores = _normalised_scores(logits, softplus=bool(self.softplus))
+        n_classes = scores.shape[1]
+        log_k = math.log(n_classes)
+        lam0, alpha = float(self.lam0), float(self.alpha)
+        lam = self.lambdas[index].to(scores.dtype)
+        if self.training:
+            with torch.no_grad():
+                q = torch.softmax(scores / lam[:, None], dim=1)
+                kl = (q * (torch.log(q.clamp_min(1e-30)) + log_k)).sum(1)
+                lam = (lam0 * (1.0 - kl / (alpha * log_k))).clamp_min(lam0 * (1.0 - 1.0 / alpha))
+                self.lambdas[index] = lam.to(self.lambdas.dtype)
+        lam = lam.detach()
+        violations = _margin_violations(scores, targets, float(self.margin))
+        values = lam * _log_mean_exp(violations / lam[:, None])
+        values = values - alpha * log_k / (2.0 * lam0) * (lam - lam0) ** 2
+        return self._weighted_mean(values, sample_weight)
