@@ -241,6 +241,15 @@ class SurrogateScorer:
         request.score.add_request(param="sample_weight", alias=None)
         return request
 
+    def get_metadata_routing(self):
+        """The scorer's metadata request (what scikit-learn routes to it).
+
+        Returns
+        -------
+        routing : MetadataRequest
+        """
+        return self._get_metadata_request()
+
     # -- scoring ----------------------------------------------------------
     def _resolve_average(self, n_classes):
         if self.average == "auto":

@@ -235,7 +235,7 @@ _TWO_COLUMN_EQUIVALENT = [
         FBetaLoss,
         marks=pytest.mark.xfail(
             strict=True,
-            reason="BUG _confusion.py:139/211: FBetaLoss decides 'binary' from logits.ndim == 1, so "
+            reason="BUG _confusion.py _ConfusionMatrixLoss.forward: 'binary = logits.ndim == 1', so "
             "(n, 2) logits of a binary problem get average='macro' (mean F1 of both classes)",
         ),
     ),
@@ -255,7 +255,7 @@ def test_two_column_logits_equal_binary_logit(loss_cls):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="BUG _confusion.py:211-216: FBetaLoss(average='binary') raises 'needs a binary problem ... "
+    reason="BUG _confusion.py FBetaLoss._metric: FBetaLoss(average='binary') raises 'needs a binary problem ... "
     "for 2 classes' on (n, 2) logits, which the loss contract (_base.py) allows for two classes",
 )
 def test_fbeta_average_binary_accepts_two_column_logits():
@@ -328,7 +328,7 @@ def test_weights_scale_invariant_and_ones_equal_none(name, kind, global_random_s
             cls,
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="BUG _auc.py:109: multiclass pairwise AUC losses count a class as scored when it has "
+                reason="BUG _auc.py _PairwiseAUCLoss.forward ('count += int(bool(pos.any()) and bool(neg.any()))'): multiclass pairwise AUC losses count a class as scored when it has "
                 "samples (pos.any()), while _pair_mean skips it when their weights sum to 0, so a class "
                 "whose samples all have zero weight dilutes the average (it should count as absent)",
             ),
@@ -427,13 +427,13 @@ _SMALL_BATCHES = [
 ]
 
 
+_METRIC_BETA = [("fbeta", 0.5), ("fbeta", 1.0), ("fbeta", 2.0)] + [(m, 1.0) for m in _BINARY_LOSSES if m != "fbeta"]
+
+
 @pytest.mark.parametrize("L", [1.0, 10.0, 73.0])
-@pytest.mark.parametrize("beta", [0.5, 1.0, 2.0])
 @pytest.mark.parametrize("batch", _SMALL_BATCHES)
-@pytest.mark.parametrize("metric", list(_BINARY_LOSSES))
-def test_anyloss_binary_matches_paper_formulas(metric, batch, beta, L):
-    if metric != "fbeta" and beta != 1.0:
-        pytest.skip("beta only applies to F-beta")
+@pytest.mark.parametrize("metric, beta", _METRIC_BETA)
+def test_anyloss_binary_matches_paper_formulas(metric, beta, batch, L):
     z, y, w = batch
     kwargs = {"L": L, **({"beta": beta} if metric == "fbeta" else {})}
     loss = _BINARY_LOSSES[metric](**kwargs)
@@ -907,7 +907,7 @@ def test_valid_input_variants_accepted(name):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="BUG _base.py:204: only negative weights are rejected; NaN (or inf) sample weights pass the "
+    reason="BUG _base.py SurrogateLoss._check_inputs: only negative weights are rejected; NaN (or inf) sample weights pass the "
     "check and silently make the loss NaN",
 )
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
@@ -998,7 +998,7 @@ _NUMPY_SCALAR_PARAMS = [
 
 @pytest.mark.xfail(
     strict=True,
-    reason="BUG _confusion.py:130, _auc.py:66/86, _cross_entropy.py:37: hyper-parameters are checked with "
+    reason="BUG _confusion.py _validate_hyperparameters, _auc.py _check_positive / margin check, _cross_entropy.py _check_number: hyper-parameters are checked with "
     "isinstance(v, (int, float)), which rejects numpy scalars such as np.int64 / np.float32 (what "
     "np.arange / np.linspace grids in GridSearchCV produce); numbers.Real would accept them",
 )
