@@ -187,10 +187,18 @@ class SurrogateScorer:
                 raise ValueError("Extra keyword arguments are only passed to a callable metric.")
         else:
             raise TypeError(f"metric must be a string or a callable, got {type(self.metric).__name__}.")
-        if self.average not in _AVERAGES:
-            raise ValueError(f"average must be one of {_AVERAGES}, got {self.average!r}.")
-        if isinstance(self.beta, bool) or not isinstance(self.beta, numbers.Real) or not self.beta > 0:
-            raise ValueError(f"beta must be a positive number, got {self.beta!r}.")
+        if callable(self.metric):
+            # average, beta and pos_label given explicitly are the user metric's business
+            for key, default in (("average", "auto"), ("beta", 1.0), ("pos_label", None)):
+                value = getattr(self, key)
+                if value is not default and value != default:
+                    self.metric_kwargs.setdefault(key, value)
+        else:
+            if self.average not in _AVERAGES:
+                raise ValueError(f"average must be one of {_AVERAGES}, got {self.average!r}.")
+            beta = self.beta
+            if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not (beta > 0 and np.isfinite(beta)):
+                raise ValueError(f"beta must be a positive finite number, got {self.beta!r}.")
         if not isinstance(self.smooth, (bool, np.bool_)):
             raise TypeError(f"smooth must be a bool, got {type(self.smooth).__name__}.")
 
@@ -287,6 +295,9 @@ class SurrogateScorer:
         y_true = np.asarray(y_true)
         classes = getattr(estimator, "classes_", None)
         classes = np.unique(y_true) if classes is None else np.asarray(classes)
+        if callable(self.metric):
+            return self._sign * float(self._call_user_metric(y_true, self._user_response(estimator, X, classes),
+                                                             sample_weight))
         if self._kind == "label" and not self.smooth:
             return self.score_predictions(y_true, estimator.predict(X), classes, sample_weight=sample_weight)
         if len(classes) == 2 and not self.smooth and hasattr(estimator, "decision_function") and (
@@ -412,6 +423,22 @@ class SurrogateScorer:
             )
         return self._sign * float(value)
 
+    def _user_response(self, estimator, X, classes):
+        """What a callable metric is given: labels, or the positive class's (or every class's) scores."""
+        if self.response_method == "predict":
+            return estimator.predict(X)
+        if not hasattr(estimator, self.response_method):
+            raise TypeError(f"{type(estimator).__name__} has no {self.response_method}, which {self!r} needs.")
+        response = np.asarray(getattr(estimator, self.response_method)(X))
+        if len(classes) != 2:
+            return response
+        pos = self._resolve_pos_label(classes)
+        if self.response_method == "predict_proba":
+            return response[:, int(np.flatnonzero(classes == pos)[0])]
+        if response.ndim == 2:
+            response = response[:, -1]
+        return -response if pos == classes[0] else response
+
     def _call_user_metric(self, y_true, response, sample_weight):
         kwargs = dict(self.metric_kwargs)
         if sample_weight is not None:
@@ -503,7 +530,9 @@ def make_surrogate_scorer(
         For a callable metric that is a loss, pass False: the scorer then
         returns its negation, as scikit-learn scorers do.
     **kwargs
-        Passed on to a callable metric.
+        Passed on to a callable metric, as are ``average``, ``beta`` and
+        ``pos_label`` when given (``make_surrogate_scorer(fbeta_score,
+        beta=2)`` works as :func:`~sklearn.metrics.make_scorer` would).
 
     Returns
     -------

@@ -1,6 +1,5 @@
 """Each loss against its paper's formula, computed independently in numpy on hand-checkable batches."""
 
-import itertools
 import math
 
 import numpy as np

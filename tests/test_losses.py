@@ -231,14 +231,7 @@ _TWO_COLUMN_EQUIVALENT = [
     AUCSquareLoss,
     AUCSquaredHingeLoss,
     AUCExponentialLoss,
-    pytest.param(
-        FBetaLoss,
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG _confusion.py _ConfusionMatrixLoss.forward: 'binary = logits.ndim == 1', so "
-            "(n, 2) logits of a binary problem get average='macro' (mean F1 of both classes)",
-        ),
-    ),
+    FBetaLoss,
 ]
 
 
@@ -253,11 +246,6 @@ def test_two_column_logits_equal_binary_logit(loss_cls):
     assert_allclose(_f(loss_cls()(Z, y, w)), _f(loss_cls()(z, y, w)), rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG _confusion.py FBetaLoss._metric: FBetaLoss(average='binary') raises 'needs a binary problem ... "
-    "for 2 classes' on (n, 2) logits, which the loss contract (_base.py) allows for two classes",
-)
 def test_fbeta_average_binary_accepts_two_column_logits():
     Z = torch.tensor([[0.0, 2.0], [0.0, -2.0], [1.0, 0.0], [0.0, 1.0]])
     y = torch.tensor([1, 0, 0, 1])
@@ -324,15 +312,7 @@ def test_weights_scale_invariant_and_ones_equal_none(name, kind, global_random_s
 @pytest.mark.parametrize(
     "loss_cls",
     [
-        pytest.param(
-            cls,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG _auc.py _PairwiseAUCLoss.forward ('count += int(bool(pos.any()) and bool(neg.any()))'): multiclass pairwise AUC losses count a class as scored when it has "
-                "samples (pos.any()), while _pair_mean skips it when their weights sum to 0, so a class "
-                "whose samples all have zero weight dilutes the average (it should count as absent)",
-            ),
-        )
+        cls
         for cls in PAIRWISE_AUC_LOSSES
     ],
 )
@@ -905,11 +885,6 @@ def test_valid_input_variants_accepted(name):
     assert_allclose(_f(_call(get_loss(name), z, y, np.ones(4))), expected, rtol=1e-6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG _base.py SurrogateLoss._check_inputs: only negative weights are rejected; NaN (or inf) sample weights pass the "
-    "check and silently make the loss NaN",
-)
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
 def test_non_finite_sample_weight_raises(bad):
     with pytest.raises(ValueError, match="sample_weight"):
@@ -996,12 +971,6 @@ _NUMPY_SCALAR_PARAMS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG _confusion.py _validate_hyperparameters, _auc.py _check_positive / margin check, _cross_entropy.py _check_number: hyper-parameters are checked with "
-    "isinstance(v, (int, float)), which rejects numpy scalars such as np.int64 / np.float32 (what "
-    "np.arange / np.linspace grids in GridSearchCV produce); numbers.Real would accept them",
-)
 @pytest.mark.parametrize("loss_cls, params", _NUMPY_SCALAR_PARAMS, ids=lambda v: str(v))
 def test_numpy_scalar_hyperparameters_accepted(loss_cls, params):
     z, y = torch.tensor([0.5, -1.0, 2.0, 0.0], dtype=torch.float64), torch.tensor([1, 0, 1, 0])

@@ -46,7 +46,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._base import SurrogateLoss
+from ._base import SurrogateLoss, check_real
 
 __all__ = [
     "AUCExponentialLoss",
@@ -59,11 +59,6 @@ __all__ = [
 _MULTICLASS = ("ovr", "ovo")
 # pairs per chunk for the quadratic logistic loss (bounds the temporary memory)
 _PAIR_CHUNK = 1 << 22
-
-
-def _check_positive(name, value, owner):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"{owner}: {name} must be a positive finite number, got {value!r}.")
 
 
 class _PairwiseAUCLoss(SurrogateLoss):
@@ -79,8 +74,7 @@ class _PairwiseAUCLoss(SurrogateLoss):
         self.multiclass = multiclass
 
     def _validate_hyperparameters(self):
-        if isinstance(self.margin, bool) or not isinstance(self.margin, (int, float)) or not math.isfinite(self.margin):
-            raise ValueError(f"{type(self).__name__}: margin must be a finite number, got {self.margin!r}.")
+        check_real(type(self).__name__, "margin", self.margin)
         if self.multiclass not in _MULTICLASS:
             raise ValueError(f"{type(self).__name__}: multiclass must be one of {_MULTICLASS}, got {self.multiclass!r}.")
 
@@ -107,7 +101,8 @@ class _PairwiseAUCLoss(SurrogateLoss):
                     continue
                 neg = ~pos if j is None else targets == j
                 total = total + self._pair_mean(scores[:, i], pos, neg, w)
-                count += int(bool(pos.any()) and bool(neg.any()))
+                # a class whose samples all weigh 0 is absent, as in _pair_mean
+                count += int(bool((w * pos).sum() > 0) and bool((w * neg).sum() > 0))
         return total / max(count, 1)
 
     def _pair_mean(self, s, pos, neg, w):
@@ -170,7 +165,7 @@ class AUCExponentialLoss(_PairwiseAUCLoss):
 
     def _validate_hyperparameters(self):
         super()._validate_hyperparameters()
-        _check_positive("temperature", self.temperature, type(self).__name__)
+        check_real(type(self).__name__, "temperature", self.temperature, low=0.0)
 
     def _pair_loss(self, s, pw, nw, pos, neg):
         t = float(self.temperature)
@@ -249,7 +244,7 @@ class AUCLogisticLoss(_PairwiseAUCLoss):
 
     def _validate_hyperparameters(self):
         super()._validate_hyperparameters()
-        _check_positive("temperature", self.temperature, type(self).__name__)
+        check_real(type(self).__name__, "temperature", self.temperature, low=0.0)
         if self.score not in ("logit", "sigmoid"):
             raise ValueError(f"AUCLogisticLoss: score must be 'logit' or 'sigmoid', got {self.score!r}.")
 
@@ -360,10 +355,9 @@ class AUCMarginLoss(SurrogateLoss):
 
     def forward(self, logits, targets, sample_weight=None):
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        if isinstance(self.margin, bool) or not isinstance(self.margin, (int, float)) or not math.isfinite(self.margin):
-            raise ValueError(f"AUCMarginLoss: margin must be a finite number, got {self.margin!r}.")
-        if self.imratio is not None and not (0 < self.imratio < 1):
-            raise ValueError(f"AUCMarginLoss: imratio must be in (0, 1), got {self.imratio!r}.")
+        check_real("AUCMarginLoss", "margin", self.margin)
+        if self.imratio is not None:
+            check_real("AUCMarginLoss", "imratio", self.imratio, low=0.0, high=1.0, high_inclusive=False)
         if logits.ndim == 1:
             s = torch.sigmoid(logits)[:, None]
             y = (targets == 1).to(s.dtype)[:, None]

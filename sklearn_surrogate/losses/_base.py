@@ -16,11 +16,52 @@ nothing from scikit-learn.
 """
 
 import inspect
+import math
+import numbers
 
 import torch
 from torch import nn
 
-__all__ = ["SurrogateLoss"]
+__all__ = ["SurrogateLoss", "check_real"]
+
+
+def check_real(owner, name, value, *, low=None, high=None, low_inclusive=False, high_inclusive=True):
+    """Validate a real hyper-parameter (numpy scalars included) and return it as a float.
+
+    Parameters
+    ----------
+    owner : str
+        Name of the loss, for the message.
+    name : str
+        Name of the hyper-parameter.
+    value : object
+    low, high : float or None
+        Bounds; None leaves that side open.
+    low_inclusive, high_inclusive : bool
+        Whether the bounds are allowed values.
+
+    Returns
+    -------
+    value : float
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter, its value and the valid range.
+    """
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(float(value))
+    if ok and low is not None:
+        ok = value >= low if low_inclusive else value > low
+    if ok and high is not None:
+        ok = value <= high if high_inclusive else value < high
+    if not ok:
+        lo = "-inf" if low is None else f"{low}"
+        hi = "inf" if high is None else f"{high}"
+        interval = ("[" if low_inclusive and low is not None else "(") + f"{lo}, {hi}" + (
+            "]" if high_inclusive and high is not None else ")"
+        )
+        raise ValueError(f"{owner}: {name} must be a finite real number in {interval}, got {value!r}.")
+    return float(value)
 
 
 class SurrogateLoss(nn.Module):
@@ -212,6 +253,8 @@ class SurrogateLoss(nn.Module):
                     f"{name}: sample_weight has shape {tuple(sample_weight.shape)}, expected "
                     f"{tuple(targets.shape)}."
                 )
+            if self.check_input and not bool(torch.isfinite(sample_weight).all()):
+                raise ValueError(f"{name}: sample_weight contains NaN or infinity.")
             if self.check_input and bool((sample_weight < 0).any()):
                 raise ValueError(f"{name}: sample_weight must be non-negative.")
         return logits, targets, sample_weight

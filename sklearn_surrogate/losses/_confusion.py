@@ -40,11 +40,10 @@ arg-max prediction the classifier makes (a plain :math:`\sigma(L(p_{ic} - 0.5))`
 would call no class predicted whenever the top probability is below 0.5).
 """
 
-import math
 
 import torch
 
-from ._base import SurrogateLoss
+from ._base import SurrogateLoss, check_real
 
 __all__ = [
     "AccuracyLoss",
@@ -126,16 +125,15 @@ class _ConfusionMatrixLoss(SurrogateLoss):
         self.eps = eps
 
     def _validate_hyperparameters(self):
-        if isinstance(self.L, bool) or not isinstance(self.L, (int, float)) or not (self.L > 0 and math.isfinite(self.L)):
-            raise ValueError(f"{type(self).__name__}: L must be a positive finite number, got {self.L!r}.")
-        if isinstance(self.eps, bool) or not isinstance(self.eps, (int, float)) or not (0 < self.eps < 1):
-            raise ValueError(f"{type(self).__name__}: eps must be in (0, 1), got {self.eps!r}.")
+        check_real(type(self).__name__, "L", self.L, low=0.0)
+        check_real(type(self).__name__, "eps", self.eps, low=0.0, high=1.0, high_inclusive=False)
 
     def forward(self, logits, targets, sample_weight=None):
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         self._validate_hyperparameters()
         counts = soft_confusion(logits, targets, sample_weight, float(self.L))
-        binary = logits.ndim == 1
+        # (n, 2) logits are a binary problem too: their amplifier equals the one-logit form
+        binary = logits.ndim == 1 or logits.shape[1] == 2
         return 1.0 - self._metric(*counts, binary=binary)
 
     def _recalls(self, tp, fn):
@@ -199,8 +197,7 @@ class FBetaLoss(_ConfusionMatrixLoss):
 
     def _validate_hyperparameters(self):
         super()._validate_hyperparameters()
-        if isinstance(self.beta, bool) or not isinstance(self.beta, (int, float)) or not (self.beta > 0):
-            raise ValueError(f"FBetaLoss: beta must be a positive number, got {self.beta!r}.")
+        check_real("FBetaLoss", "beta", self.beta, low=0.0)
         if self.average not in _AVERAGES:
             raise ValueError(f"FBetaLoss: average must be one of {_AVERAGES}, got {self.average!r}.")
 

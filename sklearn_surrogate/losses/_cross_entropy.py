@@ -5,12 +5,12 @@ logit :math:`z`) are handled as two classes with logits :math:`(0, z)`, so the
 softmax probability of the positive class is :math:`\sigma(z)`.
 """
 
-import math
+import numbers
 
 import torch
 import torch.nn.functional as F
 
-from ._base import SurrogateLoss
+from ._base import SurrogateLoss, check_real
 
 __all__ = ["CompSumLoss", "CrossEntropyLoss", "FocalLoss", "ZLoss"]
 
@@ -30,15 +30,6 @@ def _capped_exp(x, cap=_EXP_CAP):
     """``exp(x)`` for ``x <= cap``, continued by its tangent line beyond (finite, C1)."""
     capped = torch.clamp(x, max=cap)
     return torch.exp(capped) * (1.0 + (x - capped))
-
-
-def _check_number(owner, name, value, low=None, high=None, low_open=True):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{owner}: {name} must be a finite number, got {value!r}.")
-    if low is not None and (value <= low if low_open else value < low):
-        raise ValueError(f"{owner}: {name} must be {'>' if low_open else '>='} {low}, got {value!r}.")
-    if high is not None and value > high:
-        raise ValueError(f"{owner}: {name} must be <= {high}, got {value!r}.")
 
 
 class CrossEntropyLoss(SurrogateLoss):
@@ -140,7 +131,7 @@ class CompSumLoss(SurrogateLoss):
 
     def forward(self, logits, targets, sample_weight=None):
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        _check_number(type(self).__name__, "tau", self.tau, low=0.0, high=2.0, low_open=False)
+        check_real(type(self).__name__, "tau", self.tau, low=0.0, high=2.0, low_inclusive=True)
         log_p = torch.log_softmax(_two_class_logits(logits), dim=1).gather(1, targets[:, None])[:, 0]
         tau = float(self.tau)
         if tau == 1.0:
@@ -168,7 +159,7 @@ class GeneralizedCrossEntropyLoss(CompSumLoss):
 
     @property
     def tau(self):
-        _check_number(type(self).__name__, "q", self.q, low=0.0, high=1.0)
+        check_real(type(self).__name__, "q", self.q, low=0.0, high=1.0)
         return 1.0 + float(self.q)
 
 
@@ -219,14 +210,14 @@ class FocalLoss(SurrogateLoss):
 
     def forward(self, logits, targets, sample_weight=None):
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        _check_number("FocalLoss", "gamma", self.gamma, low=0.0, low_open=False)
+        check_real("FocalLoss", "gamma", self.gamma, low=0.0, low_inclusive=True)
         logits2 = _two_class_logits(logits)
         log_p = torch.log_softmax(logits2, dim=1).gather(1, targets[:, None])[:, 0]
         one_minus_p = -torch.expm1(log_p)
         values = -(one_minus_p.clamp_min(0.0) ** float(self.gamma)) * log_p
         if self.alpha is not None:
             n_classes = logits2.shape[1]
-            if isinstance(self.alpha, (int, float)) and not isinstance(self.alpha, bool):
+            if isinstance(self.alpha, numbers.Real) and not isinstance(self.alpha, bool):
                 if n_classes != 2 or not 0 <= self.alpha <= 1:
                     raise ValueError(
                         "FocalLoss: a scalar alpha in [0, 1] applies to binary problems; pass one weight per class."
@@ -282,8 +273,8 @@ class ZLoss(SurrogateLoss):
 
     def forward(self, logits, targets, sample_weight=None):
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        _check_number("ZLoss", "a", self.a, low=0.0)
-        _check_number("ZLoss", "b", self.b)
+        check_real("ZLoss", "a", self.a, low=0.0)
+        check_real("ZLoss", "b", self.b)
         centred = logits - logits.mean(dim=1, keepdim=True)
         std = torch.sqrt((centred * centred).mean(dim=1, keepdim=True) + float(self.eps) ** 2)
         z_y = (centred / std).gather(1, targets[:, None])[:, 0]

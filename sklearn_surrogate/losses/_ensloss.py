@@ -30,7 +30,7 @@ by the estimator's ``random_state``); nothing is tied to a particular device.
 
 import torch
 
-from ._base import SurrogateLoss
+from ._base import SurrogateLoss, check_real
 
 __all__ = ["EnsLoss"]
 
@@ -66,9 +66,7 @@ class EnsLoss(SurrogateLoss):
     def forward(self, logits, targets, sample_weight=None):
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         for name in ("clip", "offset"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"EnsLoss: {name} must be a positive number, got {value!r}.")
+            check_real("EnsLoss", name, getattr(self, name), low=0.0)
         signs = 2.0 * targets.to(logits.dtype) - 1.0
         margins = signs * logits
         with torch.no_grad():

@@ -31,7 +31,7 @@ import math
 
 import torch
 
-from ._base import SurrogateLoss
+from ._base import SurrogateLoss, check_real
 
 __all__ = ["ALDRKLLoss", "LDRKLLoss"]
 
@@ -57,11 +57,6 @@ def _margin_violations(scores, targets, margin):
 
 def _log_mean_exp(values, dim=1):
     return torch.logsumexp(values, dim=dim) - math.log(values.shape[dim])
-
-
-def _check_positive(owner, name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"{owner}: {name} must be a positive finite number, got {value!r}.")
 
 
 class LDRKLLoss(SurrogateLoss):
@@ -92,9 +87,8 @@ class LDRKLLoss(SurrogateLoss):
 
     def forward(self, logits, targets, sample_weight=None):
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        _check_positive("LDRKLLoss", "lam", self.lam)
-        if isinstance(self.margin, bool) or not isinstance(self.margin, (int, float)) or self.margin < 0:
-            raise ValueError(f"LDRKLLoss: margin must be a non-negative number, got {self.margin!r}.")
+        check_real("LDRKLLoss", "lam", self.lam, low=0.0)
+        check_real("LDRKLLoss", "margin", self.margin, low=0.0, low_inclusive=True)
         violations = _margin_violations(_normalised_scores(logits), targets, float(self.margin))
         lam = float(self.lam)
         values = lam * _log_mean_exp(violations / lam)
@@ -182,9 +176,9 @@ class ALDRKLLoss(SurrogateLoss):
 
     def forward(self, logits, targets, sample_weight=None, index=None):
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        _check_positive("ALDRKLLoss", "lam0", self.lam0)
-        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not self.alpha > 1:
-            raise ValueError(f"ALDRKLLoss: alpha must be a number > 1, got {self.alpha!r}.")
+        check_real("ALDRKLLoss", "lam0", self.lam0, low=0.0)
+        check_real("ALDRKLLoss", "alpha", self.alpha, low=1.0)
+        check_real("ALDRKLLoss", "margin", self.margin, low=0.0, low_inclusive=True)
         if index is None:
             raise ValueError(
                 "ALDRKLLoss keeps a temperature per training sample and needs index= (each sample's row "
