@@ -501,7 +501,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         y_t = torch.as_tensor(y_idx[rows], dtype=torch.long, device=self.device_)
         w_t = None if weights is None else torch.as_tensor(weights[rows], dtype=torch.float32, device=self.device_)
         index = torch.as_tensor(rows, dtype=torch.long, device=self.device_)
-        return TensorDataset(X_t, y_t, w_t, index)
+        return TensorDataset(X_t, y_t, w_t, index, with_index=bool(self.loss_.needs_sample_index))
 
     def _build_net(self, module, loss, shuffle_seed, X, y, y_idx, weights, valid_rows):
         callbacks = [

@@ -32,20 +32,29 @@ class TensorDataset(torch.utils.data.Dataset):
     index : Tensor of int64, shape (n,)
         Each row's position in the full training set (for losses with
         per-sample state).
+    with_index : bool, default=True
+        Whether batches carry the row indices.
     """
 
-    def __init__(self, X, y, sample_weight=None, index=None):
+    def __init__(self, X, y, sample_weight=None, index=None, with_index=True):
         self.X = X
         self.y = y
         self.sample_weight = sample_weight
         self.index = torch.arange(len(y), device=y.device) if index is None else index
+        self.with_index = with_index
 
     def __len__(self):
         return len(self.y)
 
     def targets(self, rows):
-        """The target dictionary the net's ``get_loss`` unpacks, for ``rows`` (a slice or index tensor)."""
-        target = {"y": self.y[rows], "index": self.index[rows]}
+        """The target dictionary the net's ``get_loss`` unpacks, for ``rows`` (a slice or index tensor).
+
+        Sample indices are included only when ``with_index`` is set (losses
+        with per-sample state), so other losses do not pay for the gather.
+        """
+        target = {"y": self.y[rows]}
+        if self.with_index:
+            target["index"] = self.index[rows]
         if self.sample_weight is not None:
             target["sample_weight"] = self.sample_weight[rows]
         return target
@@ -137,6 +146,15 @@ class SurrogateNet(NeuralNet):
     def _default_callbacks(self):
         # the estimator passes its own, complete list of callbacks
         return []
+
+    def _set_training(self, training=True):
+        # skorch switches every module's mode before every batch; a recursive
+        # ``train()`` per batch is measurable on small tabular networks, so only
+        # switch when the mode changes.
+        if self.__dict__.get("_training_mode") is training and self.module_.training is training:
+            return
+        super()._set_training(training)
+        self._training_mode = training
 
     def get_iterator(self, dataset, training=False):
         if not isinstance(dataset, TensorDataset):
@@ -278,20 +296,22 @@ def _restore(net, state):
 
 
 class NonFiniteLossGuard(Callback):
-    """Stop training with a clear error when a training batch gives a non-finite loss."""
+    """Stop training with a clear error once an epoch has seen a non-finite training loss.
 
-    def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
-        if not training:
-            return
-        value = net.history[-1, "batches", -1, "train_loss"]
-        if not math.isfinite(value):
-            epoch = len(net.history)
-            batch_index = len(net.history[-1]["batches"])
-            raise FloatingPointError(
-                f"The training loss became {value} at epoch {epoch}, batch {batch_index}. "
-                "Try a lower learning rate (lr), feature scaling (StandardScaler), gradient-friendlier "
-                "loss parameters, or another loss."
-            )
+    Checked at the end of each epoch from the batch losses skorch records
+    (no extra synchronisation per batch); the error names the epoch and the
+    first bad batch.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        batches = net.history[-1]["batches"]
+        for i, batch in enumerate(batches, start=1):
+            value = batch.get("train_loss")
+            if value is not None and not math.isfinite(value):
+                raise FloatingPointError(
+                    f"The training loss became {value} at epoch {len(net.history)}, batch {i}. Try a lower "
+                    "learning rate (lr), feature scaling (StandardScaler), other loss parameters, or another loss."
+                )
 
 
 def is_surrogate_loss(loss):

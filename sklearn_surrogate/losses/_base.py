@@ -267,8 +267,6 @@ class SurrogateLoss(nn.Module):
         gradient of 0) rather than NaN.
         """
         if sample_weight is None:
-            if values.numel() == 0:
-                return values.sum()
-            return values.mean()
+            return values.mean() if values.numel() else values.sum()
         total = sample_weight.sum()
         return (values * sample_weight).sum() / total.clamp_min(torch.finfo(values.dtype).tiny)
