@@ -268,6 +268,9 @@ def test_verbose_prints_progress(binary_data, capsys):
     fast(verbose=1, max_epochs=3).fit(X, y)
     out = capsys.readouterr().out
     assert "train_loss" in out and "epoch" in out
+    fast(verbose=2, max_epochs=2).fit(X, y)  # adds a tqdm progress bar over the batches
+    captured = capsys.readouterr()
+    assert "train_loss" in captured.out and "/2" in captured.err + captured.out
 
 
 # -- persistence and devices -----------------------------------------------
