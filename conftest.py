@@ -4,7 +4,7 @@ import os
 
 import torch
 
-# Under pytest-xdist each worker gets one core: tiny networks train fastest on one
-# thread, and two workers with two threads each would oversubscribe a 2-core machine.
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    torch.set_num_threads(1)
+# The tests' networks and tensors are tiny: one intra-op thread is fastest (OpenMP hand-offs
+# cost milliseconds per op on a busy machine), and under pytest-xdist two workers with two
+# threads each would oversubscribe a 2-core machine. Set SKLEARN_SURROGATE_TEST_THREADS to override.
+torch.set_num_threads(int(os.environ.get("SKLEARN_SURROGATE_TEST_THREADS", "1")))

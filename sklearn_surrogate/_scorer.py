@@ -311,6 +311,10 @@ class SurrogateScorer:
                 scores = -scores
             proba = np.column_stack([-scores, scores]) if pos == classes[-1] else np.column_stack([scores, -scores])
             return self.score_proba(y_true, proba, classes, sample_weight=sample_weight)
+        if self.metric == "average_precision" and not self.smooth and hasattr(estimator, "decision_function"):
+            # as scikit-learn's scorer: per-class decision values rank the samples
+            scores = np.asarray(estimator.decision_function(X), dtype=np.float64)
+            return self.score_proba(y_true, scores, classes, sample_weight=sample_weight)
         if not hasattr(estimator, "predict_proba"):
             raise TypeError(
                 f"{type(estimator).__name__} has no predict_proba, which the {self!r} scorer needs."

@@ -12,11 +12,11 @@ from sklearn_surrogate.losses import (
     FBetaLoss,
     MCCLoss,
     SurrogateLoss,
+    _registry,
     get_loss,
     get_loss_names,
     register_loss,
 )
-from sklearn_surrogate.losses import _registry
 
 # the losses the package documents; others may be added, none may disappear
 DOCUMENTED = {
