@@ -119,9 +119,9 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         seeded from ``random_state``), score it after each epoch with the
         target metric (``scoring``), stop after ``n_iter_no_change`` epochs
         without improvement and keep the best epoch's weights. ``"auto"``
-        enables it when there are more than 10,000 samples, and for losses
-        whose value does not track progress (``value_tracks_progress=False``:
-        EnsLoss, AUC-margin), whose training loss cannot tell when to stop.
+        enables it when there are more than 10,000 samples. Stopping always
+        watches the validation *metric*, never the loss value, so it also
+        works for losses whose value is no progress signal (EnsLoss, AUC-M).
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
     n_iter_no_change : int, default=10
@@ -365,9 +365,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
 
         rng = check_random_state(self.random_state)
         torch_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=3))
-        early_stopping = self.early_stopping is True or (
-            self.early_stopping == "auto" and (X.shape[0] > 10_000 or not loss.value_tracks_progress)
-        )
+        early_stopping = self.early_stopping is True or (self.early_stopping == "auto" and X.shape[0] > 10_000)
         train_rows, valid_rows = self._split(y_idx, early_stopping, split_seed)
 
         n_outputs = 1 if n_classes == 2 else n_classes

@@ -93,8 +93,9 @@ class SurrogateLoss(nn.Module):
     value_tracks_progress : bool
         Whether a lower loss value means a better model. False for losses
         whose value is a linearisation or a saddle-point objective (EnsLoss,
-        AUC-margin): the estimator then early-stops on the validation metric
-        by default, since the training loss says nothing.
+        AUC-margin): their ``train_loss`` in the estimator's history says
+        nothing about progress; judge them by the validation metric
+        (``early_stopping=True`` records and stops on it).
     check_input : bool
         Whether :meth:`forward` validates its inputs (shapes, label range,
         finiteness) and raises :class:`ValueError` on bad input. The estimator
