@@ -374,7 +374,11 @@ def test_grid_search_in_pipeline_binary(binary_data, metric):
 def test_grid_search_in_pipeline_multiclass(multiclass_data, metric, reference):
     X, y = multiclass_data
     pipe = make_pipeline(StandardScaler(), SurrogateClassifier(max_epochs=15, random_state=0))
-    param_grid = {"surrogateclassifier__loss": ["cross_entropy", "f1"], "surrogateclassifier__lr": [1e-3, 1e-2]}
+    param_grid = [
+        {"surrogateclassifier__loss": ["cross_entropy"], "surrogateclassifier__lr": [1e-3, 1e-2]},
+        {"surrogateclassifier__loss": ["f1"], "surrogateclassifier__loss__average": ["macro", "weighted"],
+         "surrogateclassifier__lr": [1e-3, 1e-2]},
+    ]
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     ours = GridSearchCV(pipe, param_grid, scoring=make_surrogate_scorer(metric), cv=cv).fit(X, y)
     ref = GridSearchCV(pipe, param_grid, scoring=reference, cv=cv).fit(X, y)
