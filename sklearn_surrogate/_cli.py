@@ -1,9 +1,12 @@
-"""Command line: ``sklearn-surrogate demo`` (also ``python -m sklearn_surrogate``)."""
+"""Command line: ``sklearn-surrogate [demo]`` (also ``python -m sklearn_surrogate``)."""
 
 import argparse
 import sys
 
 __all__ = ["main"]
+
+_COMMANDS = ("demo",)
+_DEFAULT_LOSSES = ("cross_entropy", "f1")
 
 
 def _parser():
@@ -11,50 +14,96 @@ def _parser():
 
     parser = argparse.ArgumentParser(
         prog="sklearn-surrogate",
-        description="Train neural networks for the metric you care about. Without a command, runs the demo.",
+        description=(
+            "Train neural networks for the metric you care about. Without a command, runs the demo "
+            "(options as for 'demo')."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command")
+    commands = parser.add_subparsers(dest="command", metavar="{demo}")
     demo = commands.add_parser(
-        "demo", help="compare losses on an OpenML dataset (default: the shipped pc4, OpenML 1049)"
+        "demo",
+        help="compare losses on an OpenML dataset (default: the shipped pc4, OpenML 1049)",
+        description=(
+            "Train Pipeline(preprocessing, SurrogateClassifier(loss=...)) with each loss on stratified "
+            "train/test splits; print test F1, ROC AUC, balanced accuracy and fit time, and save demo.csv "
+            "and demo.png."
+        ),
     )
-    demo.add_argument("--dataset", default=None, help="OpenML dataset id or name (fetched with fetch_openml)")
-    demo.add_argument("--data-home", default=None, help="fetch_openml cache folder")
     demo.add_argument(
-        "--loss", action="append", dest="losses", default=None,
-        help="registered loss name; repeat for several (default: cross_entropy and f1)",
+        "--dataset",
+        default=None,
+        help="OpenML dataset id or name, loaded with sklearn.datasets.fetch_openml (default: the shipped pc4, "
+        "OpenML 1049, no network)",
     )
-    demo.add_argument("--output-dir", default="demo_output", help="where demo.csv and demo.png go")
+    demo.add_argument("--data-home", default=None, help="fetch_openml's cache folder (default: scikit-learn's)")
+    demo.add_argument(
+        "--loss",
+        action="append",
+        dest="losses",
+        default=None,
+        metavar="NAME",
+        help=f"registered loss name; repeat for several (default: {' and '.join(_DEFAULT_LOSSES)})",
+    )
+    demo.add_argument(
+        "--output-dir", default="demo_output", help="folder for demo.csv and demo.png (default: %(default)s)"
+    )
     demo.add_argument("--no-plot", action="store_true", help="do not save the PNG plot")
-    demo.add_argument("--random-state", type=int, default=0)
-    demo.add_argument("--max-epochs", type=int, default=200)
+    demo.add_argument(
+        "--random-state", type=int, default=0, help="seed of the splits and networks (default: %(default)s)"
+    )
+    demo.add_argument("--n-repeats", type=int, default=5, help="number of stratified splits (default: %(default)s)")
+    demo.add_argument("--max-epochs", type=int, default=200, help="training epochs per fit (default: %(default)s)")
+    demo.add_argument(
+        "--threads", type=int, default=1, help="torch threads while training; 0 keeps torch's default (default: 1)"
+    )
     return parser
 
 
 def main(argv=None):
-    """Run the command line; returns the exit status."""
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        The arguments (``sys.argv[1:]`` when None). Without a command, the
+        arguments are those of ``demo``.
+
+    Returns
+    -------
+    status : int
+        0 on success, 1 when the demo fails (dataset unavailable...), 2 for
+        an unknown loss.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in _COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["demo", *argv]
     args = _parser().parse_args(argv)
-    if args.command is None:
-        args = _parser().parse_args(["demo", *(argv if argv is not None else sys.argv[1:])])
+
     from ._demo import run_demo
     from .losses import get_loss_names
 
-    losses = args.losses or ["cross_entropy", "f1"]
+    losses = args.losses or list(_DEFAULT_LOSSES)
     unknown = [name for name in losses if name not in get_loss_names()]
     if unknown:
-        print(f"Unknown loss(es) {unknown}; registered: {', '.join(get_loss_names())}", file=sys.stderr)
+        print(
+            f"error: unknown loss {', '.join(map(repr, unknown))}; registered: {', '.join(get_loss_names())}",
+            file=sys.stderr,
+        )
         return 2
     try:
         run_demo(
             args.dataset,
             data_home=args.data_home,
             losses=losses,
+            n_repeats=args.n_repeats,
             random_state=args.random_state,
             max_epochs=args.max_epochs,
+            n_threads=args.threads or None,
             output_dir=args.output_dir,
             plot=not args.no_plot,
         )
-    except (RuntimeError, ValueError) as exc:
+    except (RuntimeError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

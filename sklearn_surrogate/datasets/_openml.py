@@ -63,7 +63,7 @@ def _info(name, openml_id, X, y, source, licence=None):
         "openml_id": openml_id,
         "n_samples": int(X.shape[0]),
         "n_features": int(X.shape[1]),
-        "n_classes": int(len(values)),
+        "n_classes": len(values),
         "minority_share": float(counts.min() / counts.sum()) if len(counts) else float("nan"),
         "source": source,
         "licence": licence,
@@ -328,7 +328,9 @@ def load_shared(name, shared_dir=None):
     key = str(name).strip()
     rows = manifest[(manifest["name"] == key) | (manifest["openml_id"].astype(str) == key)]
     if rows.empty:
-        raise ValueError(f"No shared dataset {name!r} in {folder / 'MANIFEST.tsv'}; available: {', '.join(manifest['name'])}.")
+        raise ValueError(
+            f"No shared dataset {name!r} in {folder / 'MANIFEST.tsv'}; available: {', '.join(manifest['name'])}."
+        )
     row = rows.iloc[0]
     path = folder / row["file"]
     if not path.is_file():
