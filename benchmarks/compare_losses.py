@@ -66,7 +66,11 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/results/compare_losses.csv")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1: fastest for these small nets)")
     args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
     losses = args.losses or get_loss_names()
     rows = []
     for name in args.datasets:

@@ -1,0 +1,144 @@
+"""Surrogate networks: the set-level architecture and the paper's per-sample one.
+
+Both map a batch of predictions — class probabilities ``P`` of shape (n, K),
+one-hot labels ``Y`` and sample weights ``w`` — to one number, the surrogate
+*loss* (lower is better). Both are invariant to the order of the samples.
+
+:class:`SetSurrogate` (ours) sees the whole batch, so it can express
+batch-level metrics. For every class ``c`` (one-vs-rest) each sample is
+described by its probability ``p = P[:, c]``, a soft histogram of ``p`` over
+fixed bins, and whether it belongs to ``c``; an MLP ``phi`` embeds it, and the
+embeddings are averaged separately over the members and the non-members of
+``c`` (weighted), together with the two soft histograms and the class's share.
+A second MLP ``psi`` turns that into a class embedding. The loss is ``rho``
+of [mean class embedding, positive-class embedding] (the positive class is
+``c = 1`` for binary problems; for multiclass problems the second half repeats
+the mean, so the network treats classes symmetrically, as macro metrics do).
+
+Why this can represent the metrics: F1, balanced accuracy, MCC and accuracy
+are functions of the (soft) confusion counts, which are class-conditional
+means of per-sample functions of ``p`` — exactly what the pooled ``phi``
+embeddings provide; ROC AUC is :math:`P(p^+ > p^-)`, a bilinear function of
+the two class-conditional score histograms, which ``psi`` receives.
+
+:class:`PerSampleSurrogate` is the ReLoss paper's classification design: an
+MLP of the probability of the true class, averaged over the samples. It cannot
+tell a false positive from a false negative, nor see the batch, and is kept as
+the baseline.
+"""
+
+import torch
+from torch import nn
+
+__all__ = ["PerSampleSurrogate", "SetSurrogate", "build_surrogate"]
+
+
+def _mlp(sizes, final_activation=False):
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2 or final_activation:
+            layers.append(nn.SiLU())
+    return nn.Sequential(*layers)
+
+
+def _weighted_mean(values, mask, w):
+    """Weighted means over the sample axis.
+
+    ``values`` (..., n, K, d), ``mask`` (..., n, K), ``w`` (..., n). Returns the
+    means (..., K, d) over samples where ``mask`` is 1, and each class's share
+    of the total weight (..., K).
+    """
+    weights = mask * w[..., None]
+    total = weights.sum(-2)
+    means = (values * weights[..., None]).sum(-3) / total.clamp_min(1e-12)[..., None]
+    return means, total / w.sum(-1, keepdim=True).clamp_min(1e-12)
+
+
+class SetSurrogate(nn.Module):
+    """Set-level surrogate network (see the module documentation).
+
+    Parameters
+    ----------
+    n_bins : int, default=16
+        Soft-histogram bins over [0, 1].
+    width : int, default=64
+        Width of the hidden layers.
+    """
+
+    def __init__(self, n_bins=16, width=64):
+        super().__init__()
+        self.n_bins = n_bins
+        self.width = width
+        self.register_buffer("centres", torch.linspace(0.0, 1.0, n_bins))
+        n_in = 2 + n_bins
+        self.phi = _mlp([n_in, width, width], final_activation=True)
+        self.psi = _mlp([2 * width + 2 * n_bins + 1, width, width], final_activation=True)
+        self.rho = _mlp([2 * width, width, 1])
+
+    def _histogram(self, p):
+        bandwidth = 1.0 / (self.n_bins - 1)
+        h = torch.exp(-0.5 * ((p[..., None] - self.centres) / bandwidth) ** 2)
+        return h / h.sum(-1, keepdim=True)
+
+    def forward(self, P, Y, w=None):
+        """Surrogate loss of a batch (or of a stack of batches).
+
+        Parameters
+        ----------
+        P : Tensor of shape (n, K) or (S, n, K)
+            Class probabilities.
+        Y : Tensor like ``P``
+            One-hot labels.
+        w : Tensor of shape (n,) or (S, n), default=None
+            Sample weights.
+
+        Returns
+        -------
+        value : Tensor of shape () or (S,)
+        """
+        K = P.shape[-1]
+        w = torch.ones(P.shape[:-1], dtype=P.dtype, device=P.device) if w is None else w
+        hist = self._histogram(P)  # (..., n, K, bins)
+        logit = torch.logit(P.clamp(1e-6, 1 - 1e-6)) / 8.0
+        features = torch.cat([P[..., None], logit[..., None], hist], dim=-1)
+        emb = self.phi(features)  # (..., n, K, width)
+        pos_emb, share = _weighted_mean(emb, Y, w)
+        neg_emb, _ = _weighted_mean(emb, 1.0 - Y, w)
+        pos_hist, _ = _weighted_mean(hist, Y, w)
+        neg_hist, _ = _weighted_mean(hist, 1.0 - Y, w)
+        per_class = self.psi(torch.cat([pos_emb, neg_emb, pos_hist, neg_hist, share[..., None]], dim=-1))
+        mean_class = per_class.mean(-2)  # (..., width)
+        positive = per_class[..., 1, :] if K == 2 else mean_class
+        return self.rho(torch.cat([mean_class, positive], dim=-1))[..., 0]
+
+
+class PerSampleSurrogate(nn.Module):
+    """The ReLoss paper's per-sample design: mean over samples of ``MLP(p_true_class)``.
+
+    Parameters
+    ----------
+    width : int, default=64
+    """
+
+    def __init__(self, width=64):
+        super().__init__()
+        self.width = width
+        self.net = _mlp([1, width, width, 1])
+
+    def forward(self, P, Y, w=None):
+        """Weighted mean over samples of ``MLP(p_true)``; shapes as for :meth:`SetSurrogate.forward`."""
+        w = torch.ones(P.shape[:-1], dtype=P.dtype, device=P.device) if w is None else w
+        p_true = (P * Y).sum(-1, keepdim=True)
+        values = self.net(p_true)[..., 0]
+        return (values * w).sum(-1) / w.sum(-1).clamp_min(1e-12)
+
+
+_ARCHITECTURES = {"set": SetSurrogate, "per_sample": PerSampleSurrogate}
+
+
+def build_surrogate(architecture="set", **params):
+    """Instantiate a surrogate network by name (``"set"`` or ``"per_sample"``)."""
+    if architecture not in _ARCHITECTURES:
+        raise ValueError(f"architecture must be one of {sorted(_ARCHITECTURES)}, got {architecture!r}.")
+    return _ARCHITECTURES[architecture](**params)
