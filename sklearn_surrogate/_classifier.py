@@ -43,22 +43,23 @@ _OPTIMIZERS = {
 
 
 class _ForeignLoss(SurrogateLoss):
-    """Adapter for a plain torch loss module called as ``loss(logits, targets)``."""
+    """Adapter for a plain torch loss module called as ``loss(logits, targets)``.
+
+    Sample weights are passed on only when the module's ``forward`` takes a
+    ``sample_weight`` argument (``accepts_sample_weight``).
+    """
 
     def __init__(self, loss):
         super().__init__()
         self.loss = loss
+        self.accepts_sample_weight = "sample_weight" in inspect.signature(loss.forward).parameters
 
     def forward(self, logits, targets, sample_weight=None):
         if logits.ndim == 1 or (logits.ndim == 2 and logits.shape[1] == 1):
             targets = targets.to(logits.dtype).reshape(logits.shape)
+        if self.accepts_sample_weight and sample_weight is not None:
+            return self.loss(logits, targets, sample_weight=sample_weight)
         return self.loss(logits, targets)
-
-
-def _accepts_sample_weight(loss):
-    if isinstance(loss, SurrogateLoss) and not isinstance(loss, _ForeignLoss):
-        return True
-    return "sample_weight" in inspect.signature(loss.forward).parameters
 
 
 class SurrogateClassifier(ClassifierMixin, BaseEstimator):
@@ -447,7 +448,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
             )
         if not isinstance(loss, SurrogateLoss):
             loss = _ForeignLoss(loss)
-        if sample_weighted and not _accepts_sample_weight(loss.loss if isinstance(loss, _ForeignLoss) else loss):
+        if sample_weighted and isinstance(loss, _ForeignLoss) and not loss.accepts_sample_weight:
             raise ValueError(
                 f"The loss {type(loss.loss).__name__} does not accept sample weights; drop sample_weight and "
                 "class_weight or use a loss from sklearn_surrogate.losses."
@@ -527,7 +528,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
                 callbacks.append((f"user_{i}", copy.deepcopy(cb) if not isinstance(cb, type) else cb))
             else:
                 raise TypeError(f"callbacks must hold skorch callbacks, got {type(cb).__name__}.")
-        optimizer_params = {k: v for k, v in self._routed_params("optimizer__").items()}
+        optimizer_params = dict(self._routed_params("optimizer__"))
         optimizer_params.setdefault("optimizer__weight_decay", self.weight_decay)
         return SurrogateNet(
             module=module,

@@ -16,7 +16,6 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback
 
 from ._sampling import epoch_order
-from .losses import SurrogateLoss
 
 __all__ = ["SurrogateNet", "TensorDataset", "TensorBatchIterator", "logits_to_proba"]
 
@@ -312,7 +311,3 @@ class NonFiniteLossGuard(Callback):
                     f"The training loss became {value} at epoch {len(net.history)}, batch {i}. Try a lower "
                     "learning rate (lr), feature scaling (StandardScaler), other loss parameters, or another loss."
                 )
-
-
-def is_surrogate_loss(loss):
-    return isinstance(loss, SurrogateLoss)
