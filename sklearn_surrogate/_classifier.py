@@ -21,6 +21,7 @@ from torch import nn
 from ._modules import ACTIVATIONS, MLP, build_module, check_module_output
 from ._net import (
     EarlyStoppingOnScore,
+    LossEpochHook,
     NonFiniteLossGuard,
     SurrogateNet,
     TensorDataset,
@@ -507,6 +508,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("non_finite_guard", NonFiniteLossGuard()),
+            ("loss_epoch_hook", LossEpochHook()),
         ]
         train_split = None
         if valid_rows is not None:

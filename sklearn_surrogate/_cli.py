@@ -5,7 +5,7 @@ import sys
 
 __all__ = ["main"]
 
-_COMMANDS = ("demo",)
+_COMMANDS = ("demo", "train-surrogates")
 _DEFAULT_LOSSES = ("cross_entropy", "f1")
 
 
@@ -20,7 +20,7 @@ def _parser():
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{demo}")
+    commands = parser.add_subparsers(dest="command", metavar="{demo,train-surrogates}")
     demo = commands.add_parser(
         "demo",
         help="compare losses on an OpenML dataset (default: the shipped pc4, OpenML 1049)",
@@ -57,7 +57,43 @@ def _parser():
     demo.add_argument(
         "--threads", type=int, default=1, help="torch threads while training; 0 keeps torch's default (default: 1)"
     )
+    train = commands.add_parser(
+        "train-surrogates",
+        help="re-learn the shipped ReLoss surrogates (seeded; minutes per surrogate)",
+        description=(
+            "Learn the shipped relational surrogates (F1, ROC AUC, balanced accuracy, accuracy; macro F1) with "
+            "the fixed recipe and seed, and write them as safetensors files."
+        ),
+    )
+    train.add_argument("--output-dir", default=None,
+                       help="folder for the .safetensors files (default: the package's weights folder)")
+    train.add_argument("--metric", action="append", dest="metrics", default=None, metavar="NAME",
+                       help="shipped metric to learn; repeat for several (default: all)")
+    train.add_argument("--architecture", action="append", dest="architectures", default=None,
+                       choices=("set", "per_sample"), help="network(s) to learn (default: both)")
+    train.add_argument("--steps", type=int, default=None, help="override the recipe's Adam steps")
+    train.add_argument("--random-state", type=int, default=0, help="seed (default: %(default)s)")
+    train.add_argument("--threads", type=int, default=0,
+                       help="torch threads; 0 keeps torch's default (default: %(default)s)")
     return parser
+
+
+def _train_surrogates(args):
+    import torch
+
+    from .learned import train_shipped_surrogates
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    overrides = {} if args.steps is None else {"steps": args.steps}
+    try:
+        train_shipped_surrogates(args.output_dir, metrics=args.metrics,
+                                 architectures=tuple(args.architectures or ("set", "per_sample")),
+                                 random_state=args.random_state, **overrides)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def main(argv=None):
@@ -79,6 +115,8 @@ def main(argv=None):
     if not argv or (argv[0] not in _COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv = ["demo", *argv]
     args = _parser().parse_args(argv)
+    if args.command == "train-surrogates":
+        return _train_surrogates(args)
 
     from ._demo import run_demo
     from .losses import get_loss_names

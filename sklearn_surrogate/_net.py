@@ -294,6 +294,15 @@ def _restore(net, state):
     net.criterion_.load_state_dict(state["criterion"])
 
 
+class LossEpochHook(Callback):
+    """Tell the criterion which epoch starts (its ``on_epoch_begin(epoch, max_epochs)``, if it has one)."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        hook = getattr(net.criterion_, "on_epoch_begin", None)
+        if callable(hook):
+            hook(len(net.history) - 1, net.max_epochs)
+
+
 class NonFiniteLossGuard(Callback):
     """Stop training with a clear error once an epoch has seen a non-finite training loss.
 

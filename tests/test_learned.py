@@ -1,24 +1,41 @@
-"""Learned relational surrogates (work in progress): ranks, architecture invariances, learn_surrogate end to end."""
+"""Learned relational surrogates: ranks, architectures, prediction sets, learning, shipped files, ReLoss."""
+
+import pickle
 
 import numpy as np
 import pytest
 import torch
+from scipy.special import softmax
 from scipy.stats import spearmanr
+from sklearn.datasets import make_classification
+from sklearn.metrics import f1_score
 
 from sklearn_surrogate import SurrogateClassifier
 from sklearn_surrogate.learned import (
+    BUILTIN_METRICS,
     PerSampleSurrogate,
     ReLoss,
     SetSurrogate,
+    draw_model_sets,
+    fit_model_zoo,
     hard_rank,
     learn_surrogate,
+    load_surrogate,
     make_prediction_sets,
+    save_surrogate,
+    shipped_surrogates,
     soft_rank,
     soft_spearman,
     spearman,
+    train_shipped_surrogates,
 )
+from sklearn_surrogate.learned._io import SHIPPED_METRICS, shipped_surrogate_path
+
+QUICK = {"steps": 30, "n_train_sets": 96, "n_test_sets": 48, "n_samples": 64, "real_fraction": 0.0,
+         "verbose": False}
 
 
+# -- ranks -------------------------------------------------------------------
 def test_ranks_and_spearman():
     x = torch.tensor([0.3, -1.0, 2.0, 0.3])
     assert hard_rank(x).tolist() == [2.5, 1.0, 4.0, 2.5]
@@ -33,6 +50,7 @@ def test_ranks_and_spearman():
     assert torch.isfinite(grad).all() and grad.abs().sum() > 0
 
 
+# -- architectures -------------------------------------------------------------
 @pytest.mark.parametrize("network", [SetSurrogate(), PerSampleSurrogate()], ids=["set", "per_sample"])
 @pytest.mark.parametrize("n_classes", [2, 4])
 def test_surrogates_are_permutation_invariant_and_batched(network, n_classes):
@@ -51,40 +69,110 @@ def test_surrogates_are_permutation_invariant_and_batched(network, n_classes):
     assert torch.allclose(network(P[0], Y[0], w), network(*repeated), atol=1e-5)
 
 
+def test_set_surrogate_tells_false_positives_from_false_negatives():
+    """The per-sample design sees p(true class) only; the set design also sees which class is wrong."""
+    y = torch.tensor([0, 0, 1, 1])
+    fp = torch.tensor([[0.2, 0.8], [0.9, 0.1], [0.1, 0.9], [0.1, 0.9]])  # one false positive
+    fn = torch.tensor([[0.9, 0.1], [0.9, 0.1], [0.8, 0.2], [0.1, 0.9]])  # one false negative, same p(true)
+    Y = torch.nn.functional.one_hot(y, 2).float()
+    assert torch.allclose((fp * Y).sum(1).sort().values, (fn * Y).sum(1).sort().values)
+    torch.manual_seed(0)
+    per_sample = PerSampleSurrogate()
+    assert torch.allclose(per_sample(fp, Y), per_sample(fn, Y))
+    assert not torch.allclose(SetSurrogate()(fp, Y), SetSurrogate()(fn, Y))
+
+
+def test_pairwise_rank_features_hold_the_roc_auc():
+    """Mean over positives of 'share of negatives scored below' is ROC AUC (soft, here nearly exact)."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    score = rng.normal(size=200) + y
+    P = torch.as_tensor(np.column_stack([1 - 1 / (1 + np.exp(-score)), 1 / (1 + np.exp(-score))]))
+    Y = torch.nn.functional.one_hot(torch.as_tensor(y), 2).double()
+    network = SetSurrogate(pairwise=True, pair_temperature=1e-4).double()
+    features = network._rank_features(torch.logit(P), Y, torch.ones(200, dtype=torch.float64))
+    soft_auc = float(features[y == 1, 1, 0].mean())
+    assert soft_auc == pytest.approx(roc_auc_score(y, score), abs=2e-3)
+    assert network(P, Y).shape == () and network.config()["pairwise"] is True
+
+
+# -- prediction sets -------------------------------------------------------------
 def test_prediction_sets_span_the_metric():
-    Y, Z = make_prediction_sets(64, n_samples=128, random_state=0)
+    Y, Z = make_prediction_sets(64, n_samples=128, real_fraction=0.0, random_state=0)
     assert Y.shape == (64, 128) and Z.shape == (64, 128, 2)
     assert all(0 < y.mean() < 1 for y in Y)  # both classes in every set
-    from sklearn.metrics import f1_score
-
     f1 = [f1_score(y, z.argmax(1)) for y, z in zip(Y, Z)]
     assert min(f1) < 0.2 and max(f1) > 0.8
+    again = make_prediction_sets(64, n_samples=128, real_fraction=0.0, random_state=0)
+    assert np.array_equal(Y, again[0]) and np.array_equal(Z, again[1])
 
 
+def test_model_zoo_predictions_are_real_and_varied():
+    X, y = make_classification(600, n_features=8, weights=[0.8], random_state=0)
+    zoo = fit_model_zoo(X, y, random_state=0)
+    assert len(zoo) == 15 and len({name for name, _, _ in zoo}) == 15
+    for _, y_test, proba in zoo:
+        assert len(y_test) == 300 and np.allclose(proba.sum(1), 1.0)
+    Y, Z, names = draw_model_sets(zoo, 40, n_samples=256, perturb=False, rng=0)
+    f1 = [f1_score(a, z.argmax(1), zero_division=0.0) for a, z in zip(Y, Z)]
+    assert min(f1) < 0.3 < 0.7 < max(f1)  # the prior model's F1 is 0; boosting's is high
+    assert set(names) <= {name for name, _, _ in zoo}
+
+
+def test_real_prediction_sets_mix_into_training_sets():
+    Y, Z = make_prediction_sets(40, n_samples=64, n_classes=3, real_fraction=1.0, random_state=1)
+    assert Z.shape == (40, 64, 3) and all(len(np.unique(y)) == 3 for y in Y)
+    with pytest.raises(ValueError, match="real_fraction"):
+        make_prediction_sets(4, real_fraction=1.5)
+
+
+# -- learning ---------------------------------------------------------------------
 def test_learn_surrogate_for_a_user_metric_end_to_end():
     def precision_at_half(y_true, y_pred):  # any callable metric, higher is better
         predicted = y_pred == 1
         return float(np.mean(y_true[predicted] == 1)) if predicted.any() else 0.0
 
-    with torch.random.fork_rng():
-        loss = learn_surrogate(precision_at_half, steps=40, n_train_sets=128, n_test_sets=64, n_samples=64,
-                               gradient_penalty=0.0, verbose=False)
+    state = torch.random.get_rng_state()
+    loss = learn_surrogate(precision_at_half, gradient_penalty=0.0, **{**QUICK, "steps": 60})
+    assert torch.equal(state, torch.random.get_rng_state())  # the global generator is untouched
     assert isinstance(loss, ReLoss) and loss.target_metric is None
-    assert -1 <= loss.info_["held_out_spearman"] <= 1
+    assert loss.info_["metric"] == "precision_at_half"
+    assert loss.info_["held_out_spearman"] > 0.5
     assert not any(p.requires_grad for p in loss.surrogate.parameters())  # frozen
-    from sklearn.datasets import make_classification
-
     X, y = make_classification(n_samples=300, random_state=0)
     clf = SurrogateClassifier(loss=loss, max_epochs=5, random_state=0).fit(X, y)
     assert np.isfinite(clf.predict_proba(X)).all()
     assert clf.scorer_.metric == "accuracy"  # a user metric targets nothing the scorer knows
+    with pytest.raises(ValueError, match="supports binary problems only"):
+        SurrogateClassifier(loss=loss, max_epochs=2).fit(X, np.arange(300) % 3)
+
+
+def test_learn_surrogate_with_probabilities_and_several_class_counts():
+    def top_class_confidence_gap(y_true, proba):
+        return float(np.mean(proba[np.arange(len(y_true)), y_true] - proba.max(1)))
+
+    loss = learn_surrogate(top_class_confidence_gap, n_classes=(3, 5), response="proba", **QUICK)
+    assert loss.info_["n_classes"] == [3, 5]
+    assert set(loss.info_["held_out_spearman_per_n_classes"]) == {3, 5}
+    assert loss.supports_multiclass and not loss.supports_binary
+    value = loss(torch.randn(16, 4), torch.arange(16) % 4)  # any multiclass count
+    assert torch.isfinite(value)
+
+
+def test_learning_is_reproducible():
+    a = learn_surrogate("balanced_accuracy", **QUICK)
+    b = learn_surrogate("balanced_accuracy", **QUICK)
+    for pa, pb in zip(a.surrogate.parameters(), b.surrogate.parameters()):
+        assert torch.equal(pa, pb)
+    assert a.info_["held_out_spearman"] == b.info_["held_out_spearman"]
 
 
 def test_learned_f1_surrogate_ranks_held_out_sets():
-    """A short training already ranks held-out prediction sets like F1 (full training: see the notes)."""
-    with torch.random.fork_rng():
-        loss = learn_surrogate("f1", steps=150, n_train_sets=512, n_test_sets=128, n_samples=128,
-                               gradient_penalty=0.0, verbose=False)
+    """A short training already ranks held-out prediction sets like F1 (full training: the shipped ones)."""
+    loss = learn_surrogate("f1", gradient_penalty=0.0, **{**QUICK, "steps": 150, "n_train_sets": 512,
+                                                           "n_samples": 128})
     assert loss.info_["held_out_spearman"] > 0.8
     assert loss.target_metric == "f1"
 
@@ -92,9 +180,223 @@ def test_learned_f1_surrogate_ranks_held_out_sets():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="Unknown metric"):
         learn_surrogate("f3", verbose=False)
-    with pytest.raises(ValueError, match="not defined for 4 classes"):
+    with pytest.raises(ValueError, match="not defined for n_classes=4"):
         learn_surrogate("f1", n_classes=4, verbose=False)
+    with pytest.raises(ValueError, match="mixes binary and multiclass"):
+        learn_surrogate("accuracy", n_classes=(2, 3), verbose=False)
+    with pytest.raises(ValueError, match="n_classes must be"):
+        learn_surrogate("accuracy", n_classes=1, verbose=False)
     with pytest.raises(TypeError, match="metric must be"):
         learn_surrogate(3, verbose=False)
-    with pytest.raises(ValueError, match="learn one"):
-        ReLoss(metric="f1")
+    with pytest.raises(ValueError, match="response must be"):
+        learn_surrogate(lambda y, p: 0.0, response="labels", verbose=False)
+    with pytest.raises(ValueError, match="steps must be a positive integer"):
+        learn_surrogate("f1", steps=0, verbose=False)
+    with pytest.raises(ValueError, match="gradient_penalty"):
+        learn_surrogate("f1", gradient_penalty=-1.0, verbose=False)
+    with pytest.raises(ValueError, match="constant"):
+        learn_surrogate(lambda y, p: 1.0, **QUICK)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        learn_surrogate(lambda y, p: float("nan"), **QUICK)
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        ReLoss(surrogate="weights.pt")
+
+
+# -- shipped surrogates and files -----------------------------------------------------
+def test_every_shipped_surrogate_is_there_with_its_metadata():
+    table = shipped_surrogates()
+    assert {(row["metric"], row["architecture"]) for row in table} == {
+        (metric, arch) for metric in SHIPPED_METRICS for arch in ("set", "per_sample")
+    }
+    for row in table:
+        assert row["random_state"] == 0 and row["steps"] > 0
+        if row["architecture"] == "set":
+            assert row["held_out_spearman"] >= 0.95, row
+        expected = [2] if SHIPPED_METRICS[row["metric"]] == "binary" else [3, 4, 5, 6, 8, 10]
+        assert row["n_classes"] == expected
+    for metric in SHIPPED_METRICS:
+        with open(shipped_surrogate_path(metric), "rb") as handle:
+            header = handle.read(4096)
+        assert b"format_version" in header and b"pickle" not in header.lower()
+
+
+@pytest.mark.parametrize("metric", ["f1", "roc_auc", "balanced_accuracy", "accuracy"])
+def test_shipped_binary_surrogates_rank_fresh_sets(metric):
+    loss = ReLoss(metric=metric)
+    Y, Z = make_prediction_sets(200, n_samples=256, real_fraction=0.0, random_state=123)
+    evaluate = BUILTIN_METRICS[metric][0]
+    truth = [evaluate(y, softmax(z, axis=1)) for y, z in zip(Y, Z)]
+    with torch.no_grad():
+        values = [float(loss(torch.as_tensor(z[:, 1] - z[:, 0]), torch.as_tensor(y))) for y, z in zip(Y, Z)]
+    assert spearman(-np.array(values), truth) > 0.9
+
+
+def test_shipped_macro_f1_surrogate_ranks_any_class_count():
+    loss = ReLoss(metric="macro_f1")
+    for k in (3, 7, 12):  # 7 and 12 were not in training
+        Y, Z = make_prediction_sets(100, n_samples=256, n_classes=k, real_fraction=0.0, random_state=k)
+        truth = [f1_score(y, z.argmax(1), average="macro", labels=np.arange(k), zero_division=0.0)
+                 for y, z in zip(Y, Z)]
+        with torch.no_grad():
+            values = [float(loss(torch.as_tensor(z), torch.as_tensor(y))) for y, z in zip(Y, Z)]
+        assert spearman(-np.array(values), truth) > 0.85, k
+
+
+def test_save_and_load_round_trip(tmp_path):
+    loss = learn_surrogate("accuracy", **QUICK)
+    path = tmp_path / "accuracy.safetensors"
+    save_surrogate(loss, path, note="a test")
+    loaded = load_surrogate(path)
+    assert loaded.metric == "accuracy" and loaded.architecture == "set"
+    assert loaded.metadata_["note"] == "a test" and loaded.metadata_["format_version"] == "1"
+    logits, y = torch.randn(64), torch.arange(64) % 2
+    assert torch.equal(loss(logits, y), loaded(logits, y))
+    assert loaded.surrogate.trained_classes == (2,)
+    unpickled = pickle.loads(pickle.dumps(loaded))
+    assert torch.equal(unpickled(logits, y), loaded(logits, y))
+
+
+def test_tampered_or_foreign_files_fail_safely(tmp_path):
+    loss = learn_surrogate("accuracy", **QUICK)
+    good = tmp_path / "good.safetensors"
+    save_surrogate(loss, good)
+    data = bytearray(good.read_bytes())
+    truncated = tmp_path / "truncated.safetensors"
+    truncated.write_bytes(bytes(data[: len(data) // 2]))
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_bytes(b"\x80\x04\x95 not a safetensors file")  # a pickle header
+    for path in (truncated, garbage):
+        with pytest.raises(ValueError, match="not a valid surrogate file"):
+            load_surrogate(path)
+    from safetensors.torch import save_file
+
+    foreign = tmp_path / "foreign.safetensors"
+    save_file({"w": torch.zeros(2)}, str(foreign), metadata={"format": "other"})
+    with pytest.raises(ValueError, match="not a sklearn_surrogate surrogate file"):
+        load_surrogate(foreign)
+    wrong_shapes = tmp_path / "wrong.safetensors"
+    tensors = {k: torch.zeros(3) for k in loss.surrogate.state_dict()}
+    from sklearn_surrogate.learned._io import _read
+
+    meta, _ = _read(good)
+    save_file(tensors, str(wrong_shapes), metadata=meta)
+    with pytest.raises(ValueError, match="invalid surrogate"):
+        load_surrogate(wrong_shapes)
+    non_finite = tmp_path / "nan.safetensors"
+    _, tensors = _read(good)
+    tensors = {k: v.clone().fill_(float("nan")) for k, v in tensors.items()}
+    save_file(tensors, str(non_finite), metadata=meta)
+    with pytest.raises(ValueError, match="non-finite"):
+        load_surrogate(non_finite)
+    with pytest.raises(FileNotFoundError):
+        load_surrogate(tmp_path / "missing.safetensors")
+
+
+def test_training_script_is_seeded_and_writes_loadable_files(tmp_path):
+    kwargs = {"metrics": ["f1"], "architectures": ("set",), "verbose": False, "steps": 5, "n_train_sets": 64,
+              "n_test_sets": 32, "n_samples": 32, "real_fraction": 0.0}
+    (first,) = train_shipped_surrogates(tmp_path / "a", **kwargs)
+    (second,) = train_shipped_surrogates(tmp_path / "b", **kwargs)
+    from sklearn_surrogate.learned._io import _read
+
+    (meta_a, tensors_a), (meta_b, tensors_b) = _read(first), _read(second)
+    assert meta_a == meta_b and tensors_a.keys() == tensors_b.keys()
+    assert all(torch.equal(tensors_a[k], tensors_b[k]) for k in tensors_a)
+    loss = load_surrogate(first)
+    assert loss.metric == "f1" and loss.metadata_["random_state"] == "0" and "steps" in loss.metadata_["recipe"]
+    with pytest.raises(ValueError, match="Unknown shipped metric"):
+        train_shipped_surrogates(tmp_path, metrics=["mcc"])
+    with pytest.raises(TypeError, match="Unknown recipe setting"):
+        train_shipped_surrogates(tmp_path, metrics=["f1"], epochs=3)
+
+
+def test_command_line_trains_surrogates(tmp_path, capsys):
+    from sklearn_surrogate._cli import main
+
+    status = main(["train-surrogates", "--metric", "accuracy", "--architecture", "per_sample", "--steps", "3",
+                   "--output-dir", str(tmp_path)])
+    assert status == 0 and (tmp_path / "accuracy-per_sample.safetensors").exists()
+    assert main(["train-surrogates", "--metric", "mcc", "--output-dir", str(tmp_path)]) == 2
+    assert "Unknown shipped metric" in capsys.readouterr().err
+
+
+# -- the ReLoss loss -------------------------------------------------------------------
+def test_learned_loss_in_a_grid_search():
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV
+
+    loss = learn_surrogate("f1", **QUICK)
+    clf = SurrogateClassifier(loss=loss, max_epochs=3, random_state=0)
+    copied = clone(clf).loss.surrogate
+    assert all(torch.equal(a, b) for a, b in zip(copied.state_dict().values(), loss.surrogate.state_dict().values()))
+    X, y = make_classification(n_samples=200, random_state=0)
+    search = GridSearchCV(clf, {"loss__ce_weight": [0.0, 1.0]}, cv=2).fit(X, y)
+    assert search.best_estimator_.scorer_.metric == "f1"
+
+
+def test_reloss_by_name_in_the_estimator():
+    X, y = make_classification(n_samples=400, weights=[0.8], random_state=0)
+    clf = SurrogateClassifier(loss="reloss", loss__metric="f1", max_epochs=10, random_state=0).fit(X, y)
+    assert clf.scorer_.metric == "f1" and np.isfinite(clf.predict_proba(X)).all()
+    assert isinstance(clf.loss_, ReLoss) and clf.loss_.surrogate is None
+    again = SurrogateClassifier(loss="reloss", loss__metric="f1", max_epochs=10, random_state=0).fit(X, y)
+    assert np.array_equal(clf.predict_proba(X), again.predict_proba(X))
+    restored = pickle.loads(pickle.dumps(clf))
+    assert np.array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_reloss_multiclass_and_per_sample():
+    X, y = make_classification(n_samples=400, n_classes=3, n_informative=5, random_state=0)
+    clf = SurrogateClassifier(loss="reloss", loss__metric="macro_f1", max_epochs=5, random_state=0).fit(X, y)
+    assert clf.scorer_.metric == "f1" and clf.scorer_.average == "macro"
+    per_sample = SurrogateClassifier(loss="reloss", loss__metric="macro_f1", loss__architecture="per_sample",
+                                     max_epochs=5, random_state=0).fit(X, y)
+    assert np.isfinite(per_sample.predict_proba(X)).all()
+    with pytest.raises(ValueError, match="supports binary problems only"):
+        SurrogateClassifier(loss="reloss", max_epochs=2).fit(X, y)
+    Xb, yb = make_classification(n_samples=100, random_state=0)
+    with pytest.raises(ValueError, match="needs at least 3 classes"):
+        SurrogateClassifier(loss="reloss", loss__metric="macro_f1", max_epochs=2).fit(Xb, yb)
+    with pytest.raises(ValueError, match="No shipped surrogate for metric 'mcc'"):
+        SurrogateClassifier(loss="reloss", loss__metric="mcc", max_epochs=2).fit(Xb, yb)
+    with pytest.raises(ValueError, match="architecture must be"):
+        SurrogateClassifier(loss="reloss", loss__architecture="deep", max_epochs=2).fit(Xb, yb)
+
+
+def test_cross_entropy_mixing_and_schedules():
+    logits, y = torch.randn(64), torch.arange(64) % 2
+    plain = ReLoss(metric="f1")
+    ce = torch.nn.functional.binary_cross_entropy_with_logits(logits, y.float())
+    assert torch.allclose(ReLoss(metric="f1", ce_weight=0.5)(logits, y), plain(logits, y) + 0.5 * ce)
+    for schedule, halfway in [("constant", 1.0), ("linear", 0.5), ("cosine", 0.5)]:
+        loss = ReLoss(metric="f1", ce_weight=1.0, ce_schedule=schedule)
+        loss.on_epoch_begin(50, 100)
+        assert torch.allclose(loss(logits, y), plain(logits, y) + halfway * ce, atol=1e-6), schedule
+        loss.on_epoch_begin(100, 100)
+        end = 1.0 if schedule == "constant" else 0.0
+        assert torch.allclose(loss(logits, y), plain(logits, y) + end * ce, atol=1e-6), schedule
+    with pytest.raises(ValueError, match="ce_schedule"):
+        ReLoss(metric="f1", ce_weight=1.0, ce_schedule="step")(logits, y)
+    with pytest.raises(ValueError, match="ce_weight"):
+        ReLoss(metric="f1", ce_weight=-1.0)(logits, y)
+
+
+def test_the_estimator_drives_the_schedule():
+    seen = []
+
+    class Recording(ReLoss):
+        def on_epoch_begin(self, epoch, max_epochs):
+            seen.append((epoch, max_epochs))
+            super().on_epoch_begin(epoch, max_epochs)
+
+    X, y = make_classification(n_samples=200, random_state=0)
+    SurrogateClassifier(loss=Recording(ce_weight=1.0, ce_schedule="linear"), max_epochs=4).fit(X, y)
+    assert seen == [(0, 4), (1, 4), (2, 4), (3, 4)]
+
+
+def test_reloss_surrogate_stays_frozen_during_training():
+    X, y = make_classification(n_samples=300, random_state=0)
+    clf = SurrogateClassifier(loss="reloss", max_epochs=3, random_state=0).fit(X, y)
+    shipped = ReLoss(metric="f1")._network()
+    for trained, original in zip(clf.loss_.shipped_.parameters(), shipped.parameters()):
+        assert torch.equal(trained.cpu(), original) and not trained.requires_grad

@@ -24,12 +24,18 @@ def _call(loss, logits, targets, weight=None):
     return loss(logits, targets, **kwargs)
 
 
+# losses whose default configuration is binary-only but that have a multiclass configuration too
+MULTICLASS_PARAMS = {"reloss": {"metric": "macro_f1"}}
+
+
 def _problems(name):
     """(n_classes, fresh loss set up for it) for each problem kind the loss supports."""
     probe = get_loss(name)
-    kinds = [k for k, ok in ((2, probe.supports_binary), (4, probe.supports_multiclass)) if ok]
-    for n_classes in kinds:
-        loss = get_loss(name)
+    kinds = [(2, {}) if probe.supports_binary else None]
+    if probe.supports_multiclass or name in MULTICLASS_PARAMS:
+        kinds.append((4, MULTICLASS_PARAMS.get(name, {})))
+    for n_classes, params in filter(None, kinds):
+        loss = get_loss(name, **params)
         loss.setup(n_classes, 4096)
         if loss.needs_sample_index:
             loss.eval()  # per-sample state is only updated in training mode: compare like with like

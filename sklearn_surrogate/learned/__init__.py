@@ -1,14 +1,23 @@
 """Learned relational surrogates (ReLoss): networks trained to rank models as a metric does.
 
-Work in progress (issue 4): the set-level and per-sample architectures, the
-differentiable Spearman objective, ``learn_surrogate`` for built-in and user
-metrics, and the ``ReLoss`` loss. Shipped pre-trained surrogates and their
-registration as ``loss="reloss"`` come next.
+* :class:`ReLoss` is the loss (registered as ``loss="reloss"``): a frozen
+  surrogate network, the shipped one for ``metric`` or one you learned.
+* :func:`learn_surrogate` learns a surrogate for a built-in metric or any
+  callable ``metric(y_true, y_pred_or_score)``.
+* :class:`SetSurrogate` (batch-level, ours) and :class:`PerSampleSurrogate`
+  (the ReLoss paper's) are the two architectures.
+* :func:`save_surrogate` / :func:`load_surrogate` store surrogates as
+  safetensors files (no pickle); :func:`shipped_surrogates` lists the shipped
+  ones, trained by :func:`train_shipped_surrogates`.
 """
 
-from ._learn import BUILTIN_METRICS, learn_surrogate, make_prediction_sets
+from ._io import load_surrogate, save_surrogate, shipped_surrogates
+from ._learn import learn_surrogate
+from ._metrics import BUILTIN_METRICS
 from ._networks import PerSampleSurrogate, SetSurrogate, build_surrogate
+from ._prediction_sets import draw_model_sets, fit_model_zoo, make_prediction_sets
 from ._reloss import ReLoss
+from ._shipped import train_shipped_surrogates
 from ._spearman import hard_rank, soft_rank, soft_spearman, spearman
 
 __all__ = [
@@ -17,10 +26,16 @@ __all__ = [
     "ReLoss",
     "SetSurrogate",
     "build_surrogate",
+    "draw_model_sets",
+    "fit_model_zoo",
     "hard_rank",
     "learn_surrogate",
+    "load_surrogate",
     "make_prediction_sets",
+    "save_surrogate",
+    "shipped_surrogates",
     "soft_rank",
     "soft_spearman",
     "spearman",
+    "train_shipped_surrogates",
 ]

@@ -30,7 +30,7 @@ the baseline.
 import torch
 from torch import nn
 
-__all__ = ["PerSampleSurrogate", "SetSurrogate", "build_surrogate"]
+__all__ = ["ARCHITECTURES", "PerSampleSurrogate", "SetSurrogate", "architecture_of", "build_surrogate"]
 
 
 def _mlp(sizes, final_activation=False):
@@ -64,17 +64,47 @@ class SetSurrogate(nn.Module):
         Soft-histogram bins over [0, 1].
     width : int, default=64
         Width of the hidden layers.
+    pairwise : bool, default=False
+        Add two within-batch rank features per sample and class ``c``: the
+        (soft, weighted) share of the batch's non-members of ``c`` scored
+        below it and of the members scored above it, with comparisons
+        ``sigmoid((z_i - z_j) / pair_temperature)`` on the log-odds ``z``.
+        The mean of the first over the members of ``c`` is a soft one-vs-rest
+        ROC AUC, so rank metrics become easy to represent, for O(n^2) work
+        per batch. The shipped ROC AUC surrogate uses it.
+    pair_temperature : float, default=0.5
+        Temperature of the pairwise comparisons, in log-odds units.
     """
 
-    def __init__(self, n_bins=16, width=64):
+    def __init__(self, n_bins=16, width=64, pairwise=False, pair_temperature=0.5):
         super().__init__()
         self.n_bins = n_bins
         self.width = width
+        self.pairwise = bool(pairwise)
+        self.pair_temperature = float(pair_temperature)
         self.register_buffer("centres", torch.linspace(0.0, 1.0, n_bins))
-        n_in = 2 + n_bins
+        n_in = 2 + n_bins + (2 if self.pairwise else 0)
         self.phi = _mlp([n_in, width, width], final_activation=True)
         self.psi = _mlp([2 * width + 2 * n_bins + 1, width, width], final_activation=True)
         self.rho = _mlp([2 * width, width, 1])
+        # a positive factor fixing the gradient scale (see learn_surrogate); it leaves every ranking unchanged
+        self.register_buffer("output_scale", torch.ones(()))
+
+    def config(self):
+        """Constructor arguments, to rebuild the network from saved weights."""
+        return {"n_bins": self.n_bins, "width": self.width, "pairwise": self.pairwise,
+                "pair_temperature": self.pair_temperature}
+
+    def _rank_features(self, z, Y, w):
+        """Soft shares of non-members below and of members above each sample, per class: (..., n, K, 2)."""
+        above = torch.sigmoid((z[..., :, None, :] - z[..., None, :, :]) / self.pair_temperature)  # (..., i, j, K)
+        members = Y * w[..., None]
+        others = (1.0 - Y) * w[..., None]
+        below_others = (above * others[..., None, :, :]).sum(-2) / others.sum(-2, keepdim=True).clamp_min(1e-12)
+        above_members = ((1.0 - above) * members[..., None, :, :]).sum(-2) / members.sum(-2, keepdim=True).clamp_min(
+            1e-12
+        )
+        return torch.stack([below_others, above_members], dim=-1)
 
     def _histogram(self, p):
         bandwidth = 1.0 / (self.n_bins - 1)
@@ -100,8 +130,11 @@ class SetSurrogate(nn.Module):
         K = P.shape[-1]
         w = torch.ones(P.shape[:-1], dtype=P.dtype, device=P.device) if w is None else w
         hist = self._histogram(P)  # (..., n, K, bins)
-        logit = torch.logit(P.clamp(1e-6, 1 - 1e-6)) / 8.0
-        features = torch.cat([P[..., None], logit[..., None], hist], dim=-1)
+        logit = torch.logit(P.clamp(1e-6, 1 - 1e-6))
+        parts = [P[..., None], logit[..., None] / 8.0, hist]
+        if self.pairwise:
+            parts.append(self._rank_features(logit, Y, w))
+        features = torch.cat(parts, dim=-1)
         emb = self.phi(features)  # (..., n, K, width)
         pos_emb, share = _weighted_mean(emb, Y, w)
         neg_emb, _ = _weighted_mean(emb, 1.0 - Y, w)
@@ -110,7 +143,7 @@ class SetSurrogate(nn.Module):
         per_class = self.psi(torch.cat([pos_emb, neg_emb, pos_hist, neg_hist, share[..., None]], dim=-1))
         mean_class = per_class.mean(-2)  # (..., width)
         positive = per_class[..., 1, :] if K == 2 else mean_class
-        return self.rho(torch.cat([mean_class, positive], dim=-1))[..., 0]
+        return self.rho(torch.cat([mean_class, positive], dim=-1))[..., 0] * self.output_scale
 
 
 class PerSampleSurrogate(nn.Module):
@@ -125,20 +158,41 @@ class PerSampleSurrogate(nn.Module):
         super().__init__()
         self.width = width
         self.net = _mlp([1, width, width, 1])
+        self.register_buffer("output_scale", torch.ones(()))
+
+    def config(self):
+        """Constructor arguments, to rebuild the network from saved weights."""
+        return {"width": self.width}
 
     def forward(self, P, Y, w=None):
         """Weighted mean over samples of ``MLP(p_true)``; shapes as for :meth:`SetSurrogate.forward`."""
         w = torch.ones(P.shape[:-1], dtype=P.dtype, device=P.device) if w is None else w
         p_true = (P * Y).sum(-1, keepdim=True)
         values = self.net(p_true)[..., 0]
-        return (values * w).sum(-1) / w.sum(-1).clamp_min(1e-12)
+        return (values * w).sum(-1) / w.sum(-1).clamp_min(1e-12) * self.output_scale
 
 
-_ARCHITECTURES = {"set": SetSurrogate, "per_sample": PerSampleSurrogate}
+ARCHITECTURES = {"set": SetSurrogate, "per_sample": PerSampleSurrogate}
 
 
 def build_surrogate(architecture="set", **params):
-    """Instantiate a surrogate network by name (``"set"`` or ``"per_sample"``)."""
-    if architecture not in _ARCHITECTURES:
-        raise ValueError(f"architecture must be one of {sorted(_ARCHITECTURES)}, got {architecture!r}.")
-    return _ARCHITECTURES[architecture](**params)
+    """Instantiate a surrogate network by name.
+
+    Parameters
+    ----------
+    architecture : {"set", "per_sample"}, default="set"
+    **params
+        Constructor arguments of the network (``n_bins``, ``width``).
+
+    Returns
+    -------
+    network : SetSurrogate or PerSampleSurrogate
+    """
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture must be one of {sorted(ARCHITECTURES)}, got {architecture!r}.")
+    return ARCHITECTURES[architecture](**params)
+
+
+def architecture_of(network):
+    """The registered name of a surrogate network's class, or None."""
+    return next((name for name, cls in ARCHITECTURES.items() if type(network) is cls), None)

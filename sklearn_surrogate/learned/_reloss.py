@@ -1,6 +1,8 @@
 """``ReLoss``: a frozen learned surrogate used as a training loss."""
 
 import copy
+import functools
+import math
 
 import torch
 import torch.nn.functional as F
@@ -18,52 +20,116 @@ _TARGETS = {
     "mcc": ("mcc", {}),
     "macro_f1": ("f1", {"average": "macro"}),
 }
+_SCHEDULES = ("constant", "linear", "cosine")
+
+
+@functools.lru_cache(maxsize=None)
+def _shipped_network(metric, architecture):
+    from ._io import SHIPPED_METRICS, load_surrogate, shipped_surrogate_path
+
+    if metric not in SHIPPED_METRICS:
+        raise ValueError(
+            f"No shipped surrogate for metric {metric!r}; shipped: {sorted(SHIPPED_METRICS)}. Learn one with "
+            "sklearn_surrogate.learned.learn_surrogate(metric) and pass it as loss=... or loss__surrogate=...."
+        )
+    if architecture not in ("set", "per_sample"):
+        raise ValueError(f"ReLoss: architecture must be 'set' or 'per_sample', got {architecture!r}.")
+    return load_surrogate(shipped_surrogate_path(metric, architecture)).surrogate
 
 
 class ReLoss(SurrogateLoss):
     """A learned relational surrogate (ReLoss) as a loss, optionally mixed with cross-entropy.
 
-    The surrogate network maps a batch's probabilities and labels to one
-    number whose ranking of models agrees with the metric's (see
-    :func:`~sklearn_surrogate.learned.learn_surrogate`). It is frozen: only
-    the classifier's network is trained through it.
+    A small frozen network maps a batch's class probabilities and labels to
+    one number whose ranking of models agrees with the metric's (see
+    :func:`~sklearn_surrogate.learned.learn_surrogate`). Only the classifier's
+    network is trained through it.
 
     Parameters
     ----------
     metric : str or None, default="f1"
-        The metric the surrogate was learned for (None for a user metric);
-        sets :attr:`target_metric`.
-    surrogate : torch.nn.Module
-        The learned surrogate network (from ``learn_surrogate``). It is
-        deep-copied and frozen.
-    n_classes : int or None, default=None
-        Number of classes the surrogate was learned for; checked at call time.
+        The metric. Without ``surrogate``, the shipped surrogate for it is
+        used: ``"f1"``, ``"roc_auc"``, ``"balanced_accuracy"``, ``"accuracy"``
+        (binary) or ``"macro_f1"`` (multiclass, any number of classes). With
+        ``surrogate`` it only names the target (None for a user metric).
+    architecture : {"set", "per_sample"}, default="set"
+        Which shipped surrogate: the set-level network (sees the whole batch)
+        or the ReLoss paper's per-sample one (kept for comparison).
+    surrogate : torch.nn.Module or None, default=None
+        A learned surrogate network (``learn_surrogate(...).surrogate``);
+        frozen (no gradient, evaluation mode) when used.
     ce_weight : float, default=0.0
-        Weight of a cross-entropy term added to the surrogate (a frozen
-        surrogate alone can pull probabilities towards an interior point).
+        Weight of a cross-entropy term added to the surrogate.
+    ce_schedule : {"constant", "linear", "cosine"}, default="constant"
+        How the cross-entropy weight evolves over the epochs: constant, or
+        decayed from ``ce_weight`` to 0 at ``max_epochs`` linearly or along a
+        half cosine.
+
+    Notes
+    -----
+    The surrogate was learned on batches of a given size (256 for the shipped
+    ones, the default ``batch_size``); other sizes work but rank less
+    faithfully. Its value is a rank-preserving score, not the metric itself.
 
     References
     ----------
     .. [1] T. Huang, Z. Li, H. Lu, Y. Shan, S. Yang, Y. Feng, F. Wang, S. You,
        C. Xu. "Relational Surrogate Loss Learning." ICLR 2022.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.learned import ReLoss
+    >>> loss = ReLoss(metric="f1")
+    >>> value = loss(torch.tensor([2.0, -1.0, 0.5, -3.0]), torch.tensor([1, 0, 1, 0]))
+    >>> value.shape
+    torch.Size([])
     """
 
     needs_both_classes = True
 
-    def __init__(self, metric="f1", surrogate=None, n_classes=None, ce_weight=0.0):
+    def __init__(self, metric="f1", architecture="set", surrogate=None, ce_weight=0.0, ce_schedule="constant"):
         super().__init__()
-        if surrogate is None:
-            raise ValueError(
-                "ReLoss needs a learned surrogate network; learn one with "
-                "sklearn_surrogate.learned.learn_surrogate(metric)."
-            )
         self.metric = metric
-        self.surrogate = copy.deepcopy(surrogate)
-        for parameter in self.surrogate.parameters():
-            parameter.requires_grad_(False)
-        self.surrogate.eval()
-        self.n_classes = n_classes
+        self.architecture = architecture
+        if surrogate is not None and not isinstance(surrogate, torch.nn.Module):
+            raise TypeError(f"ReLoss: surrogate must be a torch.nn.Module, got {type(surrogate).__name__}.")
+        self.surrogate = surrogate  # stored as given (scikit-learn's clone checks identity); frozen when used
         self.ce_weight = ce_weight
+        self.ce_schedule = ce_schedule
+        self._progress = 0.0
+
+    # -- the network -----------------------------------------------------
+    def _network(self):
+        if self.surrogate is not None:
+            if self.surrogate.training or any(p.requires_grad for p in self.surrogate.parameters()):
+                for parameter in self.surrogate.parameters():
+                    parameter.requires_grad_(False)
+                self.surrogate.eval()
+            return self.surrogate
+        key = (self.metric, self.architecture)
+        if getattr(self, "_shipped_key", None) != key:
+            self.shipped_ = copy.deepcopy(_shipped_network(*key))
+            self._shipped_key = key
+        return self.shipped_
+
+    @property
+    def trained_classes(self):
+        """Class counts the surrogate was learned for (empty: unknown)."""
+        if self.surrogate is None:
+            from ._io import SHIPPED_METRICS
+
+            kind = SHIPPED_METRICS.get(self.metric)
+            return (2,) if kind == "binary" else (3,) if kind == "multiclass" else ()
+        return tuple(getattr(self.surrogate, "trained_classes", ()) or ())
+
+    @property
+    def supports_binary(self):
+        return not self.trained_classes or 2 in self.trained_classes
+
+    @property
+    def supports_multiclass(self):
+        return not self.trained_classes or any(k > 2 for k in self.trained_classes)
 
     @property
     def target_metric(self):
@@ -72,26 +138,52 @@ class ReLoss(SurrogateLoss):
     def target_metric_params(self):
         return dict(_TARGETS.get(self.metric, (None, {}))[1])
 
+    def setup(self, n_classes, n_samples):
+        self._network()  # load the shipped surrogate now, before the loss is moved to a device
+        self._progress = 0.0
+
+    def on_epoch_begin(self, epoch, max_epochs):
+        """Advance the cross-entropy schedule (called by the estimator at each epoch)."""
+        self._progress = min(max(epoch / max(max_epochs, 1), 0.0), 1.0)
+
     def train(self, mode=True):
         super().train(mode)
-        self.surrogate.eval()  # frozen: always in evaluation mode
+        for name in ("surrogate", "shipped_"):
+            network = self._modules.get(name)
+            if network is not None:
+                network.eval()  # frozen: always in evaluation mode
         return self
+
+    def _current_ce_weight(self):
+        weight = check_real("ReLoss", "ce_weight", self.ce_weight, low=0.0, low_inclusive=True)
+        if self.ce_schedule not in _SCHEDULES:
+            raise ValueError(f"ReLoss: ce_schedule must be one of {_SCHEDULES}, got {self.ce_schedule!r}.")
+        if self.ce_schedule == "linear":
+            return weight * (1.0 - self._progress)
+        if self.ce_schedule == "cosine":
+            return weight * 0.5 * (1.0 + math.cos(math.pi * self._progress))
+        return weight
 
     def forward(self, logits, targets, sample_weight=None):
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        ce_weight = check_real("ReLoss", "ce_weight", self.ce_weight, low=0.0, low_inclusive=True)
+        ce_weight = self._current_ce_weight()
         if logits.ndim == 1:
             p = torch.sigmoid(logits)
             P = torch.stack([1.0 - p, p], dim=1)
         else:
             P = torch.softmax(logits, dim=1)
         K = P.shape[1]
-        if self.n_classes is not None and K != self.n_classes:
-            raise ValueError(f"ReLoss: the surrogate was learned for {self.n_classes} classes, got {K}.")
-        Y = F.one_hot(targets, K).to(P.dtype)
-        dtype = next(self.surrogate.parameters()).dtype
-        value = self.surrogate(P.to(dtype), Y.to(dtype), None if sample_weight is None else sample_weight.to(dtype))
-        value = value.to(logits.dtype)
+        network = self._network()
+        if next(network.parameters()).device != logits.device:
+            network.to(logits.device)
+        dtype = logits.dtype
+        Y = F.one_hot(targets, K).to(dtype)
+        weights = None if sample_weight is None else sample_weight.to(dtype)
+        if next(network.parameters()).dtype == dtype:
+            value = network(P, Y, weights)
+        else:  # evaluate the float32 network in the caller's precision without converting it in place
+            state = {name: t.to(dtype) for name, t in [*network.named_parameters(), *network.named_buffers()]}
+            value = torch.func.functional_call(network, state, (P, Y, weights))
         if ce_weight:
             if logits.ndim == 1:
                 ce = F.binary_cross_entropy_with_logits(logits, targets.to(logits.dtype), reduction="none")

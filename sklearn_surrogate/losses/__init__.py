@@ -70,3 +70,7 @@ register_loss("ldr_kl", LDRKLLoss)
 register_loss("aldr_kl", ALDRKLLoss)
 # stochastic loss ensembles
 register_loss("ensloss", EnsLoss)
+# learned relational surrogates (ReLoss): loss="reloss", loss__metric="f1" uses the shipped F1 surrogate
+from ..learned._reloss import ReLoss  # noqa: E402  (learned builds on this package's base class)
+
+register_loss("reloss", ReLoss)

@@ -131,6 +131,21 @@ class SurrogateLoss(nn.Module):
             ``needs_sample_index`` lie in ``[0, n_samples)``).
         """
 
+    def on_epoch_begin(self, epoch, max_epochs):
+        """Hook called by the estimator at the start of every epoch.
+
+        Losses whose behaviour follows a schedule over training (for example
+        :class:`~sklearn_surrogate.learned.ReLoss`'s cross-entropy weight)
+        override it. The default does nothing.
+
+        Parameters
+        ----------
+        epoch : int
+            Index of the epoch starting, from 0.
+        max_epochs : int
+            The training budget in epochs.
+        """
+
     # -- metadata -------------------------------------------------------
     def target_metric_params(self):
         """Keyword arguments that pin down :attr:`target_metric`.

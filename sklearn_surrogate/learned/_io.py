@@ -1,0 +1,168 @@
+"""Saving and loading learned surrogates without pickle.
+
+A surrogate is stored as one `safetensors <https://huggingface.co/docs/safetensors>`_
+file: the network's weights plus string metadata (format version, metric,
+architecture and its constructor arguments, the class counts it was learned
+for, the seed and the held-out Spearman). Loading never executes code from the
+file: a malformed or tampered file raises ``ValueError``.
+"""
+
+import json
+import math
+import os
+from importlib import resources
+
+import torch
+
+from ._networks import architecture_of, build_surrogate
+
+__all__ = ["load_surrogate", "save_surrogate", "shipped_surrogate_path", "shipped_surrogates"]
+
+FORMAT = "sklearn_surrogate.reloss"
+FORMAT_VERSION = "1"
+SHIPPED_METRICS = {  # metric -> class counts the shipped surrogate is for ("multiclass": any K >= 3)
+    "f1": "binary",
+    "roc_auc": "binary",
+    "balanced_accuracy": "binary",
+    "accuracy": "binary",
+    "macro_f1": "multiclass",
+}
+
+
+def save_surrogate(loss, path, **metadata):
+    """Save a learned surrogate (a :class:`ReLoss` or its network) to a safetensors file.
+
+    Parameters
+    ----------
+    loss : ReLoss or torch.nn.Module
+        The loss returned by :func:`learn_surrogate`, or a surrogate network.
+    path : str or path-like
+    **metadata
+        Extra string-convertible metadata to store (``info_`` entries of a
+        ``ReLoss`` that are scalars are stored automatically).
+    """
+    from safetensors.torch import save_file
+
+    from ._reloss import ReLoss
+
+    network = loss.surrogate if isinstance(loss, ReLoss) else loss
+    architecture = architecture_of(network)
+    if architecture is None:
+        raise TypeError(f"Cannot save a surrogate network of type {type(network).__name__}.")
+    info = dict(getattr(loss, "info_", {}) or {})
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "architecture": architecture,
+        "config": json.dumps(network.config()),
+        "trained_classes": json.dumps(list(getattr(network, "trained_classes", ()) or ())),
+        "metric": str(getattr(loss, "metric", None) or info.get("metric", "")),
+        "builtin_metric": json.dumps(isinstance(loss, ReLoss) and loss.metric is not None),
+    }
+    for key in ("held_out_spearman", "n_samples", "steps", "gradient_penalty", "random_state"):
+        if key in info:
+            meta[key] = json.dumps(info[key])
+    meta.update({str(k): str(v) for k, v in metadata.items()})
+    tensors = {name: t.detach().to("cpu", torch.float32).contiguous() for name, t in network.state_dict().items()}
+    save_file(tensors, os.fspath(path), metadata=meta)
+
+
+def _read(path):
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(os.fspath(path), framework="pt") as handle:
+            meta = dict(handle.metadata() or {})
+            tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+    except (SafetensorError, OSError, ValueError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"{os.fspath(path)!r} is not a valid surrogate file: {exc}") from exc
+    return meta, tensors
+
+
+def load_surrogate(path):
+    """Load a surrogate saved by :func:`save_surrogate`, as a frozen :class:`ReLoss`.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    loss : ReLoss
+        ``loss.metadata_`` holds the file's metadata.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a surrogate file of a known format, or its
+        weights do not fit the architecture it declares, or are not finite.
+    """
+    from ._reloss import ReLoss
+
+    meta, tensors = _read(path)
+    where = os.fspath(path)
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"{where!r} is not a sklearn_surrogate surrogate file (format {meta.get('format')!r}).")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{where!r} has surrogate format version {meta.get('format_version')!r}; this version of "
+            f"sklearn_surrogate reads version {FORMAT_VERSION}."
+        )
+    try:
+        config = json.loads(meta["config"])
+        trained = tuple(int(k) for k in json.loads(meta["trained_classes"]))
+        builtin = bool(json.loads(meta.get("builtin_metric", "false")))
+        if not isinstance(config, dict):
+            raise TypeError("config is not a mapping")
+        network = build_surrogate(meta["architecture"], **config)
+        network.load_state_dict(tensors, strict=True)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ValueError(f"{where!r} holds an invalid surrogate: {exc}") from exc
+    if not all(torch.isfinite(t).all() for t in tensors.values()):
+        raise ValueError(f"{where!r} holds non-finite surrogate weights.")
+    network.trained_classes = trained
+    network.eval()
+    for parameter in network.parameters():
+        parameter.requires_grad_(False)
+    loss = ReLoss(metric=meta["metric"] if builtin else None, architecture=meta["architecture"], surrogate=network)
+    loss.metadata_ = meta
+    return loss
+
+
+def shipped_surrogate_path(metric, architecture="set"):
+    """Path of the shipped surrogate file for ``metric`` and ``architecture``."""
+    return resources.files("sklearn_surrogate.learned") / "weights" / f"{metric}-{architecture}.safetensors"
+
+
+def shipped_surrogates():
+    """The shipped surrogates and their metadata.
+
+    Returns
+    -------
+    table : list of dict
+        One row per file: metric, architecture, class counts, held-out
+        Spearman, seed, steps.
+
+    Examples
+    --------
+    >>> from sklearn_surrogate.learned import shipped_surrogates
+    >>> sorted({row["metric"] for row in shipped_surrogates()})
+    ['accuracy', 'balanced_accuracy', 'f1', 'macro_f1', 'roc_auc']
+    """
+    rows = []
+    folder = resources.files("sklearn_surrogate.learned") / "weights"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".safetensors"):
+            meta, _ = _read(entry)
+            spearman = float(json.loads(meta.get("held_out_spearman", "nan")))
+            rows.append({
+                "metric": meta.get("metric"),
+                "architecture": meta.get("architecture"),
+                "n_classes": json.loads(meta.get("trained_classes", "[]")),
+                "held_out_spearman": None if math.isnan(spearman) else round(spearman, 4),
+                "random_state": json.loads(meta.get("random_state", "null")),
+                "steps": json.loads(meta.get("steps", "null")),
+            })
+    return rows

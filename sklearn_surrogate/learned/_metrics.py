@@ -1,0 +1,111 @@
+"""Metrics a surrogate can be learned for: the built-in ones and a wrapper for user callables.
+
+Each is a function of ``(y, P)``: class indices ``0..K-1`` and class
+probabilities ``(n, K)``; higher is better.
+"""
+
+import numpy as np
+
+__all__ = ["BUILTIN_METRICS", "resolve_metric"]
+
+
+def _binary_f1(y, P):
+    from sklearn.metrics import f1_score
+
+    return f1_score(y, P.argmax(1), zero_division=0.0)
+
+
+def _roc_auc(y, P):
+    from sklearn.metrics import roc_auc_score
+
+    return roc_auc_score(y, P[:, 1]) if P.shape[1] == 2 else roc_auc_score(y, P, multi_class="ovr")
+
+
+def _balanced_accuracy(y, P):
+    from sklearn.metrics import balanced_accuracy_score
+
+    return balanced_accuracy_score(y, P.argmax(1))
+
+
+def _accuracy(y, P):
+    return float(np.mean(P.argmax(1) == y))
+
+
+def _mcc(y, P):
+    from sklearn.metrics import matthews_corrcoef
+
+    return matthews_corrcoef(y, P.argmax(1))
+
+
+def _macro_f1(y, P):
+    from sklearn.metrics import f1_score
+
+    return f1_score(y, P.argmax(1), average="macro", labels=np.arange(P.shape[1]), zero_division=0.0)
+
+
+# name -> (function of (y indices, probabilities), binary?, multiclass?)
+BUILTIN_METRICS = {
+    "f1": (_binary_f1, True, False),
+    "roc_auc": (_roc_auc, True, True),
+    "balanced_accuracy": (_balanced_accuracy, True, True),
+    "accuracy": (_accuracy, True, True),
+    "mcc": (_mcc, True, True),
+    "macro_f1": (_macro_f1, False, True),
+}
+
+
+def _user_metric(metric, response):
+    """Wrap ``metric(y_true, y_pred_or_score)`` as a function of (y indices, probabilities)."""
+
+    def evaluate(y, P):
+        if response == "predict":
+            return metric(y, P.argmax(1))
+        return metric(y, P[:, 1] if P.shape[1] == 2 else P)
+
+    return evaluate
+
+
+def resolve_metric(metric, n_classes, response="predict"):
+    """Validate a metric specification and the class counts it is learned for.
+
+    Parameters
+    ----------
+    metric : str or callable
+        A key of :data:`BUILTIN_METRICS` or ``metric(y_true, y_pred_or_score)``.
+    n_classes : int or sequence of int
+        Class count(s) of the prediction sets.
+    response : {"predict", "proba"}, default="predict"
+        What a callable receives (see :func:`learn_surrogate`).
+
+    Returns
+    -------
+    evaluate : callable
+        ``evaluate(y, P)`` -> float.
+    name : str
+        The metric's name (a callable's ``__name__``).
+    class_counts : tuple of int
+    """
+    counts = (n_classes,) if isinstance(n_classes, (int, np.integer)) else tuple(n_classes)
+    if not counts or any(not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 2 for k in counts):
+        raise ValueError(f"n_classes must be an integer >= 2 or a sequence of them, got {n_classes!r}.")
+    counts = tuple(sorted({int(k) for k in counts}))
+    if 2 in counts and len(counts) > 1:
+        raise ValueError(
+            f"n_classes mixes binary and multiclass problems ({counts}); learn separate surrogates for them."
+        )
+    if isinstance(metric, str):
+        if metric not in BUILTIN_METRICS:
+            raise ValueError(
+                f"Unknown metric {metric!r}; built-in metrics are {sorted(BUILTIN_METRICS)}, or pass a callable."
+            )
+        evaluate, binary_ok, multi_ok = BUILTIN_METRICS[metric]
+        if (counts == (2,) and not binary_ok) or (counts != (2,) and not multi_ok):
+            raise ValueError(f"Metric {metric!r} is not defined for n_classes={n_classes!r}.")
+        return evaluate, metric, counts
+    if callable(metric):
+        if response not in ("predict", "proba"):
+            raise ValueError(f"response must be 'predict' or 'proba', got {response!r}.")
+        return _user_metric(metric, response), getattr(metric, "__name__", type(metric).__name__), counts
+    raise TypeError(f"metric must be a metric name or a callable, got {type(metric).__name__}.")
+
+
