@@ -8,8 +8,8 @@ rows) on the shared imbalanced binary OpenML datasets (minority share below
 
 * ``cross_entropy``;
 * ``anyloss_f1``: the AnyLoss F1 loss (``loss="f1"``);
-* ``reloss_f1``: the shipped set-level F1 surrogate (``loss="reloss"``);
-* ``reloss_f1+ce``: the same plus 0.5 x cross-entropy (``loss__ce_weight=0.5``);
+* ``reloss_f1``: the shipped set-level F1 surrogate alone (``loss="reloss", loss__ce_weight=0``);
+* ``reloss_f1+ce``: the same plus 0.5 x cross-entropy (``loss__ce_weight=0.5``, the default);
 * ``reloss_f1+ce_decay``: plus cross-entropy with weight 1 decayed linearly to 0;
 * ``reloss_f1_per_sample``: the ReLoss paper's per-sample surrogate.
 
@@ -39,11 +39,12 @@ RESULTS = pathlib.Path(__file__).parent / "results"
 METHODS = {
     "cross_entropy": {"loss": "cross_entropy"},
     "anyloss_f1": {"loss": "f1"},
-    "reloss_f1": {"loss": "reloss", "loss__metric": "f1"},
+    "reloss_f1": {"loss": "reloss", "loss__metric": "f1", "loss__ce_weight": 0.0},
     "reloss_f1+ce": {"loss": "reloss", "loss__metric": "f1", "loss__ce_weight": 0.5},
     "reloss_f1+ce_decay": {"loss": "reloss", "loss__metric": "f1", "loss__ce_weight": 1.0,
                            "loss__ce_schedule": "linear"},
-    "reloss_f1_per_sample": {"loss": "reloss", "loss__metric": "f1", "loss__architecture": "per_sample"},
+    "reloss_f1_per_sample": {"loss": "reloss", "loss__metric": "f1", "loss__architecture": "per_sample",
+                             "loss__ce_weight": 0.0},
 }
 
 

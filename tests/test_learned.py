@@ -222,7 +222,7 @@ def test_every_shipped_surrogate_is_there_with_its_metadata():
 
 @pytest.mark.parametrize("metric", ["f1", "roc_auc", "balanced_accuracy", "accuracy"])
 def test_shipped_binary_surrogates_rank_fresh_sets(metric):
-    loss = ReLoss(metric=metric)
+    loss = ReLoss(metric=metric, ce_weight=0.0)  # the surrogate's own ranking
     Y, Z = make_prediction_sets(200, n_samples=256, real_fraction=0.0, random_state=123)
     evaluate = BUILTIN_METRICS[metric][0]
     truth = [evaluate(y, softmax(z, axis=1)) for y, z in zip(Y, Z)]
@@ -232,7 +232,7 @@ def test_shipped_binary_surrogates_rank_fresh_sets(metric):
 
 
 def test_shipped_macro_f1_surrogate_ranks_any_class_count():
-    loss = ReLoss(metric="macro_f1")
+    loss = ReLoss(metric="macro_f1", ce_weight=0.0)
     for k in (3, 7, 12):  # 7 and 12 were not in training
         Y, Z = make_prediction_sets(100, n_samples=256, n_classes=k, real_fraction=0.0, random_state=k)
         truth = [f1_score(y, z.argmax(1), average="macro", labels=np.arange(k), zero_division=0.0)
@@ -363,9 +363,16 @@ def test_reloss_multiclass_and_per_sample():
         SurrogateClassifier(loss="reloss", loss__architecture="deep", max_epochs=2).fit(Xb, yb)
 
 
+def test_cross_entropy_is_mixed_in_by_default():
+    logits, y = torch.randn(64), torch.arange(64) % 2
+    ce = torch.nn.functional.binary_cross_entropy_with_logits(logits, y.float())
+    assert ReLoss().ce_weight == 0.5
+    assert torch.allclose(ReLoss()(logits, y), ReLoss(ce_weight=0.0)(logits, y) + 0.5 * ce)
+
+
 def test_cross_entropy_mixing_and_schedules():
     logits, y = torch.randn(64), torch.arange(64) % 2
-    plain = ReLoss(metric="f1")
+    plain = ReLoss(metric="f1", ce_weight=0.0)
     ce = torch.nn.functional.binary_cross_entropy_with_logits(logits, y.float())
     assert torch.allclose(ReLoss(metric="f1", ce_weight=0.5)(logits, y), plain(logits, y) + 0.5 * ce)
     for schedule, halfway in [("constant", 1.0), ("linear", 0.5), ("cosine", 0.5)]:

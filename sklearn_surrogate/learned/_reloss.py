@@ -58,8 +58,14 @@ class ReLoss(SurrogateLoss):
     surrogate : torch.nn.Module or None, default=None
         A learned surrogate network (``learn_surrogate(...).surrogate``);
         frozen (no gradient, evaluation mode) when used.
-    ce_weight : float, default=0.0
-        Weight of a cross-entropy term added to the surrogate.
+    ce_weight : float, default=0.5
+        Weight of a cross-entropy term added to the surrogate; 0 trains on
+        the surrogate alone. A frozen surrogate alone can be exploited: in
+        about a quarter of our fits on small datasets (2-fold splits of kc2
+        and diabetes) an F1 surrogate alone drove the network to predict
+        nearly every sample positive with an inverted ranking (ROC AUC
+        0.14-0.23); with 0.5 none did, and over twelve imbalanced datasets
+        the mean test F1 rose from 0.446 to 0.461 (``docs/learned.md``).
     ce_schedule : {"constant", "linear", "cosine"}, default="constant"
         How the cross-entropy weight evolves over the epochs: constant, or
         decayed from ``ce_weight`` to 0 at ``max_epochs`` linearly or along a
@@ -88,7 +94,7 @@ class ReLoss(SurrogateLoss):
 
     needs_both_classes = True
 
-    def __init__(self, metric="f1", architecture="set", surrogate=None, ce_weight=0.0, ce_schedule="constant"):
+    def __init__(self, metric="f1", architecture="set", surrogate=None, ce_weight=0.5, ce_schedule="constant"):
         super().__init__()
         self.metric = metric
         self.architecture = architecture
