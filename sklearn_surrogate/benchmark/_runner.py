@@ -1,0 +1,196 @@
+"""Running a benchmark: every method on every dataset over repeated stratified cross-validation."""
+
+import pathlib
+import time
+import zlib
+
+import numpy as np
+import pandas as pd
+
+from ._methods import BASELINES, make_method, method_names
+
+__all__ = ["QUICK", "load_dataset", "run_benchmark", "score_predictions"]
+
+#: the quick mode: two small shared datasets, 5 x 2 folds, the F1 surrogates
+QUICK = {"datasets": ["kc2", "diabetes"], "losses": ["f1", "reloss_f1"], "n_repeats": 5, "n_splits": 2}
+METRICS = ["f1", "roc_auc", "average_precision", "balanced_accuracy"]
+
+
+def load_dataset(spec, *, data_home=None, shared_dir=None):
+    """Load a benchmark dataset by OpenML id or name.
+
+    The offline shared copy is used when its manifest lists the dataset (by
+    name or id); anything else goes through
+    :func:`~sklearn_surrogate.datasets.load_openml` (``fetch_openml`` with
+    ``data_home``), so the same command runs on any OpenML dataset online.
+
+    Returns
+    -------
+    name : str
+    openml_id : int or None
+    X : pandas.DataFrame
+    y : ndarray of int
+        Class indices; for binary problems 1 is the minority class (the
+        positive class of F1 and average precision).
+    """
+    from ..datasets import load_openml, load_shared, shared_manifest
+
+    try:
+        manifest = shared_manifest(shared_dir)
+    except FileNotFoundError:
+        manifest = None
+    row = None
+    if manifest is not None:
+        key = str(spec)
+        ids = manifest["openml_id"].map(lambda v: str(int(v)) if pd.notna(v) else "")
+        hits = manifest[(manifest["name"] == key) | (ids == key)]
+        row = hits.iloc[0] if len(hits) else None
+    if row is not None:
+        X, y, _ = load_shared(row["name"], shared_dir)
+        name, openml_id = row["name"], (int(row["openml_id"]) if pd.notna(row["openml_id"]) else None)
+    else:
+        X, y, info = load_openml(spec, data_home=data_home)
+        name, openml_id = info.get("name", str(spec)), info.get("openml_id")
+    labels, counts = np.unique(np.asarray(y).astype(str), return_counts=True)
+    if len(labels) == 2:
+        encoded = (np.asarray(y).astype(str) == labels[np.argmin(counts)]).astype(np.int64)
+    else:
+        encoded = np.searchsorted(labels, np.asarray(y).astype(str))
+    return name, openml_id, X, encoded
+
+
+def score_predictions(y_true, y_pred, proba):
+    """F1, ROC AUC, average precision and balanced accuracy (macro one-vs-rest for multiclass)."""
+    from sklearn.metrics import average_precision_score, balanced_accuracy_score, f1_score, roc_auc_score
+
+    n_classes = proba.shape[1]
+    if n_classes == 2:
+        return {
+            "f1": f1_score(y_true, y_pred, zero_division=0.0),
+            "roc_auc": roc_auc_score(y_true, proba[:, 1]),
+            "average_precision": average_precision_score(y_true, proba[:, 1]),
+            "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
+        }
+    onehot = np.eye(n_classes)[y_true]
+    return {
+        "f1": f1_score(y_true, y_pred, average="macro", labels=np.arange(n_classes), zero_division=0.0),
+        "roc_auc": roc_auc_score(y_true, proba, multi_class="ovr", labels=np.arange(n_classes)),
+        "average_precision": average_precision_score(onehot, proba, average="macro"),
+        "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
+    }
+
+
+def _seed(random_state, dataset, repeat, fold):
+    """A seed fixed by the run's seed and the task, not by the order of the datasets."""
+    entropy = [int(random_state), zlib.crc32(str(dataset).encode()), int(repeat) + 1, int(fold) + 1]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0] % (2**31 - 1))
+
+
+def _run_task(dataset, repeat, fold, method, X, y, train, test, seed, target):
+    import warnings
+
+    import torch
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.pipeline import make_pipeline
+
+    from ..datasets import make_preprocessor
+
+    torch.set_num_threads(1)
+    n_classes = int(y.max()) + 1
+    estimator = make_method(method, random_state=seed, n_classes=n_classes, target=target)
+    row = {"dataset": dataset, "repeat": repeat, "fold": fold, "method": method}
+    if estimator is None:
+        return {**row, **{m: np.nan for m in METRICS}}, np.nan
+    model = make_pipeline(make_preprocessor(X.iloc[train]), estimator)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X.iloc[train], y[train])
+    seconds = time.perf_counter() - start
+    proba = np.zeros((len(test), n_classes))
+    proba[:, model.classes_] = model.predict_proba(X.iloc[test])
+    scores = score_predictions(y[test], model.predict(X.iloc[test]), proba)
+    return {**row, **{k: float(v) for k, v in scores.items()}}, seconds
+
+
+def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits=2, target="f1", random_state=0,
+                  baselines=None, data_home=None, shared_dir=None, n_jobs=1, checkpoint_dir=None, verbose=True):
+    """Evaluate every method on every dataset by repeated stratified cross-validation.
+
+    Parameters
+    ----------
+    datasets : list of int or str
+        OpenML ids or names (see :func:`load_dataset`).
+    losses : sequence of str, default=("f1", "reloss_f1")
+        Registered loss names, or ``"reloss_<metric>"`` for a shipped learned
+        surrogate; each becomes a method beside the baselines.
+    n_repeats, n_splits : int, default=5, 2
+        ``RepeatedStratifiedKFold`` (5 x 2 by default).
+    target : {"f1", "balanced_accuracy", "roc_auc"}, default="f1"
+        The metric the ``+threshold`` baselines tune for.
+    baselines : list of str, default=None
+        A subset of :data:`~sklearn_surrogate.benchmark.BASELINES` (all when None).
+    random_state : int, default=0
+        Seeds the folds and every model; the scores are then reproducible
+        to the last digit on the same machine and library versions.
+    data_home, shared_dir : path-like, default=None
+        ``fetch_openml``'s cache, and the shared offline copies.
+    n_jobs : int, default=1
+        Parallel fits (joblib); each uses one torch thread.
+    checkpoint_dir : path-like, default=None
+        Save each dataset's rows to ``<checkpoint_dir>/<dataset>.csv`` as
+        soon as they are done, and reuse them on a later call with the same
+        methods and folds: an interrupted run resumes where it stopped.
+    verbose : bool, default=True
+        Progress bar.
+
+    Returns
+    -------
+    scores : pandas.DataFrame
+        One row per dataset, repeat, fold and method, with the four metrics.
+    timings : pandas.DataFrame
+        The same keys with ``fit_seconds`` (kept apart: timings are not
+        reproducible).
+    """
+    from joblib import Parallel, delayed
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    from ..losses import get_loss_names
+
+    unknown = [loss for loss in losses if not loss.startswith("reloss_") and loss not in get_loss_names()]
+    if unknown:
+        raise ValueError(f"Unknown loss(es) {unknown}; registered: {get_loss_names()} or 'reloss_<metric>'.")
+    if baselines is not None and not set(baselines) <= set(BASELINES):
+        raise ValueError(f"Unknown baseline(s) {sorted(set(baselines) - set(BASELINES))}; baselines: {list(BASELINES)}.")
+    methods = method_names(losses, baselines)
+    scores, timings = [], []
+    for spec in datasets:
+        name, _, X, y = load_dataset(spec, data_home=data_home, shared_dir=shared_dir)
+        cached = None if checkpoint_dir is None else pathlib.Path(checkpoint_dir) / f"{name}.csv"
+        if cached is not None and cached.exists():
+            frame = pd.read_csv(cached)
+            if set(frame["method"]) == set(methods) and len(frame) == len(methods) * n_repeats * n_splits:
+                scores.append(frame.drop(columns="fit_seconds"))
+                timings.append(frame[["dataset", "repeat", "fold", "method", "fit_seconds"]])
+                continue
+        cv = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats,
+                                     random_state=_seed(random_state, name, -1, -1))
+        tasks = []
+        for i, (train, test) in enumerate(cv.split(X, y)):
+            repeat, fold = divmod(i, n_splits)
+            seed = _seed(random_state, name, repeat, fold)
+            tasks += [(name, repeat, fold, method, X, y, train, test, seed, target) for method in methods]
+        jobs = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_run_task)(*task) for task in tasks)
+        if verbose:
+            from tqdm.auto import tqdm
+
+            jobs = tqdm(jobs, total=len(tasks), desc=f"{name}: {len(methods)} methods x {n_repeats * n_splits} folds")
+        rows = [{**row, "fit_seconds": fit_seconds} for row, fit_seconds in jobs]
+        frame = pd.DataFrame(rows)
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            frame.to_csv(cached, index=False, float_format="%.10g")
+            frame = pd.read_csv(cached)  # the same values whether computed now or read back later
+        scores.append(frame.drop(columns="fit_seconds"))
+        timings.append(frame[["dataset", "repeat", "fold", "method", "fit_seconds"]])
+    return pd.concat(scores, ignore_index=True), pd.concat(timings, ignore_index=True)

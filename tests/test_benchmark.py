@@ -1,0 +1,132 @@
+"""The benchmark runner: data loading, methods, scoring, determinism, statistics, report, command line."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
+from sklearn.model_selection import TunedThresholdClassifierCV
+
+from sklearn_surrogate import SurrogateClassifier
+from sklearn_surrogate.benchmark import (
+    BASELINES,
+    load_dataset,
+    make_method,
+    mean_ranks,
+    run_benchmark,
+    score_predictions,
+    win_tie_loss,
+    write_report,
+)
+
+TINY = {"datasets": ["diabetes"], "losses": ["f1"], "n_repeats": 1, "n_splits": 2,
+        "baselines": ["cross_entropy", "hgb+threshold"], "verbose": False}
+
+
+def test_load_dataset_by_name_or_id_with_the_minority_as_positive():
+    name, openml_id, X, y = load_dataset("kc1")
+    assert (name, openml_id) == ("kc1", 1067) and set(np.unique(y)) == {0, 1}
+    assert y.mean() < 0.5  # 1 is the minority class
+    name_by_id, _, X_by_id, y_by_id = load_dataset(1067)
+    assert name_by_id == "kc1" and np.array_equal(y, y_by_id) and X.equals(X_by_id)
+    _, _, _, y_multi = load_dataset("vehicle")
+    assert set(np.unique(y_multi)) == {0, 1, 2, 3}
+
+
+def test_unknown_datasets_go_through_fetch_openml(monkeypatch):
+    import sklearn_surrogate.datasets as datasets
+
+    calls = []
+
+    def fake_load_openml(spec, data_home=None):
+        calls.append((spec, data_home))
+        X = pd.DataFrame({"a": np.arange(10.0)})
+        return X, pd.Series(["x"] * 7 + ["y"] * 3), {"name": "fake", "openml_id": 99999}
+
+    monkeypatch.setattr(datasets, "load_openml", fake_load_openml)
+    name, openml_id, _, y = load_dataset(99999, data_home="/somewhere")
+    assert calls == [(99999, "/somewhere")] and (name, openml_id) == ("fake", 99999)
+    assert y.tolist() == [0] * 7 + [1] * 3
+
+
+def test_methods():
+    assert isinstance(make_method("cross_entropy"), SurrogateClassifier)
+    tuned = make_method("hgb+threshold", target="balanced_accuracy")
+    assert isinstance(tuned, TunedThresholdClassifierCV) and tuned.scoring == "balanced_accuracy"
+    assert make_method("cross_entropy+threshold", n_classes=3) is None  # thresholds are binary only
+    reloss = make_method("reloss_roc_auc", random_state=3)
+    assert reloss.loss == "reloss" and reloss.get_params()["loss__metric"] == "roc_auc" and reloss.random_state == 3
+
+
+def test_scores_match_scikit_learn():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 100)
+    proba = rng.dirichlet([1, 1], 100)
+    pred = proba.argmax(1)
+    scores = score_predictions(y, pred, proba)
+    assert scores["f1"] == f1_score(y, pred)
+    assert scores["roc_auc"] == roc_auc_score(y, proba[:, 1])
+    assert scores["average_precision"] == average_precision_score(y, proba[:, 1])
+    y3 = rng.integers(0, 3, 100)
+    proba3 = rng.dirichlet([1, 1, 1], 100)
+    multi = score_predictions(y3, proba3.argmax(1), proba3)
+    assert multi["f1"] == f1_score(y3, proba3.argmax(1), average="macro")
+    assert multi["roc_auc"] == roc_auc_score(y3, proba3, multi_class="ovr")
+
+
+def test_the_runner_is_deterministic_and_resumes(tmp_path):
+    first, timings = run_benchmark(**TINY)
+    assert len(first) == 3 * 2 and set(first["method"]) == {"cross_entropy", "hgb+threshold", "f1"}
+    assert first[["f1", "roc_auc", "average_precision", "balanced_accuracy"]].notna().all().all()
+    assert (timings["fit_seconds"] > 0).all()
+    write_report(first, timings, tmp_path / "a", plots=False)
+    second, timings = run_benchmark(**TINY, checkpoint_dir=tmp_path / "checkpoints")
+    write_report(second, timings, tmp_path / "b", plots=True)
+    assert (tmp_path / "a" / "scores.csv").read_bytes() == (tmp_path / "b" / "scores.csv").read_bytes()
+    assert (tmp_path / "checkpoints" / "diabetes.csv").exists()
+    assert {"report.md", "ranks_f1.png", "datasets_f1.png", "timings.csv"} <= {p.name for p in (tmp_path / "b").iterdir()}
+    # a second run reads the checkpoint instead of fitting again
+    resumed, resumed_timings = run_benchmark(**TINY, checkpoint_dir=tmp_path / "checkpoints")
+    pd.testing.assert_frame_equal(resumed, second)
+    pd.testing.assert_frame_equal(resumed_timings, timings)
+
+
+def _synthetic_scores():
+    rng = np.random.default_rng(0)
+    rows = []
+    for dataset in ["a", "b", "c"]:
+        for fold in range(10):
+            base = rng.uniform(0.4, 0.6)
+            for method, shift in [("cross_entropy", 0.0), ("better", 0.1), ("same", 0.0), ("worse", -0.1)]:
+                rows.append({"dataset": dataset, "repeat": fold // 2, "fold": fold % 2, "method": method,
+                             "f1": base + shift})
+    return pd.DataFrame(rows)
+
+
+def test_win_tie_loss_and_ranks():
+    scores = _synthetic_scores()
+    table = win_tie_loss(scores, "f1", "cross_entropy")
+    assert table.loc["better", ["win", "tie", "loss"]].tolist() == [3, 0, 0]
+    assert table.loc["same", ["win", "tie", "loss"]].tolist() == [0, 3, 0]
+    assert table.loc["worse", ["win", "tie", "loss"]].tolist() == [0, 0, 3]
+    assert table.loc["better", "mean difference"] == pytest.approx(0.1)
+    ranks = mean_ranks(scores, "f1")
+    assert ranks.index[0] == "better" and ranks["better"] == 1.0 and ranks["worse"] == 4.0
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="Unknown loss"):
+        run_benchmark(["diabetes"], ["not_a_loss"], verbose=False)
+    with pytest.raises(ValueError, match="Unknown baseline"):
+        run_benchmark(["diabetes"], ["f1"], baselines=["xgboost"], verbose=False)
+    assert set(BASELINES) == {"cross_entropy", "cross_entropy+threshold", "mlp_sklearn", "hgb", "hgb+threshold"}
+
+
+def test_command_line(tmp_path, capsys):
+    from sklearn_surrogate._cli import main
+
+    status = main(["benchmark", "--datasets", "diabetes", "--losses", "f1", "--repeats", "1", "--no-plot",
+                   "--jobs", "2", "--output-dir", str(tmp_path)])
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "win / tie / loss against `hgb+threshold`" in out and (tmp_path / "scores.csv").exists()
+    assert main(["benchmark", "--datasets", "diabetes", "--losses", "nope", "--output-dir", str(tmp_path)]) == 1
