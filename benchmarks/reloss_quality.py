@@ -28,11 +28,11 @@ import time
 import numpy as np
 import pandas as pd
 import torch
-from scipy.special import softmax
 
 from sklearn_surrogate.datasets import load_shared, make_preprocessor, shared_manifest
 from sklearn_surrogate.learned import BUILTIN_METRICS, draw_model_sets, fit_model_zoo, load_surrogate, spearman
 from sklearn_surrogate.learned._io import SHIPPED_METRICS, shipped_surrogate_path
+from sklearn_surrogate.learned._learn import _as_tensors, _metric_values
 
 RESULTS = pathlib.Path(__file__).parent / "results"
 EXCLUDED = {"pc4"}  # part of the surrogates' training zoo
@@ -72,17 +72,15 @@ def surrogate_values(loss, sets):
     for i, (_, _, _, z) in enumerate(sets):
         by_k.setdefault(z.shape[1], []).append(i)
     for k, rows in by_k.items():
-        P = torch.softmax(torch.as_tensor(np.stack([sets[i][3] for i in rows]), dtype=torch.float32), -1)
-        Y = torch.nn.functional.one_hot(torch.as_tensor(np.stack([sets[i][2] for i in rows])), k).float()
+        log_p, Y = _as_tensors(np.stack([sets[i][2] for i in rows]), np.stack([sets[i][3] for i in rows]), k)
         with torch.no_grad():
-            values[rows] = network(P, Y).double().numpy()
+            values[rows] = network(torch.softmax(log_p, -1), Y).double().numpy()
     return values
 
 
 def quality(loss, metric, sets):
     """Pooled Spearman and median per-dataset Spearman of -surrogate vs the metric."""
-    evaluate = BUILTIN_METRICS[metric][0]
-    m = np.array([evaluate(y, softmax(z, axis=1)) for _, _, y, z in sets])
+    m = _metric_values(BUILTIN_METRICS[metric][0], [s[2] for s in sets], [s[3] for s in sets])
     v = -surrogate_values(loss, sets)
     names = np.array([s[0] for s in sets])
     per_dataset = {d: spearman(v[names == d], m[names == d]) for d in np.unique(names) if np.ptp(m[names == d]) > 0}

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from ..losses._base import SurrogateLoss, check_real
+from ..losses._cross_entropy import per_sample_cross_entropy
 
 __all__ = ["ReLoss"]
 
@@ -108,10 +109,11 @@ class ReLoss(SurrogateLoss):
     # -- the network -----------------------------------------------------
     def _network(self):
         if self.surrogate is not None:
-            if self.surrogate.training or any(p.requires_grad for p in self.surrogate.parameters()):
+            if getattr(self, "_frozen_id", None) != id(self.surrogate):  # freeze a given network once
                 for parameter in self.surrogate.parameters():
                     parameter.requires_grad_(False)
                 self.surrogate.eval()
+                self._frozen_id = id(self.surrogate)
             return self.surrogate
         key = (self.metric, self.architecture)
         if getattr(self, "_shipped_key", None) != key:
@@ -191,9 +193,5 @@ class ReLoss(SurrogateLoss):
             state = {name: t.to(dtype) for name, t in [*network.named_parameters(), *network.named_buffers()]}
             value = torch.func.functional_call(network, state, (P, Y, weights))
         if ce_weight:
-            if logits.ndim == 1:
-                ce = F.binary_cross_entropy_with_logits(logits, targets.to(logits.dtype), reduction="none")
-            else:
-                ce = F.cross_entropy(logits, targets, reduction="none")
-            value = value + ce_weight * self._weighted_mean(ce, sample_weight)
+            value = value + ce_weight * self._weighted_mean(per_sample_cross_entropy(logits, targets), sample_weight)
         return value

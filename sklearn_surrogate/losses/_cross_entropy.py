@@ -26,6 +26,13 @@ def _two_class_logits(logits):
     return logits
 
 
+def per_sample_cross_entropy(logits, targets):
+    """Unreduced cross-entropy: binary from one logit per sample (softplus form), else softmax."""
+    if logits.ndim == 1:
+        return F.binary_cross_entropy_with_logits(logits, targets.to(logits.dtype), reduction="none")
+    return F.cross_entropy(logits, targets, reduction="none")
+
+
 def _capped_exp(x, cap=_EXP_CAP):
     """``exp(x)`` for ``x <= cap``, continued by its tangent line beyond (finite, C1)."""
     capped = torch.clamp(x, max=cap)
@@ -69,10 +76,7 @@ class CrossEntropyLoss(SurrogateLoss):
 
     def forward(self, logits, targets, sample_weight=None):
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        if logits.ndim == 1:
-            values = F.binary_cross_entropy_with_logits(logits, targets.to(logits.dtype), reduction="none")
-        else:
-            values = F.cross_entropy(logits, targets, reduction="none")
+        values = per_sample_cross_entropy(logits, targets)
         if self.class_weight is not None:
             n_classes = 2 if logits.ndim == 1 else logits.shape[1]
             class_weight = torch.as_tensor(self.class_weight, dtype=logits.dtype, device=logits.device)
