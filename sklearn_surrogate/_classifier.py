@@ -1,5 +1,6 @@
 """``SurrogateClassifier``: a scikit-learn classifier trained on a surrogate loss."""
 
+import contextlib
 import copy
 import inspect
 import numbers
@@ -29,7 +30,7 @@ from ._net import (
     logits_to_proba,
 )
 from ._scorer import SurrogateScorer, get_metric_names, make_surrogate_scorer
-from ._torch_utils import as_float_tensor, resolve_device, to_numpy
+from ._torch_utils import as_float_tensor, resolve_device, to_numpy, torch_threads
 from .losses import SurrogateLoss, get_loss, get_loss_names
 
 __all__ = ["SurrogateClassifier"]
@@ -143,6 +144,27 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         available accelerator, else the CPU). An unavailable device raises a
         ``ValueError`` at ``fit``. The training data is moved to the device
         once.
+    n_threads : int or None, default=None
+        Number of CPU threads torch uses during ``fit`` and ``predict``
+        (``torch.set_num_threads``, restored afterwards). None keeps torch's
+        current setting, which already follows ``OMP_NUM_THREADS``,
+        :func:`threadpoolctl.threadpool_limits` and joblib's per-worker limit
+        inside parallel model selection (``GridSearchCV(n_jobs=...)`` gives
+        each worker process its share of the cores). Negative values count
+        from the number of cores, as in joblib: ``-1`` uses all of them.
+        torch's thread count is process-wide, so fits running in threads of
+        one process should all use the same value.
+    mixed_precision : {None, "bf16"}, default=None
+        ``"bf16"`` runs the network's forward passes under
+        :func:`torch.autocast` with bfloat16 (on a GPU with bf16 support this
+        is faster and lighter); the loss is always computed in float32. CPU
+        predictions stay in float64 regardless.
+    compile : bool or dict, default=False
+        Compile the network for training with :func:`torch.compile` (a dict
+        is passed on as its keyword arguments, e.g. ``{"mode":
+        "reduce-overhead"}``). Compilation costs seconds to minutes up front,
+        so it pays on long fits on a GPU; the compiled function is not
+        pickled.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, batch order and the validation
         split. An int makes ``fit`` reproducible; the global torch random
@@ -223,6 +245,9 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "scoring": [StrOptions(set(get_metric_names())), SurrogateScorer, None],
         "device": [str, torch.device],
+        "n_threads": [Interval(numbers.Integral, None, None, closed="neither"), None],
+        "mixed_precision": [StrOptions({"bf16"}), None],
+        "compile": ["boolean", dict],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, None],
@@ -250,6 +275,9 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         class_weight=None,
         scoring=None,
         device="cpu",
+        n_threads=None,
+        mixed_precision=None,
+        compile=False,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -274,6 +302,9 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.scoring = scoring
         self.device = device
+        self.n_threads = n_threads
+        self.mixed_precision = mixed_precision
+        self.compile = compile
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
@@ -343,6 +374,10 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : SurrogateClassifier
         """
+        with torch_threads(self.n_threads):
+            return self._fit(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight):
         self._check_extra_params()
         if self.batch_size == 0:
             raise ValueError("batch_size must be a positive integer or -1 (full batch), got 0.")
@@ -375,9 +410,9 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         with torch.random.fork_rng(devices=self._rng_devices()):
             torch.manual_seed(torch_seed)
             module = self._build_module(X.shape[1], n_outputs)
-            net = self._build_net(module, loss, shuffle_seed, X, y, y_idx, weights, valid_rows)
-            train_data = self._dataset(X, y_idx, weights, train_rows)
-            net.fit(train_data, None)
+            data = self._tensors(X, y_idx, weights)
+            net = self._build_net(module, loss, shuffle_seed, y, weights, data, valid_rows)
+            net.fit(self._dataset(data, train_rows), None)
         self.net_ = net
         self._finish_fit(net)
         return self
@@ -405,9 +440,9 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         return weights * (len(weights) / total)
 
     def _split(self, y_idx, early_stopping, seed):
-        rows = np.arange(len(y_idx))
         if not early_stopping:
-            return rows, None
+            return None, None
+        rows = np.arange(len(y_idx))
         counts = np.bincount(y_idx)
         stratify = y_idx if counts.min() >= 2 else None
         if stratify is None:
@@ -496,14 +531,24 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
             raise TypeError(f"optimizer must be a name or a torch.optim.Optimizer subclass, got {self.optimizer!r}.")
         return self.optimizer
 
-    def _dataset(self, X, y_idx, weights, rows):
-        X_t = as_float_tensor(X[rows], self.device_)
-        y_t = torch.as_tensor(y_idx[rows], dtype=torch.long, device=self.device_)
-        w_t = None if weights is None else torch.as_tensor(weights[rows], dtype=torch.float32, device=self.device_)
-        index = torch.as_tensor(rows, dtype=torch.long, device=self.device_)
-        return TensorDataset(X_t, y_t, w_t, index, with_index=bool(self.loss_.needs_sample_index))
+    def _tensors(self, X, y_idx, weights):
+        """Features, labels and weights as tensors on the training device, each made once.
 
-    def _build_net(self, module, loss, shuffle_seed, X, y, y_idx, weights, valid_rows):
+        On the CPU a float32 array is shared with the tensor, not copied.
+        """
+        X_t = as_float_tensor(X, self.device_)
+        y_t = torch.as_tensor(y_idx, dtype=torch.long, device=self.device_)
+        w_t = None if weights is None else torch.as_tensor(weights, dtype=torch.float32, device=self.device_)
+        return X_t, y_t, w_t
+
+    def _dataset(self, data, rows):
+        """A :class:`TensorDataset` of ``rows`` (None: all) over the shared tensors."""
+        X_t, y_t, w_t = data
+        if rows is not None:
+            rows = torch.as_tensor(rows, dtype=torch.long, device=self.device_)
+        return TensorDataset(X_t, y_t, w_t, rows, with_index=bool(self.loss_.needs_sample_index))
+
+    def _build_net(self, module, loss, shuffle_seed, y, weights, data, valid_rows):
         callbacks = [
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
@@ -518,7 +563,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
                 ("valid_score", ValidationScore(self.scorer_, y[valid_rows], self.classes_, valid_weights)),
                 ("early_stopping", EarlyStoppingOnScore(self.n_iter_no_change, self.tol)),
             ]
-            train_split = predefined_split(self._dataset(X, y_idx, weights, valid_rows))
+            train_split = predefined_split(self._dataset(data, valid_rows))
         if self.verbose:
             callbacks.append(("print_log", PrintLog()))
         if self.verbose and self.verbose >= 2:
@@ -526,16 +571,23 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         for i, cb in enumerate(self.callbacks or []):
             if isinstance(cb, tuple):
                 callbacks.append(cb)
-            elif isinstance(cb, Callback) or isinstance(cb, type):
+            elif isinstance(cb, (Callback, type)):
                 callbacks.append((f"user_{i}", copy.deepcopy(cb) if not isinstance(cb, type) else cb))
             else:
                 raise TypeError(f"callbacks must hold skorch callbacks, got {type(cb).__name__}.")
         optimizer_params = dict(self._routed_params("optimizer__"))
-        optimizer_params.setdefault("optimizer__weight_decay", self.weight_decay)
+        optimizer_class = self._optimizer_class()
+        if "weight_decay" in inspect.signature(optimizer_class).parameters:
+            optimizer_params.setdefault("optimizer__weight_decay", self.weight_decay)
+        elif self.weight_decay:
+            raise ValueError(
+                f"weight_decay={self.weight_decay} needs an optimizer that takes weight_decay; "
+                f"{optimizer_class.__name__} does not."
+            )
         return SurrogateNet(
             module=module,
             criterion=loss,
-            optimizer=self._optimizer_class(),
+            optimizer=optimizer_class,
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=int(self.batch_size),
@@ -545,6 +597,8 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
             device=self.device_,
             verbose=int(bool(self.verbose)),
             shuffle_seed=shuffle_seed,
+            mixed_precision=self.mixed_precision,
+            compile_forward=self.compile,
             **self._sampling_params(loss),
             **optimizer_params,
         )
@@ -576,6 +630,10 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
     # -- predict ---------------------------------------------------------
     def _logits(self, X):
         check_is_fitted(self, "net_")
+        with torch_threads(self.n_threads):
+            return self._batched_logits(X)
+
+    def _batched_logits(self, X):
         X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
         device = self.net_.device if isinstance(self.net_.device, torch.device) else torch.device(self.net_.device)
         module = self.net_.module_
@@ -583,7 +641,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         module.eval()
         batch = max(int(self.batch_size), 1024) if int(self.batch_size) > 0 else max(X.shape[0], 1)
         outputs = []
-        with torch.inference_mode():
+        with torch.inference_mode(), self.net_.autocast() if device.type != "cpu" else contextlib.nullcontext():
             forward, dtype = self._inference_forward(module, device)
             for start in range(0, X.shape[0], batch):
                 chunk = as_float_tensor(X[start : start + batch], device, dtype=dtype)

@@ -6,6 +6,7 @@ of collating items one by one through a ``DataLoader``; see
 :class:`TensorBatchIterator`.
 """
 
+import contextlib
 import copy
 import math
 
@@ -17,49 +18,79 @@ from skorch.callbacks import Callback
 
 from ._sampling import epoch_order
 
-__all__ = ["SurrogateNet", "TensorDataset", "TensorBatchIterator", "logits_to_proba"]
+__all__ = ["SurrogateNet", "TensorBatchIterator", "TensorDataset", "logits_to_proba"]
 
 
 class TensorDataset(torch.utils.data.Dataset):
-    """Training data held as tensors: features, class indices, weights, row indices.
+    """A subset of rows of training data held as tensors, addressed by row index.
+
+    The full feature matrix is shared, not copied: the training and the
+    validation sets of one fit are two ``TensorDataset`` objects over the same
+    tensors with different ``rows``, and batches gather their rows directly
+    from the full matrix. A fit therefore holds the data once (on the CPU,
+    a float32 C-contiguous input is not copied at all).
 
     Parameters
     ----------
     X : Tensor of shape (n, d)
+        All rows of the data.
     y : Tensor of int64, shape (n,)
     sample_weight : Tensor of shape (n,) or None
-    index : Tensor of int64, shape (n,)
-        Each row's position in the full training set (for losses with
-        per-sample state).
+    rows : Tensor of int64 or None, default=None
+        The rows of ``X`` this dataset holds, in order; None for all rows.
+        Row positions double as the sample indices that losses with
+        per-sample state receive.
     with_index : bool, default=True
         Whether batches carry the row indices.
     """
 
-    def __init__(self, X, y, sample_weight=None, index=None, with_index=True):
+    def __init__(self, X, y, sample_weight=None, rows=None, with_index=True):
         self.X = X
         self.y = y
         self.sample_weight = sample_weight
-        self.index = torch.arange(len(y), device=y.device) if index is None else index
+        self.rows = rows
         self.with_index = with_index
 
     def __len__(self):
-        return len(self.y)
+        return len(self.y) if self.rows is None else len(self.rows)
 
-    def targets(self, rows):
-        """The target dictionary the net's ``get_loss`` unpacks, for ``rows`` (a slice or index tensor).
+    def select(self, positions):
+        """Row indices (a tensor, or a slice when the dataset holds all rows) of ``positions``.
 
-        Sample indices are included only when ``with_index`` is set (losses
-        with per-sample state), so other losses do not pay for the gather.
+        Parameters
+        ----------
+        positions : slice or Tensor of int64
+            Positions within this dataset (``0 <= position < len(self)``).
+        """
+        if self.rows is None:
+            return positions
+        return self.rows[positions]
+
+    def batch(self, rows):
+        """The ``(X, targets)`` pair of a batch of row indices (as returned by :meth:`select`).
+
+        The target dictionary is what the net's ``get_loss`` unpacks. Sample
+        indices are included only when ``with_index`` is set (losses with
+        per-sample state), so other losses do not pay for them.
         """
         target = {"y": self.y[rows]}
         if self.with_index:
-            target["index"] = self.index[rows]
+            target["index"] = _as_index(rows, len(self.y), self.y.device)
         if self.sample_weight is not None:
             target["sample_weight"] = self.sample_weight[rows]
-        return target
+        return self.X[rows], target
 
     def __getitem__(self, i):
-        return self.X[i], self.targets(i)
+        rows = self.select(i)
+        return self.batch(rows)
+
+
+def _as_index(rows, n, device):
+    if isinstance(rows, slice):
+        return torch.arange(n, device=device)[rows]
+    if isinstance(rows, int):
+        return torch.tensor(rows, device=device)
+    return rows
 
 
 class TensorBatchIterator:
@@ -89,7 +120,9 @@ class TensorBatchIterator:
         self.sampling = sampling
         self.n_classes = n_classes
         self.shares = shares
-        self._y_cpu = dataset.y.cpu() if shuffle and sampling != "random" else None
+        self._y_cpu = None
+        if shuffle and sampling != "random":
+            self._y_cpu = dataset.y[dataset.select(slice(None))].cpu()
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)
@@ -101,24 +134,36 @@ class TensorBatchIterator:
                 order = torch.randperm(n, generator=self.generator)
             else:
                 order = epoch_order(self._y_cpu, self.n_classes, size, self.sampling, self.generator, self.shares)
-            order = order.to(data.y.device)
-            for start in range(0, len(order), size):
-                rows = order[start : start + size]
-                yield data.X[rows], data.targets(rows)
+            rows = data.select(order.to(data.y.device))
+            for start in range(0, len(rows), size):
+                yield data.batch(rows[start : start + size])
         else:
             for start in range(0, n, size):
-                rows = slice(start, start + size)
-                yield data.X[rows], data.targets(rows)
+                yield data.batch(data.select(slice(start, start + size)))
+
+
+def _overrides(callback, method):
+    """Whether a callback implements ``method`` itself (not skorch's no-op default)."""
+    own = getattr(type(callback), method, None)
+    return own is not None and own is not getattr(Callback, method)
 
 
 class SurrogateNet(NeuralNet):
     """A skorch :class:`~skorch.NeuralNet` that trains on a surrogate loss.
 
-    It differs from a plain ``NeuralNet`` in three places: in-memory
-    :class:`TensorDataset` data is batched by :class:`TensorBatchIterator`;
-    ``get_loss`` passes sample weights (and sample indices to losses that
-    declare ``needs_sample_index``) to the criterion; and the permutation
-    seed is a parameter, so training is reproducible.
+    It differs from a plain ``NeuralNet`` in these places:
+
+    * in-memory :class:`TensorDataset` data is batched by
+      :class:`TensorBatchIterator`;
+    * ``get_loss`` passes sample weights (and sample indices to losses that
+      declare ``needs_sample_index``) to the criterion;
+    * the permutation seed is a parameter, so training is reproducible;
+    * a training pass over a :class:`TensorDataset` runs a lean loop (see
+      :meth:`run_single_epoch`) when no callback listens to training batches:
+      the per-batch bookkeeping is the same, but batch losses are read back
+      from the device once per epoch instead of once per batch;
+    * optional bf16 autocast (``mixed_precision``) and ``torch.compile`` of
+      the training forward pass (``compile_forward``).
 
     Parameters
     ----------
@@ -130,21 +175,37 @@ class SurrogateNet(NeuralNet):
         Number of classes (for stratified and balanced sampling).
     class_shares : sequence of float or None, default=None
         Class shares per batch for balanced sampling (None: equal).
+    mixed_precision : {None, "bf16"}, default=None
+        Run the module's forward passes under ``torch.autocast`` with
+        bfloat16; the loss is computed in float32 on float32 logits.
+    compile_forward : bool or dict, default=False
+        Compile the module for the training forward pass with
+        :func:`torch.compile` (a dict is passed on as its keyword arguments).
+        The compiled function is a cache: it is not pickled, and validation
+        and prediction use the module itself.
     *args, **kwargs
         As for :class:`skorch.NeuralNet`.
     """
 
-    def __init__(self, *args, shuffle_seed=0, batch_sampling="random", n_classes=2, class_shares=None, **kwargs):
+    def __init__(self, *args, shuffle_seed=0, batch_sampling="random", n_classes=2, class_shares=None,
+                 mixed_precision=None, compile_forward=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.shuffle_seed = shuffle_seed
         self.batch_sampling = batch_sampling
         self.n_classes = n_classes
         self.class_shares = class_shares
+        self.mixed_precision = mixed_precision
+        self.compile_forward = compile_forward
 
     @property
     def _default_callbacks(self):
         # the estimator passes its own, complete list of callbacks
         return []
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_compiled_forward", None)  # a compilation cache, rebuilt on demand
+        return state
 
     def _set_training(self, training=True):
         # skorch switches every module's mode before every batch; a recursive
@@ -154,6 +215,29 @@ class SurrogateNet(NeuralNet):
             return
         super()._set_training(training)
         self._training_mode = training
+
+    def autocast(self):
+        """The autocast context of the forward passes (a no-op unless ``mixed_precision`` is set)."""
+        if not self.mixed_precision:
+            return contextlib.nullcontext()
+        device = torch.device(self.device)
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+    def _forward_fn(self):
+        """The callable of the training forward pass: the module, or its compiled version."""
+        if not self.compile_forward:
+            return self.module_
+        compiled = self.__dict__.get("_compiled_forward")
+        if compiled is None or compiled[0] is not self.module_:
+            options = self.compile_forward if isinstance(self.compile_forward, dict) else {}
+            compiled = (self.module_, torch.compile(self.module_, **options))
+            self._compiled_forward = compiled
+        return compiled[1]
+
+    def infer(self, x, **fit_params):
+        with self.autocast():
+            y_pred = super().infer(x, **fit_params)
+        return y_pred.float() if self.mixed_precision and y_pred.dtype == torch.bfloat16 else y_pred
 
     def get_iterator(self, dataset, training=False):
         if not isinstance(dataset, TensorDataset):
@@ -171,6 +255,60 @@ class SurrogateNet(NeuralNet):
             n_classes=self.n_classes,
             shares=self.class_shares,
         )
+
+    def _listens_to_training_batches(self):
+        for _, callback in self.callbacks_:
+            if not getattr(callback, "listens_to_training_batches", True):
+                continue
+            if any(_overrides(callback, m) for m in ("on_batch_begin", "on_batch_end", "on_grad_computed")):
+                return True
+        return False
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """One pass over the data; the training pass over a :class:`TensorDataset` is a lean loop.
+
+        The lean loop does what skorch's loop does for every batch (zero the
+        gradients, forward, loss, backward, optimizer step with a closure, a
+        new history batch with ``train_loss`` and ``train_batch_size``) but
+        skips the callback notifications nobody listens to and keeps the batch
+        losses on the device until the end of the pass, so a GPU is not
+        synchronised once per batch. Callbacks that implement
+        ``on_batch_begin``, ``on_batch_end`` or ``on_grad_computed`` get
+        skorch's loop instead.
+        """
+        lean = (
+            training
+            and isinstance(iterator, TensorBatchIterator)
+            and not fit_params
+            and not self._listens_to_training_batches()
+        )
+        if not lean:
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        self._set_training(True)
+        forward = self._forward_fn()
+        optimizer = self.optimizer_
+        losses, sizes = [], []
+        for Xb, yb in iterator:
+
+            def closure(Xb=Xb, yb=yb):
+                optimizer.zero_grad(set_to_none=True)
+                with self.autocast():
+                    y_pred = forward(Xb)
+                if y_pred.dtype == torch.bfloat16:
+                    y_pred = y_pred.float()
+                loss = self.get_loss(y_pred, yb, X=Xb, training=True)
+                loss.backward()
+                return loss
+
+            loss = optimizer.step(closure)
+            losses.append(loss.detach())
+            sizes.append(len(Xb))
+        values = torch.stack(losses).float().cpu().tolist() if losses else []
+        for value, size in zip(values, sizes):
+            self.history.new_batch()
+            self.history.record_batch(prefix + "_loss", value)
+            self.history.record_batch(prefix + "_batch_size", size)
+        self.history.record(prefix + "_batch_count", len(values))
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         if not isinstance(y_true, dict):  # plain skorch data path
@@ -207,6 +345,8 @@ class ValidationScore(Callback):
     classes : ndarray
     sample_weight : ndarray or None
     """
+
+    listens_to_training_batches = False  # only validation batches are read
 
     def __init__(self, scorer, y_valid, classes, sample_weight=None):
         self.scorer = scorer

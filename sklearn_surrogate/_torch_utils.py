@@ -1,11 +1,13 @@
 """The one place where arrays become tensors and device strings become devices."""
 
+import contextlib
 import re
 
 import numpy as np
 import torch
+from joblib import cpu_count
 
-__all__ = ["resolve_device", "as_float_tensor", "to_numpy"]
+__all__ = ["as_float_tensor", "resolve_device", "resolve_n_threads", "to_numpy", "torch_threads"]
 
 _DEVICE_PATTERN = re.compile(r"^(cpu|cuda|mps|xpu)(:\d+)?$")
 
@@ -89,3 +91,42 @@ def as_float_tensor(X, device, dtype=torch.float32):
 def to_numpy(tensor):
     """A numpy array from a tensor on any device."""
     return tensor.detach().to("cpu").numpy()
+
+
+def resolve_n_threads(n_threads):
+    """The thread count an ``n_threads`` parameter asks for (joblib's convention for negatives).
+
+    Parameters
+    ----------
+    n_threads : int
+        A positive count, or a negative one counting from the number of
+        usable cores (``-1``: all of them, ``-2``: all but one...).
+
+    Returns
+    -------
+    n : int
+        At least 1.
+    """
+    if n_threads == 0:
+        raise ValueError("n_threads == 0 is not valid; use a positive count, a negative one (-1: all cores) or None.")
+    if n_threads < 0:
+        return max(cpu_count() + 1 + int(n_threads), 1)
+    return int(n_threads)
+
+
+@contextlib.contextmanager
+def torch_threads(n_threads):
+    """Run a block with torch using ``n_threads`` CPU threads (None: leave torch's setting alone).
+
+    The previous count is restored on exit. torch's intra-op thread count is
+    process-wide.
+    """
+    if n_threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(resolve_n_threads(n_threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -1,0 +1,178 @@
+"""The speed and memory machinery: lean training loop, shared data tensors, threads, bf16, compile.
+
+Speed itself is measured by ``benchmarks/bench_speed.py``, not here: these
+tests check that the fast paths give the same results as the slow ones and
+that the switches do what they say.
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from joblib import cpu_count
+from sklearn.datasets import make_classification
+from sklearn.model_selection import cross_validate
+from skorch.callbacks import Callback
+
+from sklearn_surrogate import SurrogateClassifier
+from sklearn_surrogate._net import TensorBatchIterator, TensorDataset
+from sklearn_surrogate._torch_utils import resolve_n_threads, torch_threads
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(n_samples=600, n_features=10, n_informative=6, weights=[0.75], random_state=0)
+    return X.astype(np.float32), y
+
+
+def fast(**params):
+    return SurrogateClassifier(**{"max_epochs": 4, "random_state": 0, "hidden_layer_sizes": (16,), **params})
+
+
+class BatchCounter(Callback):
+    """Listens to training batches, so the net falls back to skorch's own loop."""
+
+    def initialize(self):
+        self.n_batches_ = 0
+        return self
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        self.n_batches_ += int(training)
+
+
+class ThreadRecorder(Callback):
+    """Records torch's thread count during training in the history."""
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("torch_threads", torch.get_num_threads())
+
+
+# -- lean training loop -------------------------------------------------------
+@pytest.mark.parametrize("loss", ["cross_entropy", "f1", "aldr_kl"])
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_lean_loop_matches_skorch_loop(data, loss, early_stopping):
+    """The lean loop and skorch's per-batch loop train to the same weights and history."""
+    X, y = data
+    lean = fast(loss=loss, early_stopping=early_stopping).fit(X, y)
+    counter = BatchCounter()
+    slow = fast(loss=loss, early_stopping=early_stopping, callbacks=[("counter", counter)]).fit(X, y)
+    assert not lean.net_._listens_to_training_batches()
+    assert slow.net_._listens_to_training_batches()
+    assert dict(slow.net_.callbacks_)["counter"].n_batches_ > 0
+    np.testing.assert_array_equal(lean.decision_function(X), slow.decision_function(X))
+    for a, b in zip(lean.net_.history, slow.net_.history):
+        assert len(a["batches"]) == len(b["batches"])
+        for batch_a, batch_b in zip(a["batches"], b["batches"]):
+            assert batch_a.keys() == batch_b.keys()  # training batches, then validation batches
+            for key in batch_a:
+                assert batch_a[key] == pytest.approx(batch_b[key], rel=1e-6)
+        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-6)
+
+
+def test_lean_loop_supports_closure_optimizers(data):
+    X, y = data
+    clf = fast(optimizer=torch.optim.LBFGS, lr=0.5, batch_size=-1, max_epochs=3).fit(X, y)
+    assert np.isfinite(clf.history_[-1]["train_loss"])
+    assert clf.score(X, y) > 0.7
+    with pytest.raises(ValueError, match="weight_decay=0.1 needs an optimizer that takes weight_decay"):
+        fast(optimizer=torch.optim.LBFGS, weight_decay=0.1).fit(X, y)
+
+
+# -- shared tensors ---------------------------------------------------------------
+def test_training_and_validation_sets_share_the_data(data):
+    X, y = data
+    clf = fast()
+    clf.fit(X, y)  # sets fitted attributes the helpers read
+    X_t, y_t, w_t = clf._tensors(X, y, None)
+    assert X_t.data_ptr() == X.__array_interface__["data"][0]  # float32 input: not copied
+    train = clf._dataset((X_t, y_t, w_t), np.array([5, 1, 3]))
+    valid = clf._dataset((X_t, y_t, w_t), np.array([0, 2]))
+    assert train.X is valid.X is X_t and len(train) == 3 and len(valid) == 2
+    Xb, target = train[torch.tensor([0, 2])]
+    np.testing.assert_array_equal(Xb.numpy(), X[[5, 3]])
+    np.testing.assert_array_equal(target["y"].numpy(), y[[5, 3]])
+
+
+@pytest.mark.parametrize("rows", [None, torch.tensor([7, 2, 9, 4, 0, 5])])
+def test_batch_iterator_visits_every_row_once(rows):
+    n = 10
+    X = torch.arange(n, dtype=torch.float32)[:, None]
+    y = torch.arange(n) % 2
+    dataset = TensorDataset(X, y, torch.ones(n), rows, with_index=True)
+    expected = sorted(range(n)) if rows is None else sorted(rows.tolist())
+    for shuffle in (False, True):
+        iterator = TensorBatchIterator(dataset, 4, shuffle=shuffle, generator=torch.Generator().manual_seed(0))
+        seen, indices = [], []
+        for Xb, target in iterator:
+            seen += Xb[:, 0].long().tolist()
+            indices += target["index"].tolist()
+            assert target["sample_weight"].shape == (len(Xb),)
+        assert sorted(seen) == expected and seen == indices
+        assert len(iterator) == -(-len(dataset) // 4)
+
+
+# -- threads ------------------------------------------------------------------------
+def test_n_threads_applies_during_fit_and_is_restored(data):
+    X, y = data
+    before = torch.get_num_threads()
+    clf = fast(n_threads=1, callbacks=[ThreadRecorder()]).fit(X, y)
+    assert {row["torch_threads"] for row in clf.history_} == {1}
+    assert torch.get_num_threads() == before
+    clf.predict(X)
+    assert torch.get_num_threads() == before
+
+
+def test_resolve_n_threads():
+    assert resolve_n_threads(3) == 3
+    assert resolve_n_threads(-1) == cpu_count()
+    assert resolve_n_threads(-10_000) == 1
+    with pytest.raises(ValueError, match="n_threads == 0"):
+        resolve_n_threads(0)
+    with torch_threads(None):
+        pass
+
+
+def test_n_threads_zero_and_bad_type_raise(data):
+    X, y = data
+    with pytest.raises(ValueError, match="n_threads"):
+        fast(n_threads=0).fit(X, y)
+    with pytest.raises(ValueError, match="n_threads"):
+        fast(n_threads=1.5).fit(X, y)
+
+
+def test_parallel_model_selection_does_not_oversubscribe(data):
+    """Inside joblib workers torch uses the worker's share of the cores, not all of them."""
+    X, y = data
+    result = cross_validate(
+        fast(callbacks=[ThreadRecorder()]), X, y, cv=2, n_jobs=2, return_estimator=True
+    )
+    share = max(cpu_count() // 2, 1)
+    for estimator in result["estimator"]:
+        assert {row["torch_threads"] for row in estimator.history_} == {share}
+
+
+# -- mixed precision and compilation -------------------------------------------
+def test_bf16_mixed_precision_trains_and_predicts(data):
+    X, y = data
+    plain = fast(max_epochs=20).fit(X, y)
+    bf16 = fast(max_epochs=20, mixed_precision="bf16").fit(X, y)
+    assert next(bf16.net_.module_.parameters()).dtype == torch.float32  # weights stay float32
+    proba = bf16.predict_proba(X)
+    assert np.all(np.isfinite(proba))
+    assert not np.array_equal(bf16.decision_function(X), plain.decision_function(X))  # it did change the maths
+    assert abs(bf16.score(X, y) - plain.score(X, y)) < 0.05
+    with pytest.raises(ValueError, match="mixed_precision"):
+        fast(mixed_precision="fp8").fit(X, y)
+
+
+def test_compile_switch_uses_compiled_forward_and_pickles(data):
+    X, y = data
+    # the "eager" backend exercises the plumbing without a C++ toolchain
+    clf = fast(compile={"backend": "eager"}).fit(X, y)
+    reference = fast().fit(X, y)
+    assert "_compiled_forward" in clf.net_.__dict__
+    np.testing.assert_allclose(clf.decision_function(X), reference.decision_function(X), rtol=1e-5, atol=1e-6)
+    restored = pickle.loads(pickle.dumps(clf))
+    assert "_compiled_forward" not in restored.net_.__dict__
+    np.testing.assert_array_equal(restored.decision_function(X), clf.decision_function(X))
