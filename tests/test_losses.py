@@ -792,6 +792,76 @@ def test_pairwise_auc_multiclass_matches_brute_force(loss_cls, multiclass, weigh
     assert_allclose(got, np.mean(parts), rtol=1e-10)
 
 
+def _large_auc_batch(n=3000, seed=0, weighted=False):
+    rng = np.random.RandomState(seed)
+    y = (rng.uniform(size=n) < 0.3).astype(np.int64)
+    z = rng.normal(0, 1.5, n) + y  # pairs: about 900 x 2100, far above the default budget
+    w = torch.tensor(rng.uniform(0.0, 2.0, n)) if weighted else None
+    return torch.tensor(z), torch.tensor(y), w
+
+
+def test_auc_logistic_max_pairs_exact_under_budget():
+    z, y, w = _large_auc_batch(n=60, weighted=True)
+    n_pairs = int(y.sum()) * int((1 - y).sum())
+    exact = _f(AUCLogisticLoss(max_pairs=None)(z, y, w))
+    assert _f(AUCLogisticLoss(max_pairs=n_pairs)(z, y, w)) == exact  # no sampling at the budget
+    s = z.numpy()
+    assert_allclose(exact, _brute_pair_mean(s, y.numpy(), w.numpy(), _phi(AUCLogisticLoss())), rtol=1e-10)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_auc_logistic_max_pairs_estimate_close_to_exact(weighted):
+    z, y, w = _large_auc_batch(weighted=weighted)
+    exact = AUCLogisticLoss(max_pairs=None)
+    sampled = AUCLogisticLoss()  # default budget, 65536 pairs
+    zg = z.clone().requires_grad_()
+    value_exact = exact(zg, y, w)
+    value_exact.backward()
+    grad_exact = zg.grad.clone()
+    torch.manual_seed(0)
+    values = []
+    grads = []
+    for _ in range(20):
+        zg.grad = None
+        value = sampled(zg, y, w)
+        value.backward()
+        values.append(_f(value))
+        grads.append(zg.grad.clone())
+    # each estimate is close, and their average (unbiased) closer still
+    assert_allclose(values, _f(value_exact), rtol=0.03)
+    assert_allclose(np.mean(values), _f(value_exact), rtol=0.01)
+    mean_grad = torch.stack(grads).mean(0)
+    assert float((mean_grad - grad_exact).norm() / grad_exact.norm()) < 0.15
+
+
+def test_auc_logistic_max_pairs_reproducible_under_seed():
+    z, y, _ = _large_auc_batch()
+    loss = AUCLogisticLoss(max_pairs=1000)
+    torch.manual_seed(3)
+    first = _f(loss(z, y))
+    torch.manual_seed(3)
+    assert _f(loss(z, y)) == first
+    assert _f(loss(z, y)) != first  # a new draw
+
+
+@pytest.mark.parametrize("max_pairs", [0, -5, 2.5, "100", True])
+def test_auc_logistic_bad_max_pairs_raises(max_pairs):
+    with pytest.raises(ValueError, match="max_pairs"):
+        AUCLogisticLoss(max_pairs=max_pairs)(torch.tensor([0.5, -1.0, 2.0]), torch.tensor([1, 0, 1]))
+
+
+def test_auc_logistic_max_pairs_multiclass_finite():
+    rng = np.random.RandomState(0)
+    Z = torch.tensor(rng.normal(0, 1, (600, 3)), requires_grad=True)
+    y = torch.tensor(rng.randint(0, 3, 600))
+    for multiclass in ("ovr", "ovo"):
+        value = AUCLogisticLoss(multiclass=multiclass, max_pairs=5000)(Z, y)
+        exact = AUCLogisticLoss(multiclass=multiclass, max_pairs=None)(Z, y)
+        assert_allclose(_f(value), _f(exact), rtol=0.05)
+        value.backward()
+        assert torch.isfinite(Z.grad).all()
+
+
 def test_auc_square_hand_computed():
     # z = [0, 0, ln 3] with y = [1, 0, 0]: s = [1/2, 1/2, 3/4]
     # pairs (p, n): (1/2, 1/2) -> (1 - 0)^2 = 1, (1/2, 3/4) -> (1 + 1/4)^2 = 25/16 ; mean = 41/32

@@ -13,16 +13,21 @@ weighted by the product of the two samples' weights:
 Exact fast forms are used where they exist:
 
 * **square** :math:`\phi(d) = (m - d)^2` factorises into per-class moments,
-  :math:`O(n)`: with :math:`u_i = m - s_i` on positives,
-  :math:`\mathcal{L} = \overline{u^2} + 2\bar u \bar s + \overline{s^2}`.
+  :math:`O(n)`: with :math:`v_i = m - s_i` on positives and :math:`v_j = s_j`
+  on negatives, :math:`\mathcal{L} = \overline{v^2}_P + \overline{v^2}_N + 2\bar v_P \bar v_N`.
 * **exponential** :math:`\phi(d) = e^{-d/\tau}` factorises too:
   :math:`\mathcal{L} = \overline{e^{-s/\tau}}_P \cdot \overline{e^{s/\tau}}_N`, :math:`O(n)`.
 * **squared hinge** :math:`\phi(d) = \max(0, m - d)^2` only involves the
   negatives scoring above :math:`s_i - m`; sorting the negatives once and
   using cumulative moments gives the exact value in :math:`O(n \log n)`.
 * **logistic** :math:`\phi(d) = \tau \log(1 + e^{-d/\tau})` (written with
-  ``softplus`` so it cannot overflow) has no such form and is summed over the
-  :math:`|P| \times |N|` pairs, in chunks.
+  ``softplus`` so it cannot overflow) has no such form: it is summed over the
+  :math:`|P| \times |N|` pairs, in chunks, which costs time and memory
+  quadratic in the batch size (2.7 million pairs for a batch of 4096 with 20%
+  positives). Above a pair budget (``max_pairs``, 65536 by default) it
+  averages instead over that many (positive, negative) pairs drawn uniformly
+  at random, an unbiased estimate of the exact mean at a cost linear in the
+  budget; ``max_pairs=None`` always sums every pair.
 
 Scores are probabilities, :math:`s = \sigma(z)` for binary problems and
 :math:`s = \operatorname{softmax}(z)_c` for class ``c``, as in LibAUC, so
@@ -40,7 +45,7 @@ Class-balanced or stratified batches avoid that
 (``SurrogateClassifier(batch_sampling=...)``).
 """
 
-import math
+import numbers
 
 import torch
 import torch.nn.functional as F
@@ -87,11 +92,11 @@ class _PairwiseAUCLoss(SurrogateLoss):
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         self._validate_hyperparameters()
         scores = self._scores(logits)
-        w = torch.ones_like(scores if scores.ndim == 1 else scores[:, 0]) if sample_weight is None else sample_weight
         if logits.ndim == 1:
-            return self._pair_mean(scores, targets == 1, targets == 0, w)
+            value = self._pair_mean(scores, targets == 1, targets == 0, sample_weight)
+            return (scores * 0.0).sum() if value is None else value
         n_classes = logits.shape[1]
-        total = scores.new_zeros(())
+        total = None
         count = 0
         for i in range(n_classes):
             pos = targets == i
@@ -100,18 +105,22 @@ class _PairwiseAUCLoss(SurrogateLoss):
                 if j == i:
                     continue
                 neg = ~pos if j is None else targets == j
-                total = total + self._pair_mean(scores[:, i], pos, neg, w)
-                # a class whose samples all weigh 0 is absent, as in _pair_mean
-                count += int(bool((w * pos).sum() > 0) and bool((w * neg).sum() > 0))
-        return total / max(count, 1)
+                value = self._pair_mean(scores[:, i], pos, neg, sample_weight)
+                if value is not None:
+                    total = value if total is None else total + value
+                    count += 1
+        return (scores * 0.0).sum() if total is None else total / count
 
-    def _pair_mean(self, s, pos, neg, w):
-        """Weighted mean of the pair loss over (pos, neg) pairs; 0 when either set is empty."""
-        wp = w * pos.to(w.dtype)
-        wn = w * neg.to(w.dtype)
+    def _pair_mean(self, s, pos, neg, sample_weight):
+        """Weighted mean of the pair loss over (pos, neg) pairs; None when either set has no weight."""
+        wp = pos.to(s.dtype)
+        wn = neg.to(s.dtype)
+        if sample_weight is not None:
+            wp = wp * sample_weight
+            wn = wn * sample_weight
         total_p, total_n = wp.sum(), wn.sum()
         if not (bool(total_p > 0) and bool(total_n > 0)):
-            return (s * 0.0).sum()
+            return None
         return self._pair_loss(s, wp / total_p, wn / total_n, pos, neg)
 
 
@@ -134,10 +143,12 @@ class AUCSquareLoss(_PairwiseAUCLoss):
     """
 
     def _pair_loss(self, s, pw, nw, pos, neg):
-        u = self.margin - s
-        mean_u, mean_u2 = (pw * u).sum(), (pw * u * u).sum()
-        mean_s, mean_s2 = (nw * s).sum(), (nw * s * s).sum()
-        return mean_u2 + 2.0 * mean_u * mean_s + mean_s2
+        # v = m - s on positives and s elsewhere; pw and nw vanish outside their sets, so
+        # the loss E_P[(m - s)^2] + E_N[s^2] + 2 E_P[m - s] E_N[s] takes four dot products
+        is_pos = pos.to(s.dtype)
+        v = torch.addcmul(self.margin * is_pos, s, 1.0 - 2.0 * is_pos)
+        second_moments = torch.dot(pw + nw, v * v)
+        return torch.addcmul(second_moments, torch.dot(pw, v), torch.dot(nw, v), value=2.0)
 
 
 class AUCExponentialLoss(_PairwiseAUCLoss):
@@ -168,10 +179,11 @@ class AUCExponentialLoss(_PairwiseAUCLoss):
         check_real(type(self).__name__, "temperature", self.temperature, low=0.0)
 
     def _pair_loss(self, s, pw, nw, pos, neg):
-        t = float(self.temperature)
-        # log-space means keep the product finite for any temperature
-        log_p = torch.logsumexp(torch.where(pos, -s / t + torch.log(pw.clamp_min(1e-300)), -math.inf), 0)
-        log_n = torch.logsumexp(torch.where(neg, s / t + torch.log(nw.clamp_min(1e-300)), -math.inf), 0)
+        x = s / float(self.temperature)
+        # log-space means keep the product finite for any temperature; log(0) = -inf drops
+        # the samples outside each set (and those of weight 0)
+        log_p = torch.logsumexp(torch.log(pw) - x, 0)
+        log_n = torch.logsumexp(torch.log(nw) + x, 0)
         return torch.exp(log_p + log_n)
 
 
@@ -179,8 +191,11 @@ class AUCSquaredHingeLoss(_PairwiseAUCLoss):
     r"""Squared-hinge pairwise AUC surrogate, :math:`\phi(d) = \max(0, m - d)^2`, exact in :math:`O(n \log n)`.
 
     Only negatives with :math:`s_j > s_i - m` contribute to positive
-    :math:`i`; after sorting the negatives' scores, their weighted count and
-    first two moments above any threshold are read off cumulative sums.
+    :math:`i`. Sorting the positives by :math:`s_i - m` together with the
+    negatives by :math:`s_j` puts, for each positive, its active negatives
+    after it, and for each negative its active positives before it; the loss
+    and its gradient are then read off cumulative sums, in one pass (a custom
+    autograd function: the backward pass only scales the stored gradient).
 
     Parameters
     ----------
@@ -195,19 +210,41 @@ class AUCSquaredHingeLoss(_PairwiseAUCLoss):
     """
 
     def _pair_loss(self, s, pw, nw, pos, neg):
-        neg_s, neg_w = s[neg], nw[neg]
-        order = torch.argsort(neg_s.detach())
-        neg_s, neg_w = neg_s[order], neg_w[order]
-        # suffix sums: totals over negatives from position k to the end
-        zero = neg_s.new_zeros(1)
-        c = torch.cat([torch.flip(torch.cumsum(torch.flip(neg_w, [0]), 0), [0]), zero])
-        s1 = torch.cat([torch.flip(torch.cumsum(torch.flip(neg_w * neg_s, [0]), 0), [0]), zero])
-        s2 = torch.cat([torch.flip(torch.cumsum(torch.flip(neg_w * neg_s * neg_s, [0]), 0), [0]), zero])
-        pos_s, pos_w = s[pos], pw[pos]
-        u = self.margin - pos_s  # pair (i, j) is active when s_j > -u_i
-        first = torch.searchsorted(neg_s.detach().contiguous(), (-u).detach().contiguous(), right=True)
-        per_positive = c[first] * u * u + 2.0 * u * s1[first] + s2[first]
-        return (pos_w * per_positive).sum()
+        return _SquaredHingePairMean.apply(s, pw, nw, pos, float(self.margin))
+
+
+class _SquaredHingePairMean(torch.autograd.Function):
+    r""":math:`\sum_{i, j} pw_i\, nw_j \max(0, m - s_i + s_j)^2` and its gradient, from one sort.
+
+    ``pw`` and ``nw`` are the normalised weights of the positives and of the
+    negatives (zero elsewhere); ``pos`` marks the positives.
+    """
+
+    @staticmethod
+    def forward(ctx, s, pw, nw, pos, margin):
+        # pair (i, j) is active when s_j > s_i - m: on an axis holding s_i - m for positives and s_j for
+        # negatives, its negative comes after its positive (tied pairs have a zero term and gradient)
+        order = torch.argsort(torch.where(pos, s - margin, s))
+        s, pw, nw = s[order], pw[order], nw[order]
+        u = margin - s  # a positive's pair terms are (u_i + s_j)^2
+        # weighted count, sum and sum of squares of the scores of the negatives after each position
+        nws = nw * s
+        after = torch.stack([nw, nws, nws * s], 1).flip(0).cumsum(0).flip(0)
+        count, first, second = after.unbind(1)
+        linear = count * u + first  # sum over active j of nw_j (u_i + s_j)
+        value = torch.dot(pw, u * (linear + first) + second)  # count u^2 + 2 u first + second
+        # weighted count and sum of u of the positives before each position (the actives of a negative)
+        before = torch.stack([pw, pw * u], 1).cumsum(0)
+        grad_sorted = 2.0 * (nw * (before[:, 1] + before[:, 0] * s) - pw * linear)
+        grad = torch.empty_like(grad_sorted)
+        grad[order] = grad_sorted
+        ctx.save_for_backward(grad)
+        return value
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (grad,) = ctx.saved_tensors
+        return grad_output * grad, None, None, None, None
 
 
 class AUCLogisticLoss(_PairwiseAUCLoss):
@@ -217,8 +254,19 @@ class AUCLogisticLoss(_PairwiseAUCLoss):
 
     a smooth upper bound of the pairwise step function whose mean over pairs
     estimates :math:`1 - \text{AUC}` (the Mann-Whitney statistic). Computed
-    with ``softplus``, it is finite for any score difference. Costs
-    :math:`O(|P||N|)`, evaluated in chunks.
+    with ``softplus``, it is finite for any score difference.
+
+    The exact mean costs :math:`O(|P||N|)` (evaluated in chunks). When a
+    batch has more than ``max_pairs`` (positive, negative) pairs, the loss is
+    instead the mean of
+    :math:`|P||N|\,\tilde w_i \tilde w_j\, \phi(s_i - s_j)` over
+    ``max_pairs`` pairs :math:`(i, j)` drawn uniformly with replacement
+    (:math:`\tilde w` are the weights normalised within each class; with
+    equal weights, the plain mean of :math:`\phi` over the drawn pairs): an
+    unbiased estimate of the exact weighted mean, as are its gradients. The
+    draws use torch's global random generator (on the logits' device), which
+    :class:`~sklearn_surrogate.SurrogateClassifier` seeds from its
+    ``random_state``.
 
     Parameters
     ----------
@@ -227,6 +275,12 @@ class AUCLogisticLoss(_PairwiseAUCLoss):
     score : {"logit", "sigmoid"}, default="logit"
         Compare raw logits (centred per sample for multiclass) or probabilities.
     multiclass : {"ovr", "ovo"}, default="ovr"
+    max_pairs : int or None, default=65536
+        Pair budget per (positive set, negative set): above it, the mean over
+        all pairs is replaced by the unbiased estimate from ``max_pairs``
+        random pairs described above. None always sums every pair (time and
+        memory quadratic in the batch size). The default keeps every batch of
+        up to about 500 samples exact.
 
     References
     ----------
@@ -237,27 +291,43 @@ class AUCLogisticLoss(_PairwiseAUCLoss):
 
     _default_score = "logit"
 
-    def __init__(self, temperature=1.0, score="logit", multiclass="ovr"):
+    def __init__(self, temperature=1.0, score="logit", multiclass="ovr", max_pairs=65536):
         super().__init__(margin=0.0, multiclass=multiclass)
         self.temperature = temperature
         self.score = score
+        self.max_pairs = max_pairs
 
     def _validate_hyperparameters(self):
         super()._validate_hyperparameters()
         check_real(type(self).__name__, "temperature", self.temperature, low=0.0)
         if self.score not in ("logit", "sigmoid"):
             raise ValueError(f"AUCLogisticLoss: score must be 'logit' or 'sigmoid', got {self.score!r}.")
+        max_pairs = self.max_pairs
+        if max_pairs is not None and not (
+            isinstance(max_pairs, numbers.Integral) and not isinstance(max_pairs, bool) and max_pairs >= 1
+        ):
+            raise ValueError(f"AUCLogisticLoss: max_pairs must be a positive integer or None, got {max_pairs!r}.")
 
     def _pair_loss(self, s, pw, nw, pos, neg):
-        t = float(self.temperature)
-        ps, pwp = s[pos], pw[pos]
-        ns, nwn = s[neg], nw[neg]
+        # t softplus(-d / t) = softplus(s_j - s_i) with softplus's beta = 1 / t
+        beta = 1.0 / float(self.temperature)
+        pos_index, neg_index = torch.nonzero(pos)[:, 0], torch.nonzero(neg)[:, 0]
+        n_pairs = len(pos_index) * len(neg_index)
+        if self.max_pairs is not None and n_pairs > self.max_pairs:
+            size = (int(self.max_pairs),)
+            i = pos_index[torch.randint(len(pos_index), size, device=s.device)]
+            j = neg_index[torch.randint(len(neg_index), size, device=s.device)]
+            # uniform pairs, each weighted by |P||N| pw_i nw_j / max_pairs: unbiased for the weighted mean
+            pair_weight = pw[i] * nw[j] * (n_pairs / size[0])
+            return torch.dot(pair_weight, F.softplus(s[j] - s[i], beta=beta))
+        ps, pwp = s[pos_index], pw[pos_index]
+        ns, nwn = s[neg_index], nw[neg_index]
         rows = max(1, _PAIR_CHUNK // max(len(ns), 1))
-        total = s.new_zeros(())
+        total = None
         for start in range(0, len(ps), rows):
-            diff = ps[start : start + rows, None] - ns[None, :]
-            values = t * F.softplus(-diff / t)
-            total = total + (pwp[start : start + rows, None] * values * nwn[None, :]).sum()
+            values = F.softplus(ns[None, :] - ps[start : start + rows, None], beta=beta)
+            part = torch.dot(pwp[start : start + rows], torch.mv(values, nwn))
+            total = part if total is None else total + part
         return total
 
 
@@ -367,17 +437,23 @@ class AUCMarginLoss(SurrogateLoss):
         self._ensure_size(s.shape[1], s)
         with torch.no_grad():
             self.alpha.clamp_(min=0.0)  # projection of the ascent step onto alpha >= 0
-        w = torch.ones_like(s[:, 0]) if sample_weight is None else sample_weight
-        w = (w / w.sum().clamp_min(torch.finfo(s.dtype).tiny))[:, None]  # batch mean = weighted sum
-        if self.imratio is None:
-            p = (w * y).sum(0).detach()
-        else:
-            p = torch.full_like(s[0], float(self.imratio))
+        if sample_weight is None:
+            w = 1.0 / max(s.shape[0], 1)
+        else:  # batch mean = weighted sum
+            w = (sample_weight / sample_weight.sum().clamp_min(torch.finfo(s.dtype).tiny))[:, None]
+        with torch.no_grad():
+            p = (w * y).sum(0) if self.imratio is None else torch.full_like(s[0], float(self.imratio))
+            q = p * (1 - p)
+            # per-sample coefficients of the squared terms, 1 - p on positives and p on negatives,
+            # and of the cross term, p (1 - y) - (1 - p) y = p - y
+            square_coef = w * torch.lerp(p, 1 - p, y)
+            cross_coef = w * (p - y)
         a, b = self.a.to(s.dtype), self.b.to(s.dtype)
         alpha = _ReverseGradient.apply(self.alpha.to(s.dtype))
         m = float(self.margin)
-        pos_term = (1 - p) * (w * (s - a) ** 2 * y).sum(0)
-        neg_term = p * (w * (s - b) ** 2 * (1 - y)).sum(0)
-        cross = (w * (p * s * (1 - y) - (1 - p) * s * y)).sum(0)
-        loss = pos_term + neg_term + 2 * alpha * (p * (1 - p) * m + cross) - p * (1 - p) * alpha**2
+        d = s - torch.lerp(b, a, y)  # a on positives, b on negatives
+        squares = (square_coef * (d * d)).sum(0)
+        cross = (cross_coef * s).sum(0)
+        # squares + 2 alpha (q m + cross) - q alpha^2 = squares + alpha (2 cross + q (2 m - alpha))
+        loss = torch.addcmul(squares, alpha, torch.add(q * (2 * m - alpha), cross, alpha=2.0))
         return loss.mean()

@@ -29,6 +29,14 @@ Departures from the reference code, all deliberate:
 * Square roots (G-mean, MCC) take ``eps`` inside, so their gradient stays
   bounded at 0.
 
+For one-logit binary problems only two weighted sums need the network:
+:math:`TP = \sum_i w_i y_i a_i` and :math:`FP = \sum_i w_i (1 - y_i) a_i`;
+then :math:`FN = P - TP` and :math:`TN = N - FP`, with the class totals
+:math:`P` and :math:`N` known from the labels. Each metric is written in these
+terms (accuracy, balanced accuracy and the MCC numerator are linear in
+:math:`a`, a single dot product), which keeps the number of tensor operations,
+and so the cost per batch, close to cross-entropy's.
+
 Multiclass problems use one-vs-rest confusion matrices. For class :math:`c` the
 soft "predicted :math:`c`" indicator compares the class probability with the
 largest other one,
@@ -85,6 +93,32 @@ def amplified_predictions(logits, L):
     return torch.sigmoid(L * (p - best_other) / 2.0)
 
 
+def amplify_binary(logits, L):
+    r"""The amplified positive-class prediction :math:`\sigma(L(\sigma(z) - 0.5))` of one-logit binary problems."""
+    return torch.sigmoid(L * (torch.sigmoid(logits) - 0.5))
+
+
+def binary_class_weights(targets, sample_weight, dtype):
+    """Normalised sample weights split by class, for one-logit binary problems.
+
+    Returns
+    -------
+    w_pos, w_neg : Tensor of shape (n,)
+        ``w_i y_i`` and ``w_i (1 - y_i)`` with the weights ``w`` normalised to
+        sum to 1 (all zero for an empty or all-zero-weight batch).
+    pos, neg : Tensor of shape ()
+        Their sums: the positive and negative shares of the batch.
+    """
+    y = targets.to(dtype)
+    if sample_weight is None:
+        w = 1.0 / max(y.shape[0], 1)
+    else:
+        w = sample_weight / sample_weight.sum().clamp_min(torch.finfo(dtype).tiny)
+    w_pos = w * y
+    w_neg = w - w_pos
+    return w_pos, w_neg, w_pos.sum(), w_neg.sum()
+
+
 def soft_confusion(logits, targets, sample_weight, L):
     """One-vs-rest soft confusion counts, normalised by the batch's weight.
 
@@ -131,6 +165,9 @@ class _ConfusionMatrixLoss(SurrogateLoss):
     def forward(self, logits, targets, sample_weight=None):
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         self._validate_hyperparameters()
+        if logits.ndim == 1 and self._has_binary_form():
+            a = amplify_binary(logits, float(self.L))
+            return 1.0 - self._binary_metric(a, *binary_class_weights(targets, sample_weight, a.dtype))
         counts = soft_confusion(logits, targets, sample_weight, float(self.L))
         # (n, 2) logits are a binary problem too: their amplifier equals the one-logit form
         binary = logits.ndim == 1 or logits.shape[1] == 2
@@ -138,6 +175,18 @@ class _ConfusionMatrixLoss(SurrogateLoss):
 
     def _recalls(self, tp, fn):
         return tp / (tp + fn + self.eps)
+
+    def _has_binary_form(self):
+        """Whether :meth:`_binary_metric` computes the metric of one-logit binary problems."""
+        return True
+
+    def _binary_metric(self, a, w_pos, w_neg, pos, neg):
+        """The metric of a one-logit binary problem (see :func:`binary_class_weights` for the arguments).
+
+        Equal to :meth:`_metric` on the same batch; written with the fewest
+        tensor operations on ``a``, the amplified predictions.
+        """
+        raise NotImplementedError
 
 
 class FBetaLoss(_ConfusionMatrixLoss):
@@ -201,6 +250,15 @@ class FBetaLoss(_ConfusionMatrixLoss):
         if self.average not in _AVERAGES:
             raise ValueError(f"FBetaLoss: average must be one of {_AVERAGES}, got {self.average!r}.")
 
+    def _has_binary_form(self):
+        return self.average in ("auto", "binary")
+
+    def _binary_metric(self, a, w_pos, w_neg, pos, neg):
+        # FN = P - TP turns the denominator into TP + FP + beta^2 P + eps
+        b2 = float(self.beta) ** 2
+        predicted = torch.dot(a, w_pos + w_neg)  # TP + FP
+        return (1 + b2) * torch.dot(a, w_pos) / (predicted + (b2 * pos + self.eps))
+
     def _fbeta(self, tp, fp, fn):
         b2 = float(self.beta) ** 2
         return (1 + b2) * tp / ((1 + b2) * tp + b2 * fn + fp + self.eps)
@@ -246,6 +304,10 @@ class AccuracyLoss(_ConfusionMatrixLoss):
     def _metric(self, tp, fp, fn, tn, A, Y, w, *, binary):
         return (w * (A * Y).sum(1)).sum()
 
+    def _binary_metric(self, a, w_pos, w_neg, pos, neg):
+        # TP + TN = TP + N - FP
+        return torch.dot(a, w_pos - w_neg) + neg
+
 
 class BalancedAccuracyLoss(_ConfusionMatrixLoss):
     r"""AnyLoss balanced-accuracy surrogate: ``1 - mean_c TP_c / (TP_c + FN_c)``.
@@ -264,6 +326,11 @@ class BalancedAccuracyLoss(_ConfusionMatrixLoss):
 
     def _metric(self, tp, fp, fn, tn, A, Y, w, *, binary):
         return self._recalls(tp, fn).mean()
+
+    def _binary_metric(self, a, w_pos, w_neg, pos, neg):
+        # (TP / (P + eps) + (N - FP) / (N + eps)) / 2 is linear in a: one dot product
+        coef = 0.5 * (w_pos / (pos + self.eps) - w_neg / (neg + self.eps))
+        return torch.dot(a, coef) + 0.5 * neg / (neg + self.eps)
 
 
 class GMeanLoss(_ConfusionMatrixLoss):
@@ -285,6 +352,12 @@ class GMeanLoss(_ConfusionMatrixLoss):
     def _metric(self, tp, fp, fn, tn, A, Y, w, *, binary):
         recalls = self._recalls(tp, fn)
         return (torch.prod(recalls) + self.eps) ** (1.0 / recalls.numel())
+
+    def _binary_metric(self, a, w_pos, w_neg, pos, neg):
+        # TPR * TNR = TP (N - FP) / ((P + eps) (N + eps))
+        tn = neg - torch.dot(a, w_neg)
+        scale = 1.0 / ((pos + self.eps) * (neg + self.eps))
+        return (torch.dot(a, w_pos) * tn * scale + self.eps) ** 0.5
 
 
 class MCCLoss(_ConfusionMatrixLoss):
@@ -326,6 +399,17 @@ class MCCLoss(_ConfusionMatrixLoss):
             # eps**2: the product of four batch fractions is ~1e-5 on imbalanced batches, so eps itself
             # would bias MCC; the gradient stays bounded (by 1 / (2 eps)) at den = 0
             return num / torch.sqrt(den + self.eps**2)
+        return self._multiclass_mcc(A, Y, w)
+
+    def _binary_metric(self, a, w_pos, w_neg, pos, neg):
+        # with FN = P - TP and TN = N - FP the numerator TP TN - FP FN is TP N - FP P (linear in a), and the
+        # denominator's factors are TP + FP, P, N and P + N - (TP + FP)
+        num = torch.dot(a, w_pos * neg - w_neg * pos)
+        predicted = torch.dot(a, w_pos + w_neg)
+        den = predicted * ((pos + neg) - predicted) * (pos * neg)
+        return num / torch.sqrt(den + self.eps**2)
+
+    def _multiclass_mcc(self, A, Y, w):
         A_hat = A / A.sum(1, keepdim=True).clamp_min(self.eps)
         t = (w[:, None] * Y).sum(0)
         p = (w[:, None] * A_hat).sum(0)

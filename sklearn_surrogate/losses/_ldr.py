@@ -24,7 +24,13 @@ so that :math:`\frac{1}{K}\sum_k f_k = 1`: the loss cannot be lowered by
 inflating the logits, and :math:`\lambda` and :math:`c` live on a fixed scale.
 
 Binary problems (one logit :math:`z`) are treated as two classes with logits
-:math:`(0, z)`.
+:math:`(0, z)`. With two classes the loss only depends on the gap
+:math:`\delta = f_1 - f_0` between the normalised scores: with
+:math:`v = c - (2y - 1)\,\delta`,
+:math:`\ell_\lambda = \lambda \log\frac{1 + e^{v/\lambda}}{2}
+= \lambda\,\operatorname{softplus}(v/\lambda) - \lambda \log 2`,
+which is how one-logit problems are computed (a few operations per sample
+instead of a two-column ``logsumexp``).
 """
 
 import math
@@ -34,6 +40,8 @@ import torch
 from ._base import SurrogateLoss, check_real
 
 __all__ = ["ALDRKLLoss", "LDRKLLoss"]
+
+_LOG2 = math.log(2.0)
 
 
 def _normalised_scores(logits, softplus=True, eps=1e-12):
@@ -46,6 +54,34 @@ def _normalised_scores(logits, softplus=True, eps=1e-12):
     scores = torch.nn.functional.softplus(logits) if softplus else logits
     scale = scores.abs().mean(dim=1, keepdim=True).clamp_min(eps)
     return scores / scale
+
+
+def _binary_score_gap(logits, softplus=True, eps=1e-12):
+    """``f_1 - f_0`` of the normalised scores of two-class logits ``(0, z)``, from ``(n,)`` logits ``z``."""
+    if softplus:
+        # scores (log 2, softplus(z)), both positive, with mean (log 2 + softplus(z)) / 2
+        positive = torch.nn.functional.softplus(logits)
+        return (positive - _LOG2) / ((positive + _LOG2) * 0.5)
+    return logits / (logits.abs() * 0.5).clamp_min(eps)
+
+
+def _binary_ldr_values(gap, targets, margin, lam):
+    """Per-sample LDR-KL loss of a two-class problem from the score gap ``f_1 - f_0``.
+
+    ``lam`` is a float or a tensor of per-sample temperatures (without gradient).
+    """
+    # the violation of the wrong class: c - (f_y - f_other)
+    sign = 2.0 * targets.to(gap.dtype) - 1.0
+    violation = torch.addcmul(torch.full_like(gap, margin), sign, gap, value=-1.0)
+    if isinstance(lam, torch.Tensor):
+        return lam * torch.nn.functional.softplus(violation / lam) - lam * _LOG2
+    # softplus with beta = 1 / lam is lam * softplus(violation / lam)
+    return torch.nn.functional.softplus(violation, beta=1.0 / lam) - lam * _LOG2
+
+
+def _binary_kl_to_uniform(x):
+    """``KL(q || (1/2, 1/2))`` for ``q = (1 - sigmoid(x), sigmoid(x))``: ``log 2 - softplus(x) + x sigmoid(x)``."""
+    return _LOG2 - torch.nn.functional.softplus(x) + x * torch.sigmoid(x)
 
 
 def _margin_violations(scores, targets, margin):
@@ -89,9 +125,12 @@ class LDRKLLoss(SurrogateLoss):
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         check_real("LDRKLLoss", "lam", self.lam, low=0.0)
         check_real("LDRKLLoss", "margin", self.margin, low=0.0, low_inclusive=True)
-        violations = _margin_violations(_normalised_scores(logits), targets, float(self.margin))
         lam = float(self.lam)
-        values = lam * _log_mean_exp(violations / lam)
+        if logits.ndim == 1:
+            values = _binary_ldr_values(_binary_score_gap(logits), targets, float(self.margin), lam)
+        else:
+            violations = _margin_violations(_normalised_scores(logits), targets, float(self.margin))
+            values = lam * _log_mean_exp(violations / lam)
         return self._weighted_mean(values, sample_weight)
 
 
@@ -193,19 +232,30 @@ class ALDRKLLoss(SurrogateLoss):
             self._resize(int(index.max()) + 1)
         if self.lambdas.device != logits.device:
             self.lambdas = self.lambdas.to(logits.device)
-        scores = _normalised_scores(logits, softplus=bool(self.softplus))
-        n_classes = scores.shape[1]
+        binary = logits.ndim == 1
+        if binary:  # two classes: everything follows from the score gap f_1 - f_0
+            gap = _binary_score_gap(logits, softplus=bool(self.softplus))
+            n_classes = 2
+        else:
+            scores = _normalised_scores(logits, softplus=bool(self.softplus))
+            n_classes = scores.shape[1]
         log_k = math.log(n_classes)
         lam0, alpha = float(self.lam0), float(self.alpha)
-        lam = self.lambdas[index].to(scores.dtype)
+        lam = self.lambdas[index].to(logits.dtype)
         if self.training:
             with torch.no_grad():
-                q = torch.softmax(scores / lam[:, None], dim=1)
-                kl = (q * (torch.log(q.clamp_min(1e-30)) + log_k)).sum(1)
+                if binary:
+                    kl = _binary_kl_to_uniform(gap / lam)
+                else:
+                    q = torch.softmax(scores / lam[:, None], dim=1)
+                    kl = (q * (torch.log(q.clamp_min(1e-30)) + log_k)).sum(1)
                 lam = (lam0 * (1.0 - kl / (alpha * log_k))).clamp_min(lam0 * (1.0 - 1.0 / alpha))
                 self.lambdas[index] = lam.to(self.lambdas.dtype)
         lam = lam.detach()
-        violations = _margin_violations(scores, targets, float(self.margin))
-        values = lam * _log_mean_exp(violations / lam[:, None])
+        if binary:
+            values = _binary_ldr_values(gap, targets, float(self.margin), lam)
+        else:
+            violations = _margin_violations(scores, targets, float(self.margin))
+            values = lam * _log_mean_exp(violations / lam[:, None])
         values = values - alpha * log_k / (2.0 * lam0) * (lam - lam0) ** 2
         return self._weighted_mean(values, sample_weight)
