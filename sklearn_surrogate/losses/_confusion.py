@@ -134,17 +134,20 @@ def soft_confusion(logits, targets, sample_weight, L):
         Normalised weights (summing to 1, or all zero for an empty batch).
     """
     A = amplified_predictions(logits, L)
-    Y = torch.nn.functional.one_hot(targets, A.shape[1]).to(A.dtype)
-    if sample_weight is None:
-        w = torch.full_like(A[:, 0], 1.0 / max(A.shape[0], 1))
-    else:
-        w = sample_weight / sample_weight.sum().clamp_min(torch.finfo(A.dtype).tiny)
-    wy = w[:, None] * Y
-    wn = w[:, None] * (1.0 - Y)
+    with torch.no_grad():  # what only depends on the labels and weights
+        Y = torch.nn.functional.one_hot(targets, A.shape[1]).to(A.dtype)
+        if sample_weight is None:
+            w = torch.full_like(A[:, 0], 1.0 / max(A.shape[0], 1))
+        else:
+            w = sample_weight / sample_weight.sum().clamp_min(torch.finfo(A.dtype).tiny)
+        wy = w[:, None] * Y
+        positives = wy.sum(0)  # TP + FN of each class
+        negatives = w.sum() - positives  # FP + TN
+    # two reductions need the predictions; the other counts follow from the class totals
     tp = (wy * A).sum(0)
-    fn = (wy * (1.0 - A)).sum(0)
-    fp = (wn * A).sum(0)
-    tn = (wn * (1.0 - A)).sum(0)
+    fp = torch.mv(A.t(), w) - tp  # predicted as the class, minus the true positives
+    fn = positives - tp
+    tn = negatives - fp
     return tp, fp, fn, tn, A, Y, w
 
 
@@ -302,7 +305,7 @@ class AccuracyLoss(_ConfusionMatrixLoss):
     needs_both_classes = False
 
     def _metric(self, tp, fp, fn, tn, A, Y, w, *, binary):
-        return (w * (A * Y).sum(1)).sum()
+        return tp.sum()  # sum_c TP_c = sum_i w_i a_{i y_i}
 
     def _binary_metric(self, a, w_pos, w_neg, pos, neg):
         # TP + TN = TP + N - FP
