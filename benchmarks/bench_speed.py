@@ -165,11 +165,11 @@ def section_loop(args):
             "SurrogateClassifier": partial(ours, X, y, epochs, device=device),
             "skorch default (DataLoader)": partial(skorch_default, X, y, epochs, device),
         }
+        paths["SurrogateClassifier, compile=True"] = partial(ours, X, y, epochs, device=device, compile=True)
         if device == "cpu":
             paths["scikit-learn MLPClassifier"] = partial(sklearn_mlp, X, y, epochs)
         else:
             paths["SurrogateClassifier, bf16"] = partial(ours, X, y, epochs, device=device, mixed_precision="bf16")
-            paths["SurrogateClassifier, torch.compile"] = partial(ours, X, y, epochs, device=device, compile=True)
         runs = {name: [] for name in paths}
         for _ in range(args.repeats):  # interleaved, so drifts in machine load hit every path alike
             for name, fn in paths.items():
@@ -181,35 +181,45 @@ def section_loop(args):
     return lines
 
 
+def _loss_ratios(cases, data, batch_size, epochs, repeats, **params):
+    """Epoch time of each (loss, data kind) relative to cross-entropy on the same data."""
+    runs = {}
+    for _ in range(repeats):  # interleaved, so drifts in machine load hit every loss alike
+        for name, kind in cases:
+            X, y = data[kind]
+            runs.setdefault((name, kind), []).append(ours(X, y, epochs, loss=name, batch_size=batch_size, **params))
+    return {
+        (name, kind): statistics.median(values) / statistics.median(runs[("cross_entropy", kind)])
+        for (name, kind), values in runs.items()
+    }
+
+
 def section_losses(args):
     from sklearn_surrogate.losses import get_loss, get_loss_names
 
-    binary = make_data(20_000, 30, positive_share=0.2)
-    multiclass = make_data(20_000, 30, n_classes=3)
-    lines = ["## Losses: epoch time relative to cross-entropy", ""]
-    lines += [(f"SurrogateClassifier, MLP {HIDDEN[0]}-{HIDDEN[1]}, 20,000 x 30, every default of each loss, "
-              f"{torch.get_num_threads()} torch threads; median over epochs 2..E and {args.repeats} interleaved "
-              "repeats. Target: at most 1.25x."), ""]
-    lines += ["| loss | data | ratio at batch 256 | ratio at batch 4096 |", "|---|---|---:|---:|"]
-    names = get_loss_names()
-    cases = [(name, kind) for name in names for kind in ("binary", "3 classes")
+    data = {"binary": make_data(20_000, 30, positive_share=0.2), "3 classes": make_data(20_000, 30, n_classes=3)}
+    cases = [(name, kind) for name in get_loss_names() for kind in data
              if (get_loss(name).supports_binary if kind == "binary" else get_loss(name).supports_multiclass)]
-    data = {"binary": binary, "3 classes": multiclass}
+    settings = [("eager", 256, {}), ("eager", 4096, {})]
+    if args.compile:
+        settings += [("compiled", 256, {"compile": True}), ("compiled", 4096, {"compile": True})]
+    lines = ["## Losses: epoch time relative to cross-entropy", ""]
+    lines += [(f"SurrogateClassifier, MLP {HIDDEN[0]}-{HIDDEN[1]}, 20,000 x 30 (binary: 20 % positives), every "
+               f"default of each loss, {torch.get_num_threads()} torch threads; median over epochs 2..E and "
+               f"{args.repeats} interleaved repeats. Target: at most 1.25x. \"compiled\": both the loss and "
+               "cross-entropy with `compile=True` (network and loss compiled together; one repeat)."), ""]
+    lines += ["| loss | data | " + " | ".join(f"{mode} {batch}" for mode, batch, _ in settings) + " |",
+              "|---|---|" + "---:|" * len(settings)]
     results = {}
-    for batch_size, epochs in [(256, args.epochs), (4096, 4 * args.epochs)]:
-        runs = {}
-        for _ in range(args.repeats):  # interleaved, so drifts in machine load hit every loss alike
-            for name, kind in cases:
-                X, y = data[kind]
-                runs.setdefault((name, kind), []).append(ours(X, y, epochs, loss=name, batch_size=batch_size))
-        for (name, kind), values in runs.items():
-            ce = statistics.median(runs[("cross_entropy", kind)])
-            results.setdefault((name, kind), {})[batch_size] = statistics.median(values) / ce
+    for mode, batch_size, params in settings:
+        epochs = args.epochs if batch_size == 256 else 4 * args.epochs
+        repeats = args.repeats if mode == "eager" else 1
+        for case, ratio in _loss_ratios(cases, data, batch_size, epochs, repeats, **params).items():
+            results.setdefault(case, []).append(ratio)
     for (name, kind), ratios in results.items():
-        if name == "cross_entropy":
-            continue
-        marks = {b: ("" if r <= 1.25 else " (miss)") for b, r in ratios.items()}
-        lines.append(f"| {name} | {kind} | {ratios[256]:.2f}x{marks[256]} | {ratios[4096]:.2f}x{marks[4096]} |")
+        if name != "cross_entropy":
+            cells = [f"{r:.2f}x" + ("" if r <= 1.25 else " (miss)") for r in ratios]
+            lines.append(f"| {name} | {kind} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -346,6 +356,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--compile", action="store_true", help="losses section: add compile=True columns")
     parser.add_argument("--sections", default="loop,losses,memory,threads",
                         help=f"comma-separated, from {','.join(SECTIONS)}")
     parser.add_argument("--output", default=None, help="also write the tables to this markdown file")

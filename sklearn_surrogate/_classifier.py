@@ -160,10 +160,14 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         is faster and lighter); the loss is always computed in float32. CPU
         predictions stay in float64 regardless.
     compile : bool or dict, default=False
-        Compile the network for training with :func:`torch.compile` (a dict
-        is passed on as its keyword arguments, e.g. ``{"mode":
-        "reduce-overhead"}``). Compilation costs seconds to minutes up front,
-        so it pays on long fits on a GPU; the compiled function is not
+        Compile the training step's forward pass, network and loss together,
+        with :func:`torch.compile` (a dict is passed on as its keyword
+        arguments, e.g. ``{"mode": "max-autotune"}``). This fuses the loss's
+        many small tensor operations, which is what surrogate losses cost over
+        cross-entropy on small batches, and cuts the per-batch overhead on a
+        GPU. Compiling takes seconds to a minute per fit (torch caches compiled
+        code on disk across processes), so it pays on long fits; validation
+        and prediction are not compiled, and the compiled function is not
         pickled.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, batch order and the validation

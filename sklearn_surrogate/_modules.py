@@ -52,7 +52,7 @@ class MLP(nn.Module):
 
     def forward(self, X):
         out = self.layers(X)
-        return out[:, 0] if self.n_outputs == 1 else out
+        return out.squeeze(1) if self.n_outputs == 1 else out  # a view, cheaper to differentiate than a slice
 
 
 def build_module(module, n_features, n_outputs, module_params):

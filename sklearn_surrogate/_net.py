@@ -163,7 +163,7 @@ class SurrogateNet(NeuralNet):
       the per-batch bookkeeping is the same, but batch losses are read back
       from the device once per epoch instead of once per batch;
     * optional bf16 autocast (``mixed_precision``) and ``torch.compile`` of
-      the training forward pass (``compile_forward``).
+      the training forward pass and loss (``compile_forward``).
 
     Parameters
     ----------
@@ -179,7 +179,7 @@ class SurrogateNet(NeuralNet):
         Run the module's forward passes under ``torch.autocast`` with
         bfloat16; the loss is computed in float32 on float32 logits.
     compile_forward : bool or dict, default=False
-        Compile the module for the training forward pass with
+        Compile the training forward pass, network and loss together, with
         :func:`torch.compile` (a dict is passed on as its keyword arguments).
         The compiled function is a cache: it is not pickled, and validation
         and prediction use the module itself.
@@ -223,16 +223,30 @@ class SurrogateNet(NeuralNet):
         device = torch.device(self.device)
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
-    def _forward_fn(self):
-        """The callable of the training forward pass: the module, or its compiled version."""
+    def _training_loss_fn(self):
+        """The function from a batch to its training loss: forward pass and criterion, compiled if asked.
+
+        With ``compile_forward`` the network and the loss are compiled together,
+        so the loss's many small tensor operations are fused with the
+        network's (on small batches their number, not their size, is what
+        costs). The compiled function is cached for this module and criterion.
+        """
         if not self.compile_forward:
-            return self.module_
-        compiled = self.__dict__.get("_compiled_forward")
-        if compiled is None or compiled[0] is not self.module_:
+            return self._training_loss
+        key = (id(self.module_), id(self.criterion_))
+        cached = self.__dict__.get("_compiled_forward")
+        if cached is None or cached[0] != key:
             options = self.compile_forward if isinstance(self.compile_forward, dict) else {}
-            compiled = (self.module_, torch.compile(self.module_, **options))
-            self._compiled_forward = compiled
-        return compiled[1]
+            cached = (key, torch.compile(self._training_loss, **options))
+            self._compiled_forward = cached
+        return cached[1]
+
+    def _training_loss(self, Xb, yb):
+        with self.autocast():
+            y_pred = self.module_(Xb)
+        if y_pred.dtype == torch.bfloat16:
+            y_pred = y_pred.float()
+        return self.get_loss(y_pred, yb, X=Xb, training=True)
 
     def infer(self, x, **fit_params):
         with self.autocast():
@@ -285,18 +299,14 @@ class SurrogateNet(NeuralNet):
         if not lean:
             return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
         self._set_training(True)
-        forward = self._forward_fn()
+        training_loss = self._training_loss_fn()
         optimizer = self.optimizer_
         losses, sizes = [], []
         for Xb, yb in iterator:
 
             def closure(Xb=Xb, yb=yb):
                 optimizer.zero_grad(set_to_none=True)
-                with self.autocast():
-                    y_pred = forward(Xb)
-                if y_pred.dtype == torch.bfloat16:
-                    y_pred = y_pred.float()
-                loss = self.get_loss(y_pred, yb, X=Xb, training=True)
+                loss = training_loss(Xb, yb)
                 loss.backward()
                 return loss
 

@@ -176,3 +176,36 @@ def test_compile_switch_uses_compiled_forward_and_pickles(data):
     restored = pickle.loads(pickle.dumps(clf))
     assert "_compiled_forward" not in restored.net_.__dict__
     np.testing.assert_array_equal(restored.decision_function(X), clf.decision_function(X))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch's inductor imports torch.jit.script_method
+@pytest.mark.parametrize("loss", ["f1", "auc_square"])
+def test_compile_with_inductor_matches_eager(data, loss):
+    """The default backend compiles network and loss together and trains to the same model."""
+    X, y = data
+    compiled = fast(loss=loss, compile=True, max_epochs=2).fit(X, y)
+    eager = fast(loss=loss, max_epochs=2).fit(X, y)
+    np.testing.assert_allclose(compiled.decision_function(X), eager.decision_function(X), rtol=1e-4, atol=1e-5)
+    for a, b in zip(compiled.history_, eager.history_):
+        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-4, abs=1e-6)
+
+
+# -- GPU (skipped without one) ---------------------------------------------------------
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("params", [{}, {"mixed_precision": "bf16"}])
+def test_cuda_data_moved_once_and_batches_stay_on_device(data, params):
+    X, y = data
+    seen = []
+
+    class DeviceRecorder(Callback):
+        listens_to_training_batches = True
+
+        def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+            seen.append((batch[0].device.type, batch[1]["y"].device.type))
+
+    clf = fast(device="cuda", callbacks=[DeviceRecorder()], **params).fit(X, y)
+    assert seen and set(seen) == {("cuda", "cuda")}
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+    clf_cpu = pickle.loads(pickle.dumps(clf))
+    assert clf_cpu.predict(X).shape == (len(X),)

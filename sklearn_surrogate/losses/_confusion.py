@@ -274,7 +274,7 @@ class FBetaLoss(_ConfusionMatrixLoss):
             if not binary:
                 raise ValueError(
                     "FBetaLoss: average='binary' needs a binary problem; use 'macro', 'weighted' or 'micro' "
-                    f"for {A.shape[1]} classes."
+                    f"for {tp.shape[0]} classes."
                 )
             return self._fbeta(tp[1], fp[1], fn[1])
         if average == "micro":
