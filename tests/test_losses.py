@@ -1144,3 +1144,38 @@ def test_pickle_keeps_learned_state_of_auc_margin():
     assert_allclose(_f(restored(z, y)), _f(loss(z, y)), rtol=1e-6)
     # clone builds a fresh, untrained loss
     assert _f(clone(loss).alpha.detach().sum()) == 0.0
+
+
+@pytest.mark.parametrize("multiclass", ["ovr", "ovo"])
+@pytest.mark.parametrize("loss", _PAIRWISE_CASES, ids=repr)
+def test_pairwise_auc_multiclass_skips_columns_without_pairs(loss, multiclass, global_random_seed):
+    # class 3 is absent and class 2 only has zero-weight samples: their columns have no pairs
+    # and must leave the mean over the others unchanged, with finite gradients
+    rng = np.random.RandomState(global_random_seed)
+    K = 4
+    y = np.concatenate([[0, 1, 2, 2], rng.randint(0, 2, 21)])
+    w = rng.uniform(0.1, 2.0, len(y))
+    w[y == 2] = 0.0
+    Z = torch.tensor(rng.normal(0, 2, (len(y), K)), requires_grad=True)
+    loss = clone(loss).set_params(multiclass=multiclass)
+    S = Z.detach().numpy() - Z.detach().numpy().mean(1, keepdims=True)
+    S = S if getattr(loss, "score", "sigmoid") == "logit" else _softmax(Z.detach().numpy())
+    phi = _phi(loss)
+    if multiclass == "ovr":
+        parts = [_brute_pair_mean(S[:, c], y, w, phi, pos_class=c) for c in range(2)]
+    else:
+        parts = [_brute_pair_mean(S[:, i], y, w, phi, pos_class=i, neg_mask=(y == 1 - i)) for i in range(2)]
+    value = loss(Z, torch.tensor(y), torch.tensor(w))
+    assert_allclose(_f(value), np.mean(parts), rtol=1e-10)
+    value.backward()
+    assert torch.isfinite(Z.grad).all()
+
+
+@pytest.mark.parametrize("loss", _PAIRWISE_CASES, ids=repr)
+@pytest.mark.parametrize("K", [2, 3])
+def test_pairwise_auc_without_pairs_is_zero_with_zero_gradient(loss, K):
+    z = torch.randn(5, 1 if K == 2 else K, dtype=torch.float64, requires_grad=True)
+    value = loss(z, torch.zeros(5, dtype=torch.long))
+    assert _f(value) == 0.0
+    value.backward()
+    assert torch.equal(z.grad, torch.zeros_like(z))

@@ -19,13 +19,6 @@ __all__ = ["CompSumLoss", "CrossEntropyLoss", "FocalLoss", "ZLoss"]
 _EXP_CAP = 30.0
 
 
-def _two_class_logits(logits):
-    """``(n,)`` positive-class logits -> ``(n, 2)`` logits ``(0, z)``; ``(n, K)`` unchanged."""
-    if logits.ndim == 1:
-        return torch.stack([torch.zeros_like(logits), logits], dim=1)
-    return logits
-
-
 def per_sample_cross_entropy(logits, targets):
     """Unreduced cross-entropy: binary from one logit per sample (softplus form), else softmax."""
     if logits.ndim == 1:
@@ -110,7 +103,7 @@ class CompSumLoss(SurrogateLoss):
     :math:`\tau`, the more a badly classified sample weighs.
 
     The power is computed in log space, :math:`p_y^{\tau-1} = e^{(\tau-1)\log p_y}`
-    with :math:`\log p_y` from ``log_softmax``. For :math:`\tau < 1` the loss grows
+    with :math:`\log p_y` the negated (fused) cross-entropy. For :math:`\tau < 1` the loss grows
     exponentially in the logits; beyond :math:`e^{30}` it is continued linearly,
     so its value and gradient stay finite at any logit.
 
@@ -136,7 +129,7 @@ class CompSumLoss(SurrogateLoss):
     def forward(self, logits, targets, sample_weight=None):
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         check_real(type(self).__name__, "tau", self.tau, low=0.0, high=2.0, low_inclusive=True)
-        log_p = torch.log_softmax(_two_class_logits(logits), dim=1).gather(1, targets[:, None])[:, 0]
+        log_p = -per_sample_cross_entropy(logits, targets)
         tau = float(self.tau)
         if tau == 1.0:
             values = -log_p
@@ -186,7 +179,7 @@ class FocalLoss(SurrogateLoss):
     r"""Focal loss of Lin et al. (ICCV 2017): :math:`-\alpha_y (1 - p_y)^\gamma \log p_y`.
 
     Down-weighs well-classified samples so training concentrates on hard
-    ones. Computed from ``log_softmax`` (``(1 - p_y)`` as ``-expm1(log p_y)``),
+    ones. Computed from the cross-entropy, :math:`-\log p_y` (``(1 - p_y)`` as ``-expm1(log p_y)``),
     so it is finite for any logit.
 
     Parameters
@@ -215,12 +208,11 @@ class FocalLoss(SurrogateLoss):
     def forward(self, logits, targets, sample_weight=None):
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         check_real("FocalLoss", "gamma", self.gamma, low=0.0, low_inclusive=True)
-        logits2 = _two_class_logits(logits)
-        log_p = torch.log_softmax(logits2, dim=1).gather(1, targets[:, None])[:, 0]
+        log_p = -per_sample_cross_entropy(logits, targets)
         one_minus_p = -torch.expm1(log_p)
         values = -(one_minus_p.clamp_min(0.0) ** float(self.gamma)) * log_p
         if self.alpha is not None:
-            n_classes = logits2.shape[1]
+            n_classes = 2 if logits.ndim == 1 else logits.shape[1]
             if isinstance(self.alpha, numbers.Real) and not isinstance(self.alpha, bool):
                 if n_classes != 2 or not 0 <= self.alpha <= 1:
                     raise ValueError(
