@@ -69,6 +69,11 @@ class CrossEntropyLoss(SurrogateLoss):
 
     def forward(self, logits, targets, sample_weight=None):
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
+        if self.class_weight is None and sample_weight is None and logits.shape[0]:
+            # the unweighted mean in one fused operation
+            if logits.ndim == 1:
+                return F.binary_cross_entropy_with_logits(logits, targets.to(logits.dtype))
+            return F.cross_entropy(logits, targets)
         values = per_sample_cross_entropy(logits, targets)
         if self.class_weight is not None:
             n_classes = 2 if logits.ndim == 1 else logits.shape[1]

@@ -84,15 +84,20 @@ def _binary_kl_to_uniform(x):
     return _LOG2 - torch.nn.functional.softplus(x) + x * torch.sigmoid(x)
 
 
-def _margin_violations(scores, targets, margin):
-    """``f_k - f_y + c * [k != y]`` for every class ``k``."""
-    true_score = scores.gather(1, targets[:, None])
-    not_true = torch.ones_like(scores).scatter_(1, targets[:, None], 0.0)
-    return scores - true_score + margin * not_true
+def _ldr_values(scores, targets, margin, lam):
+    r"""Per-sample :math:`\lambda \log \frac{1}{K} \sum_k \exp((f_k - f_y + c\,[k \ne y]) / \lambda)`.
 
-
-def _log_mean_exp(values, dim=1):
-    return torch.logsumexp(values, dim=dim) - math.log(values.shape[dim])
+    With :math:`x_k = (f_k + c\,[k \ne y]) / \lambda` (so :math:`x_y = f_y / \lambda`) this is
+    :math:`\lambda (\operatorname{logsumexp}_k x_k - x_y - \log K)`: the fused cross-entropy of
+    the logits :math:`x`, shifted. ``lam`` is a float or a ``(n,)`` tensor.
+    """
+    n_classes = scores.shape[1]
+    with torch.no_grad():
+        offsets = torch.full_like(scores, margin).scatter_(1, targets[:, None], 0.0)
+    scale = lam[:, None] if isinstance(lam, torch.Tensor) else lam
+    x = (scores + offsets) / scale
+    values = torch.nn.functional.cross_entropy(x, targets, reduction="none") - math.log(n_classes)
+    return lam * values
 
 
 class LDRKLLoss(SurrogateLoss):
@@ -129,8 +134,7 @@ class LDRKLLoss(SurrogateLoss):
         if logits.ndim == 1:
             values = _binary_ldr_values(_binary_score_gap(logits), targets, float(self.margin), lam)
         else:
-            violations = _margin_violations(_normalised_scores(logits), targets, float(self.margin))
-            values = lam * _log_mean_exp(violations / lam)
+            values = _ldr_values(_normalised_scores(logits), targets, float(self.margin), lam)
         return self._weighted_mean(values, sample_weight)
 
 
@@ -255,7 +259,6 @@ class ALDRKLLoss(SurrogateLoss):
         if binary:
             values = _binary_ldr_values(gap, targets, float(self.margin), lam)
         else:
-            violations = _margin_violations(scores, targets, float(self.margin))
-            values = lam * _log_mean_exp(violations / lam[:, None])
+            values = _ldr_values(scores, targets, float(self.margin), lam)
         values = values - alpha * log_k / (2.0 * lam0) * (lam - lam0) ** 2
         return self._weighted_mean(values, sample_weight)
