@@ -204,7 +204,7 @@ class SurrogateNet(NeuralNet):
 
     def __getstate__(self):
         state = super().__getstate__()
-        state.pop("_compiled_forward", None)  # a compilation cache, rebuilt on demand
+        state.pop("_batch_loss_cache", None)  # a compilation cache, rebuilt on demand
         return state
 
     def _set_training(self, training=True):
@@ -224,29 +224,30 @@ class SurrogateNet(NeuralNet):
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
     def _training_loss_fn(self):
-        """The function from a batch to its training loss: forward pass and criterion, compiled if asked.
+        """The function ``(X, y, sample_weight, index) -> loss`` of a training batch, compiled if asked.
 
-        With ``compile_forward`` the network and the loss are compiled together,
-        so the loss's many small tensor operations are fused with the
-        network's (on small batches their number, not their size, is what
-        costs). The compiled function is cached for this module and criterion.
+        With ``compile_forward`` the network and the loss are compiled together
+        (static shapes unless the options say otherwise: the last, smaller
+        batch of an epoch gets its own graph), so the loss's many small tensor
+        operations are fused. The compiled function is cached for this module
+        and criterion.
         """
-        if not self.compile_forward:
-            return self._training_loss
-        key = (id(self.module_), id(self.criterion_))
-        cached = self.__dict__.get("_compiled_forward")
-        if cached is None or cached[0] != key:
-            options = self.compile_forward if isinstance(self.compile_forward, dict) else {}
-            cached = (key, torch.compile(self._training_loss, **options))
-            self._compiled_forward = cached
-        return cached[1]
+        key = (id(self.module_), id(self.criterion_), self.mixed_precision)
+        cached = self.__dict__.get("_batch_loss_cache")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        function = _batch_loss_function(self.module_, self.criterion_, self._autocast_device())
+        if self.compile_forward:
+            options = {"dynamic": False}
+            if isinstance(self.compile_forward, dict):
+                options.update(self.compile_forward)
+            function = torch.compile(function, **options)
+        self._batch_loss_cache = (key, function)
+        return function
 
-    def _training_loss(self, Xb, yb):
-        with self.autocast():
-            y_pred = self.module_(Xb)
-        if y_pred.dtype == torch.bfloat16:
-            y_pred = y_pred.float()
-        return self.get_loss(y_pred, yb, X=Xb, training=True)
+    def _autocast_device(self):
+        """The device type to autocast on (None without mixed precision)."""
+        return torch.device(self.device).type if self.mixed_precision else None
 
     def infer(self, x, **fit_params):
         with self.autocast():
@@ -306,7 +307,7 @@ class SurrogateNet(NeuralNet):
 
             def closure(Xb=Xb, yb=yb):
                 optimizer.zero_grad(set_to_none=True)
-                loss = training_loss(Xb, yb)
+                loss = training_loss(Xb, yb["y"], yb.get("sample_weight"), yb.get("index"))
                 loss.backward()
                 return loss
 
@@ -329,6 +330,38 @@ class SurrogateNet(NeuralNet):
         if getattr(self.criterion_, "needs_sample_index", False):
             kwargs["index"] = y_true["index"]
         return self.criterion_(y_pred, y_true["y"], **kwargs)
+
+
+def _batch_loss_function(module, criterion, autocast_device=None):
+    """A plain function from a batch to its loss: the forward pass, then the criterion.
+
+    A closure over the module and the criterion rather than a method of the
+    net, so that ``torch.compile`` guards on those two objects only.
+
+    Parameters
+    ----------
+    module, criterion : nn.Module
+    autocast_device : str or None
+        Device type on which the forward pass runs under bfloat16 autocast
+        (None: no autocast). The loss always sees float32 (or float64) logits.
+    """
+    needs_index = bool(getattr(criterion, "needs_sample_index", False))
+
+    def batch_loss(X, y, sample_weight=None, index=None):
+        if autocast_device is None:
+            y_pred = module(X)
+        else:
+            with torch.autocast(device_type=autocast_device, dtype=torch.bfloat16):
+                y_pred = module(X)
+            y_pred = y_pred.float()
+        kwargs = {}
+        if sample_weight is not None:
+            kwargs["sample_weight"] = sample_weight
+        if needs_index:
+            kwargs["index"] = index
+        return criterion(y_pred, y, **kwargs)
+
+    return batch_loss
 
 
 def logits_to_proba(logits):

@@ -166,15 +166,17 @@ def test_bf16_mixed_precision_trains_and_predicts(data):
         fast(mixed_precision="fp8").fit(X, y)
 
 
-def test_compile_switch_uses_compiled_forward_and_pickles(data):
+def test_compile_switch_uses_a_compiled_batch_loss_and_pickles(data):
     X, y = data
     # the "eager" backend exercises the plumbing without a C++ toolchain
     clf = fast(compile={"backend": "eager"}).fit(X, y)
     reference = fast().fit(X, y)
-    assert "_compiled_forward" in clf.net_.__dict__
+    function = clf.net_.__dict__["_batch_loss_cache"][1]
+    assert hasattr(function, "_torchdynamo_orig_callable")  # what torch.compile returns
+    assert not hasattr(reference.net_.__dict__["_batch_loss_cache"][1], "_torchdynamo_orig_callable")
     np.testing.assert_allclose(clf.decision_function(X), reference.decision_function(X), rtol=1e-5, atol=1e-6)
     restored = pickle.loads(pickle.dumps(clf))
-    assert "_compiled_forward" not in restored.net_.__dict__
+    assert "_batch_loss_cache" not in restored.net_.__dict__
     np.testing.assert_array_equal(restored.decision_function(X), clf.decision_function(X))
 
 
