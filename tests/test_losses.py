@@ -810,28 +810,32 @@ def test_auc_logistic_max_pairs_exact_under_budget():
 
 
 @pytest.mark.parametrize("weighted", [False, True])
-def test_auc_logistic_max_pairs_estimate_close_to_exact(weighted):
+def test_auc_logistic_max_pairs_estimate_is_unbiased(weighted):
+    """Above the budget the loss is a random block of pairs, scaled: unbiased in value and gradient."""
     z, y, w = _large_auc_batch(weighted=weighted)
     exact = AUCLogisticLoss(max_pairs=None)
-    sampled = AUCLogisticLoss()  # default budget, 65536 pairs
+    sampled = AUCLogisticLoss()  # default budget, 65536 pairs: a block of about 168 x 390 of 900 x 2100
     zg = z.clone().requires_grad_()
     value_exact = exact(zg, y, w)
     value_exact.backward()
     grad_exact = zg.grad.clone()
     torch.manual_seed(0)
-    values = []
-    grads = []
-    for _ in range(20):
+    values, grads = [], []
+    for _ in range(200):
         zg.grad = None
         value = sampled(zg, y, w)
         value.backward()
         values.append(_f(value))
         grads.append(zg.grad.clone())
-    # each estimate is close, and their average (unbiased) closer still
-    assert_allclose(values, _f(value_exact), rtol=0.03)
-    assert_allclose(np.mean(values), _f(value_exact), rtol=0.01)
+    # each draw sees a sub-block (a relative spread of about 8-11 % here); their average is unbiased
+    assert_allclose(values, _f(value_exact), rtol=0.5)
+    assert_allclose(np.mean(values), _f(value_exact), rtol=0.02)
+    assert np.std(values) > 0.01 * _f(value_exact)  # it does sample
+    # a single draw's gradient is sparse (only the drawn samples) and noisy: 200 draws shrink the error ~14x
+    single = float((grads[0] - grad_exact).norm() / grad_exact.norm())
     mean_grad = torch.stack(grads).mean(0)
-    assert float((mean_grad - grad_exact).norm() / grad_exact.norm()) < 0.15
+    averaged = float((mean_grad - grad_exact).norm() / grad_exact.norm())
+    assert averaged < 0.25 and averaged < single / 5
 
 
 def test_auc_logistic_max_pairs_reproducible_under_seed():

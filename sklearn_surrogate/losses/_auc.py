@@ -25,9 +25,10 @@ Exact fast forms are used where they exist:
   :math:`|P| \times |N|` pairs, in chunks, which costs time and memory
   quadratic in the batch size (2.7 million pairs for a batch of 4096 with 20%
   positives). Above a pair budget (``max_pairs``, 65536 by default) it
-  averages instead over that many (positive, negative) pairs drawn uniformly
-  at random, an unbiased estimate of the exact mean at a cost linear in the
-  budget; ``max_pairs=None`` always sums every pair.
+  sums instead over the pairs of a random subset of the positives and a
+  random subset of the negatives (at most ``max_pairs`` pairs), scaled up: an
+  unbiased estimate of the exact mean at a cost linear in the budget;
+  ``max_pairs=None`` always sums every pair.
 
 Scores are probabilities, :math:`s = \sigma(z)` for binary problems and
 :math:`s = \operatorname{softmax}(z)_c` for class ``c``, as in LibAUC, so
@@ -45,6 +46,7 @@ Class-balanced or stratified batches avoid that
 (``SurrogateClassifier(batch_sampling=...)``).
 """
 
+import math
 import numbers
 
 import torch
@@ -303,16 +305,18 @@ class AUCLogisticLoss(_PairwiseAUCLoss):
     with ``softplus``, it is finite for any score difference.
 
     The exact mean costs :math:`O(|P||N|)` (evaluated in chunks). When a
-    batch has more than ``max_pairs`` (positive, negative) pairs, the loss is
-    instead the mean of
-    :math:`|P||N|\,\tilde w_i \tilde w_j\, \phi(s_i - s_j)` over
-    ``max_pairs`` pairs :math:`(i, j)` drawn uniformly with replacement
-    (:math:`\tilde w` are the weights normalised within each class; with
-    equal weights, the plain mean of :math:`\phi` over the drawn pairs): an
-    unbiased estimate of the exact weighted mean, as are its gradients. The
-    draws use torch's global random generator (on the logits' device), which
-    :class:`~sklearn_surrogate.SurrogateClassifier` seeds from its
-    ``random_state``.
+    batch has more than ``max_pairs`` (positive, negative) pairs, the loss
+    instead draws :math:`m_P` of the positives and :math:`m_N` of the
+    negatives uniformly without replacement, with :math:`m_P m_N \le`
+    ``max_pairs`` and :math:`m_P / m_N \approx |P| / |N|`, and sums
+    :math:`\frac{|P|}{m_P} \frac{|N|}{m_N} \tilde w_i \tilde w_j\, \phi(s_i -
+    s_j)` over the drawn pairs (:math:`\tilde w` are the weights normalised
+    within each class): each pair is drawn with probability
+    :math:`\frac{m_P m_N}{|P||N|}`, so this is an unbiased estimate of the
+    exact weighted mean, as are its gradients, and it is computed as one dense
+    block. The draws use torch's global random generator (on the logits'
+    device), which :class:`~sklearn_surrogate.SurrogateClassifier` seeds from
+    its ``random_state``.
 
     Parameters
     ----------
@@ -323,10 +327,10 @@ class AUCLogisticLoss(_PairwiseAUCLoss):
     multiclass : {"ovr", "ovo"}, default="ovr"
     max_pairs : int or None, default=65536
         Pair budget per (positive set, negative set): above it, the mean over
-        all pairs is replaced by the unbiased estimate from ``max_pairs``
-        random pairs described above. None always sums every pair (time and
-        memory quadratic in the batch size). The default keeps every batch of
-        up to about 500 samples exact.
+        all pairs is replaced by the unbiased estimate from a random block of
+        at most ``max_pairs`` pairs described above. None always sums every
+        pair (time and memory quadratic in the batch size). The default keeps
+        every batch of up to about 500 samples exact.
 
     References
     ----------
@@ -371,14 +375,17 @@ class AUCLogisticLoss(_PairwiseAUCLoss):
         beta = 1.0 / float(self.temperature)
         pos_index, neg_index = torch.nonzero(pos)[:, 0], torch.nonzero(neg)[:, 0]
         n_pairs = len(pos_index) * len(neg_index)
+        scale = 1.0
         if self.max_pairs is not None and n_pairs > self.max_pairs:
-            size = (int(self.max_pairs),)
-            i = pos_index[torch.randint(len(pos_index), size, device=s.device)]
-            j = neg_index[torch.randint(len(neg_index), size, device=s.device)]
-            # uniform pairs, each weighted by |P||N| pw_i nw_j / max_pairs: unbiased for the weighted mean
-            pair_weight = pw[i] * nw[j] * (n_pairs / size[0])
-            return torch.dot(pair_weight, F.softplus(s[j] - s[i], beta=beta))
-        ps, pwp = s[pos_index], pw[pos_index]
+            # a block of random positives x random negatives, shaped like the full one; every pair is in it
+            # with probability (m_p m_n) / (|P| |N|), so scaling by the inverse keeps the mean unbiased
+            n_pos, n_neg = len(pos_index), len(neg_index)
+            m_p = min(n_pos, max(1, round(math.sqrt(self.max_pairs * n_pos / n_neg))))
+            m_n = min(n_neg, max(1, self.max_pairs // m_p))
+            pos_index = pos_index[torch.randperm(n_pos, device=s.device)[:m_p]]
+            neg_index = neg_index[torch.randperm(n_neg, device=s.device)[:m_n]]
+            scale = (n_pos / m_p) * (n_neg / m_n)
+        ps, pwp = s[pos_index], pw[pos_index] * scale
         ns, nwn = s[neg_index], nw[neg_index]
         rows = max(1, _PAIR_CHUNK // max(len(ns), 1))
         total = None
