@@ -9,6 +9,7 @@ of collating items one by one through a ``DataLoader``; see
 import contextlib
 import copy
 import math
+import types
 
 import numpy as np
 import torch
@@ -241,7 +242,7 @@ class SurrogateNet(NeuralNet):
             options = {"dynamic": False}
             if isinstance(self.compile_forward, dict):
                 options.update(self.compile_forward)
-            function = torch.compile(function, **options)
+            function = torch.compile(_with_own_code(function), **options)
         self._batch_loss_cache = (key, function)
         return function
 
@@ -362,6 +363,23 @@ def _batch_loss_function(module, criterion, autocast_device=None):
         return criterion(y_pred, y, **kwargs)
 
     return batch_loss
+
+
+def _with_own_code(function):
+    """A copy of ``function`` with a code object of its own.
+
+    ``torch.compile`` caches compiled graphs per code object, with a limit on
+    recompilations (8 by default) after which it silently runs the code
+    eagerly. Every fit builds a new batch-loss closure over new objects; with
+    one shared code object, the ninth compiled fit in a process (a grid
+    search) would no longer be compiled. A code object per fit keeps the
+    cache, and its limit, per fit (torch's on-disk cache still makes repeated
+    compilations of the same graph quick).
+    """
+    return types.FunctionType(
+        function.__code__.replace(), function.__globals__, function.__name__, function.__defaults__,
+        function.__closure__,
+    )
 
 
 def logits_to_proba(logits):

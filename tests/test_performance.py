@@ -211,3 +211,15 @@ def test_cuda_data_moved_once_and_batches_stay_on_device(data, params):
     assert np.all(np.isfinite(clf.predict_proba(X)))
     clf_cpu = pickle.loads(pickle.dumps(clf))
     assert clf_cpu.predict(X).shape == (len(X),)
+
+
+def test_compile_keeps_compiling_beyond_torchs_recompile_limit(data):
+    """A grid search compiles every fit: the ninth fit in a process is compiled too, not silently eager."""
+    from torch._dynamo.utils import counters
+
+    X, y = data
+    limit = torch._dynamo.config.cache_size_limit
+    for _ in range(limit + 1):
+        before = counters["stats"]["unique_graphs"]
+        fast(compile={"backend": "eager"}, max_epochs=1).fit(X, y)
+    assert counters["stats"]["unique_graphs"] > before  # the last fit made graphs of its own
