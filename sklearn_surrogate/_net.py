@@ -219,10 +219,8 @@ class SurrogateNet(NeuralNet):
 
     def autocast(self):
         """The autocast context of the forward passes (a no-op unless ``mixed_precision`` is set)."""
-        if not self.mixed_precision:
-            return contextlib.nullcontext()
-        device = torch.device(self.device)
-        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+        device = self._autocast_device()
+        return contextlib.nullcontext() if device is None else torch.autocast(device, dtype=torch.bfloat16)
 
     def _training_loss_fn(self):
         """The function ``(X, y, sample_weight, index) -> loss`` of a training batch, compiled if asked.
@@ -325,12 +323,7 @@ class SurrogateNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         if not isinstance(y_true, dict):  # plain skorch data path
             return super().get_loss(y_pred, y_true, X=X, training=training)
-        kwargs = {}
-        if y_true.get("sample_weight") is not None:
-            kwargs["sample_weight"] = y_true["sample_weight"]
-        if getattr(self.criterion_, "needs_sample_index", False):
-            kwargs["index"] = y_true["index"]
-        return self.criterion_(y_pred, y_true["y"], **kwargs)
+        return _criterion_value(self.criterion_, y_pred, y_true["y"], y_true.get("sample_weight"), y_true.get("index"))
 
 
 def _batch_loss_function(module, criterion, autocast_device=None):
@@ -346,7 +339,6 @@ def _batch_loss_function(module, criterion, autocast_device=None):
         Device type on which the forward pass runs under bfloat16 autocast
         (None: no autocast). The loss always sees float32 (or float64) logits.
     """
-    needs_index = bool(getattr(criterion, "needs_sample_index", False))
 
     def batch_loss(X, y, sample_weight=None, index=None):
         if autocast_device is None:
@@ -355,14 +347,19 @@ def _batch_loss_function(module, criterion, autocast_device=None):
             with torch.autocast(device_type=autocast_device, dtype=torch.bfloat16):
                 y_pred = module(X)
             y_pred = y_pred.float()
-        kwargs = {}
-        if sample_weight is not None:
-            kwargs["sample_weight"] = sample_weight
-        if needs_index:
-            kwargs["index"] = index
-        return criterion(y_pred, y, **kwargs)
+        return _criterion_value(criterion, y_pred, y, sample_weight, index)
 
     return batch_loss
+
+
+def _criterion_value(criterion, y_pred, y, sample_weight=None, index=None):
+    """``criterion(y_pred, y, ...)`` with sample weights, and sample indices for losses that declare they need them."""
+    kwargs = {}
+    if sample_weight is not None:
+        kwargs["sample_weight"] = sample_weight
+    if getattr(criterion, "needs_sample_index", False):
+        kwargs["index"] = index
+    return criterion(y_pred, y, **kwargs)
 
 
 def _with_own_code(function):
