@@ -223,3 +223,24 @@ def test_compile_keeps_compiling_beyond_torchs_recompile_limit(data):
         before = counters["stats"]["unique_graphs"]
         fast(compile={"backend": "eager"}, max_epochs=1).fit(X, y)
     assert counters["stats"]["unique_graphs"] > before  # the last fit made graphs of its own
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("loss", ["aldr_kl", "auc_square", "auc_squared_hinge", "f1", "mcc"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_training_losses_trace_without_host_reads(loss, n_classes):
+    """In training mode (checks off, state sized by setup) a loss is one graph: no value read back to the host.
+
+    A read-back (``.item()``, ``bool(tensor)``) costs a device synchronisation per batch on a GPU and
+    breaks a compiled graph in two.
+    """
+    from sklearn_surrogate.losses import get_loss
+
+    criterion = get_loss(loss)
+    criterion.check_input = False
+    criterion.setup(n_classes, 64)
+    logits = torch.randn(64) if n_classes == 2 else torch.randn(64, n_classes)
+    targets = torch.arange(64) % n_classes
+    kwargs = {"index": torch.arange(64)} if criterion.needs_sample_index else {}
+    explanation = torch._dynamo.explain(criterion)(logits, targets, **kwargs)
+    assert explanation.graph_break_count == 0, [str(b.reason)[:200] for b in explanation.break_reasons]

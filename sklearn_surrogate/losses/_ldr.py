@@ -232,7 +232,9 @@ class ALDRKLLoss(SurrogateLoss):
             raise ValueError(f"ALDRKLLoss: index has shape {tuple(index.shape)}, expected {tuple(targets.shape)}.")
         if self.check_input and index.numel() and bool(index.min() < 0):
             raise ValueError("ALDRKLLoss: index must be non-negative row positions.")
-        if index.numel():
+        if self.check_input and index.numel():
+            # the estimator sizes the state once in setup() and validates its indices itself, so its
+            # training batches skip this read-back of index.max() (a host sync on a GPU)
             self._resize(int(index.max()) + 1)
         if self.lambdas.device != logits.device:
             self.lambdas = self.lambdas.to(logits.device)
