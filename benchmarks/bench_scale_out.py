@@ -24,20 +24,13 @@ import warnings
 
 import joblib
 import numpy as np
+from bench_speed import make_data  # the same synthetic data as the speed benchmark
 from distributed import Client, LocalCluster
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_surrogate import SurrogateClassifier
-
-
-def make_data(n_rows, n_features=30, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n_rows, n_features), dtype=np.float32)
-    score = X[:, :5].sum(1) + rng.standard_normal(n_rows)
-    y = (score > np.quantile(score, 0.8)).astype(np.int64)
-    return X, y
 
 
 def search(epochs):
@@ -92,7 +85,7 @@ def main(argv=None):
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
-    X, y = make_data(args.rows)
+    X, y = make_data(args.rows, 30, positive_share=0.2)
     times = {1: [], 2: []}
     for _ in range(args.repeats):  # interleaved, so drifts in machine load hit both alike
         seconds, first = timed_search(1, X, y, args.epochs)

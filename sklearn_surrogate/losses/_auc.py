@@ -526,10 +526,9 @@ class AUCMarginLoss(SurrogateLoss):
         self._ensure_size(s.shape[1], s)
         with torch.no_grad():
             self.alpha.clamp_(min=0.0)  # projection of the ascent step onto alpha >= 0
-        if sample_weight is None:
-            w = 1.0 / max(s.shape[0], 1)
-        else:  # batch mean = weighted sum
-            w = (sample_weight / sample_weight.sum().clamp_min(torch.finfo(s.dtype).tiny))[:, None]
+        w = self._batch_weights(sample_weight, s.shape[0], s.dtype)  # batch mean = weighted sum
+        if sample_weight is not None:
+            w = w[:, None]
         with torch.no_grad():
             p = (w * y).sum(0) if self.imratio is None else torch.full_like(s[0], float(self.imratio))
             q = p * (1 - p)

@@ -276,6 +276,16 @@ class SurrogateLoss(nn.Module):
         return logits, targets, sample_weight
 
     @staticmethod
+    def _batch_weights(sample_weight, n, dtype):
+        """Sample weights normalised to sum to 1 over the batch: ``1 / n`` (a float) when there are none.
+
+        An all-zero weight vector stays all zero (no division by zero).
+        """
+        if sample_weight is None:
+            return 1.0 / max(n, 1)
+        return sample_weight.to(dtype) / sample_weight.sum().clamp_min(torch.finfo(dtype).tiny)
+
+    @staticmethod
     def _weighted_mean(values, sample_weight):
         """Mean of per-sample ``values`` weighted by ``sample_weight``.
 

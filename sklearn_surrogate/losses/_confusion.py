@@ -82,7 +82,7 @@ def amplified_predictions(logits, L):
         :math:`a = \sigma(L(\sigma(z) - 0.5))`.
     """
     if logits.ndim == 1:
-        a = torch.sigmoid(L * (torch.sigmoid(logits) - 0.5))
+        a = amplify_binary(logits, L)
         return torch.stack([1.0 - a, a], dim=1)
     p = torch.softmax(logits, dim=1)
     if p.shape[1] == 1:
@@ -110,10 +110,7 @@ def binary_class_weights(targets, sample_weight, dtype):
         Their sums: the positive and negative shares of the batch.
     """
     y = targets.to(dtype)
-    if sample_weight is None:
-        w = 1.0 / max(y.shape[0], 1)
-    else:
-        w = sample_weight / sample_weight.sum().clamp_min(torch.finfo(dtype).tiny)
+    w = SurrogateLoss._batch_weights(sample_weight, y.shape[0], dtype)
     w_pos = w * y
     w_neg = w - w_pos
     return w_pos, w_neg, w_pos.sum(), w_neg.sum()
@@ -136,10 +133,9 @@ def soft_confusion(logits, targets, sample_weight, L):
     A = amplified_predictions(logits, L)
     with torch.no_grad():  # what only depends on the labels and weights
         Y = torch.nn.functional.one_hot(targets, A.shape[1]).to(A.dtype)
+        w = SurrogateLoss._batch_weights(sample_weight, A.shape[0], A.dtype)
         if sample_weight is None:
-            w = torch.full_like(A[:, 0], 1.0 / max(A.shape[0], 1))
-        else:
-            w = sample_weight / sample_weight.sum().clamp_min(torch.finfo(A.dtype).tiny)
+            w = torch.full_like(A[:, 0], w)
         wy = w[:, None] * Y
         positives = wy.sum(0)  # TP + FN of each class
         negatives = w.sum() - positives  # FP + TN
