@@ -6,21 +6,26 @@
 #                "torch" requirement would pull a multi-GB CUDA build)
 #   PYTHON       interpreter that creates the virtual environment
 #   PYTEST_ARGS  extra pytest arguments, e.g. PYTEST_ARGS="-k scorer"
+#   SPHINXOPTS   extra sphinx-build options, e.g. SPHINXOPTS="-D plot_gallery=0" (skip the gallery)
 
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
+SPHINXOPTS ?=
+DOCS_OUT ?= docs/_build/html
 
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast surrogates clean help
+.PHONY: install install-docs demo test docs docs-check surrogates clean help
 
 help:
 	@echo "make demo   - set up .venv and run the main job (F1 surrogate vs cross-entropy on OpenML pc4)"
 	@echo "make test   - set up .venv and run the whole test suite"
+	@echo "make docs   - build the documentation site into docs/_build/html (warnings are errors; runs the gallery)"
+	@echo "make docs-check - screenshot the built site in headless Chromium and check it is not broken"
 	@echo "make surrogates - re-learn the shipped ReLoss surrogates (seeded; about 30 minutes on 2 cores)"
 
 $(PY):
@@ -34,14 +39,33 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
+DOCS_STAMP := $(VENV)/.installed-docs
+
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e ".[test,demo,docs]"
+	@touch $(DOCS_STAMP)
+
+install-docs: $(DOCS_STAMP)
+
 demo: install
 	$(PY) -m sklearn_surrogate demo
 
 test: install
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)
 
+# Warnings are errors (-W --keep-going lists them all). The gallery runs with one
+# torch thread per example; SPHINX_OFFLINE drops intersphinx (no network here).
+docs: install-docs
+	rm -rf docs/generated docs/auto_examples
+	SPHINX_OFFLINE=$${SPHINX_OFFLINE-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS-2} \
+		$(VENV)/bin/sphinx-build -E -W --keep-going -b html -j 1 $(SPHINXOPTS) docs $(DOCS_OUT)
+	$(PY) docs/check_gallery_times.py docs/auto_examples
+
+docs-check: install-docs
+	$(PY) docs/check_site.py $(DOCS_OUT)
+
 surrogates: install
 	$(PY) -m sklearn_surrogate train-surrogates
 
 clean:
-	rm -rf $(VENV) demo_output build *.egg-info .pytest_cache
+	rm -rf $(VENV) demo_output build *.egg-info .pytest_cache docs/_build docs/generated docs/auto_examples

@@ -101,7 +101,7 @@ def main(argv=None):
         "",
         (f"16 candidates x 3 folds = {n_fits} fits of StandardScaler -> SurrogateClassifier on {args.rows:,} x 30 "
         f"rows, {args.epochs} epochs each (refit=False); LocalCluster workers with 1 thread each, started without "
-        f"MALLOC_TRIM_THRESHOLD_ and with the worker profiler off (see docs/scaling.md), on a machine with "
+        f"MALLOC_TRIM_THRESHOLD_ and with the worker profiler off (see docs/user_guide/scaling.md), on a machine with "
         f"{os.cpu_count()} cores; joblib.parallel_config(backend='dask', scatter=[X, y]). Both runs give the "
         f"same scores for every candidate; best: {first.best_params_}."),
         "",

@@ -70,11 +70,23 @@ def test_shipped_metadata_and_provenance(manifest):
     assert meta["licence"].startswith("Public domain (PROMISE repository")
 
 
-def test_shipped_copy_is_the_shared_file(manifest):
-    X, y, _ = load_shipped()
-    X_shared, y_shared, _ = load_shared("pc4")
+@pytest.mark.parametrize("name", ["pc4", "wine-quality-red"])
+def test_shipped_copy_is_the_shared_file(manifest, name):
+    X, y, info = load_shipped(name)
+    X_shared, y_shared, _ = load_shared(name)
     pd.testing.assert_frame_equal(X, X_shared)
     pd.testing.assert_series_equal(y, y_shared)
+    meta = SHIPPED_DATASETS[name]
+    row = manifest.set_index("name").loc[name]
+    assert meta["openml_id"] == row["openml_id"] == info["openml_id"]
+    assert (meta["n_samples"], meta["n_features"], meta["n_classes"]) == (row["n_rows"], row["n_features"], row["n_classes"])
+    for key in ["source_repo", "source_path", "source_commit"]:
+        assert meta[key] == row[key]
+
+
+def test_shipped_multiclass_served_by_load_openml_without_network(no_network):
+    X, y, info = load_openml(40691)
+    assert info["source"] == "shipped" and X.shape == (1599, 11) and info["n_classes"] == 6
 
 
 def test_shipped_as_arrays():

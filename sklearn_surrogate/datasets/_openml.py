@@ -2,8 +2,9 @@
 
 Three sources, one return value ``(X, y, info)``:
 
-* :func:`load_shipped`: the dataset shipped inside the package (OpenML 1049,
-  ``pc4``), read from package data, no network;
+* :func:`load_shipped`: the datasets shipped inside the package (OpenML 1049,
+  ``pc4``, binary; OpenML 40691, ``wine-quality-red``, 6 classes), read from
+  package data, no network;
 * :func:`load_openml`: any OpenML dataset by id or name through
   :func:`sklearn.datasets.fetch_openml` (download once, then its cache), or the
   shipped copy when that is the dataset asked for;
@@ -36,7 +37,7 @@ __all__ = [
 
 _SHARED_ENV = "SKLEARN_SURROGATE_SHARED_DATASETS"
 _DATA = resources.files(__package__).joinpath("data")
-_SHIPPED_NAMES = ("pc4",)
+_SHIPPED_NAMES = ("pc4", "wine-quality-red")
 # dtypes one-hot encoded by `make_preprocessor`; everything else is treated as numeric
 _CATEGORICAL_DTYPES = ["object", "category", "bool", "boolean", "string"]
 
@@ -95,10 +96,13 @@ def load_shipped(name=None, *, as_frame=True):
 
     Parameters
     ----------
-    name : {"pc4"} or None, default=None
+    name : {"pc4", "wine-quality-red"} or None, default=None
         The shipped dataset; None means ``"pc4"``, OpenML dataset 1049: 1458
         modules of NASA's PC4 flight software, 37 static code metrics, target
         ``Class`` (``"True"``, a reported defect, for 12.2 % of the rows).
+        ``"wine-quality-red"`` is OpenML dataset 40691, the multiclass one:
+        1599 red wines, 11 physico-chemical measurements, target ``quality``
+        (grades ``"3"`` to ``"8"``, 6 classes, the rarest 0.6 % of the rows).
     as_frame : bool, default=True
         Return a DataFrame and a Series; False returns numpy arrays.
 
@@ -107,8 +111,8 @@ def load_shipped(name=None, *, as_frame=True):
     X : pandas.DataFrame of shape (n_samples, n_features)
         The features as in the file.
     y : pandas.Series of str
-        The labels as written in the file (``"False"``, ``"True"``). The
-        minority class is the greater label when sorted, so a fitted
+        The labels as written in the file (for pc4 ``"False"``, ``"True"``).
+        pc4's minority class is the greater label when sorted, so a fitted
         classifier's ``classes_[1]``, the positive class of the surrogate
         losses and of binary F1, is the rare class.
     info : dict
@@ -122,6 +126,9 @@ def load_shipped(name=None, *, as_frame=True):
     >>> X, y, info = load_shipped()
     >>> X.shape, sorted(y.unique()), info["openml_id"]
     ((1458, 37), ['False', 'True'], 1049)
+    >>> X, y, info = load_shipped("wine-quality-red")
+    >>> X.shape, info["n_classes"], y.value_counts().sort_index().tolist()
+    ((1599, 11), 6, [10, 53, 681, 638, 199, 18])
     """
     name = _SHIPPED_NAMES[0] if name is None else str(name)
     if name not in SHIPPED_DATASETS:
@@ -153,7 +160,7 @@ def _is_openml_id(dataset):
 def load_openml(dataset, *, data_home=None, as_frame=True, shipped_ok=True):
     """Load a tabular classification dataset from OpenML by id or name.
 
-    The shipped dataset (``pc4``, OpenML 1049) is read from the package when
+    A shipped dataset (``pc4``, OpenML 1049; ``wine-quality-red``, 40691) is read from the package when
     ``shipped_ok``, without touching the network. Anything else goes through
     :func:`sklearn.datasets.fetch_openml` (``data_id=...`` for an id,
     ``name=..., version="active"`` for a name), which downloads the dataset

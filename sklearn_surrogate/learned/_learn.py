@@ -145,7 +145,7 @@ def learn_surrogate(
     gradient_penalty : float, default=0.0
         Weight of the paper's penalty ``(sqrt(n) ||dL/dlogits|| - 1)^2``
         (the paper uses 10). Off by default: in our measurements it cost
-        more ranking quality than it bought (see ``docs/learned.md``); the
+        more ranking quality than it bought (see ``docs/user_guide/learned.md``); the
         gradient scale is fixed after training instead.
     temperature : float, default=0.05
         Soft-rank temperature, relative to the spread of the values.

@@ -66,7 +66,7 @@ class ReLoss(SurrogateLoss):
         and diabetes) an F1 surrogate alone drove the network to predict
         nearly every sample positive with an inverted ranking (ROC AUC
         0.14-0.23); with 0.5 none did, and over twelve imbalanced datasets
-        the mean test F1 rose from 0.446 to 0.461 (``docs/learned.md``).
+        the mean test F1 rose from 0.446 to 0.461 (``docs/user_guide/learned.md``).
     ce_schedule : {"constant", "linear", "cosine"}, default="constant"
         How the cross-entropy weight evolves over the epochs: constant, or
         decayed from ``ce_weight`` to 0 at ``max_epochs`` linearly or along a
