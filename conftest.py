@@ -8,3 +8,17 @@ import torch
 # cost milliseconds per op on a busy machine), and under pytest-xdist two workers with two
 # threads each would oversubscribe a 2-core machine. Set SKLEARN_SURROGATE_TEST_THREADS to override.
 torch.set_num_threads(int(os.environ.get("SKLEARN_SURROGATE_TEST_THREADS", "1")))
+
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _restore_loss_registry():
+    """Undo registrations made by a test or a doctest (``register_loss``'s example adds a name)."""
+    from sklearn_surrogate.losses import _registry
+
+    before = dict(_registry._LOSSES)
+    yield
+    _registry._LOSSES.clear()
+    _registry._LOSSES.update(before)

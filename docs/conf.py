@@ -17,7 +17,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 project = "sklearn-surrogate"
 author = "the sklearn_surrogate developers"
-copyright = "2026, the sklearn_surrogate developers"  # noqa: A001  (Sphinx's name)
+copyright = "2026, the sklearn_surrogate developers"
 release = sklearn_surrogate.__version__
 version = ".".join(release.split(".")[:2])
 

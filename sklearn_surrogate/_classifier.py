@@ -188,7 +188,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         The class labels.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Feature names, when ``X`` had string column names.
     net_ : SurrogateNet
         The fitted skorch net; ``net_.module_`` is the torch network.
@@ -224,9 +224,29 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
     >>> from sklearn.preprocessing import StandardScaler
     >>> from sklearn_surrogate import SurrogateClassifier
     >>> X, y = make_classification(n_samples=300, weights=[0.8], random_state=0)
-    >>> clf = make_pipeline(StandardScaler(), SurrogateClassifier(loss="f1", max_epochs=50, random_state=0))
-    >>> clf.fit(X, y).predict(X[:5]).shape
+    >>> clf = SurrogateClassifier(loss="f1", hidden_layer_sizes=(32,), max_epochs=30, random_state=0)
+    >>> model = make_pipeline(StandardScaler(), clf).fit(X, y)
+    >>> model.predict(X[:5]).shape
     (5,)
+    >>> model.predict_proba(X[:5]).shape
+    (5, 2)
+    >>> clf.classes_
+    array([0, 1])
+    >>> clf.n_iter_
+    30
+
+    ``score`` reports the metric the loss targets, here F1:
+
+    >>> clf.scorer_
+    make_surrogate_scorer(metric='f1')
+    >>> 0.0 <= model.score(X, y) <= 1.0
+    True
+
+    Hyper-parameters of the loss are routed with the ``loss__`` prefix:
+
+    >>> clf = SurrogateClassifier(loss="fbeta", loss__beta=2.0, max_epochs=5, random_state=0).fit(X, y)
+    >>> clf.loss_
+    FBetaLoss(L=73.0, average='auto', beta=2.0, eps=1e-06)
     """
 
     _parameter_constraints = {
@@ -337,11 +357,45 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
             )
 
     def get_params(self, deep=True):
+        """Get the parameters of this estimator.
+
+        Besides the constructor's parameters, the result holds the routed
+        ``loss__*``, ``module__*`` and ``optimizer__*`` parameters that were
+        set, so :func:`~sklearn.base.clone` and grid searches keep them.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            If True, also return the parameters of contained sub-objects that
+            are estimators.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
         params = super().get_params(deep=deep)
         params.update(self._extra_params())
         return params
 
     def set_params(self, **params):
+        """Set the parameters of this estimator.
+
+        Accepts the constructor's parameters and routed ``loss__*``,
+        ``module__*`` and ``optimizer__*`` parameters. As in scikit-learn,
+        values are not validated here but at ``fit``, which also rejects
+        unknown names.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : SurrogateClassifier
+            The estimator.
+        """
         named = set(self._get_param_names())
         # Anything beyond the signature is stored and checked in `fit` (scikit-learn's rule that
         # set_params does not validate); `fit` names unknown parameters.
@@ -683,10 +737,12 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input samples.
 
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The raw network outputs, in float64.
         """
         return self._logits(X)
 
@@ -696,10 +752,12 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input samples.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; each row sums to 1.
         """
         return logits_to_proba(self._logits(X))
 
@@ -709,10 +767,13 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input samples.
 
         Returns
         -------
         y : ndarray of shape (n_samples,)
+            The class with the largest logit (for binary problems, ``classes_[1]``
+            where the logit is positive).
         """
         logits = self._logits(X)
         index = (logits > 0).astype(int) if logits.ndim == 1 else np.argmax(logits, axis=1)
@@ -727,12 +788,16 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Test samples.
         y : array-like of shape (n_samples,)
+            True labels.
         sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
 
         Returns
         -------
         score : float
+            The metric's value (higher is better).
         """
         check_is_fitted(self, "net_")
         return self.scorer_(self, X, y, sample_weight=sample_weight)

@@ -90,6 +90,10 @@ def _parser():
                        help="OpenML ids or names (default: every binary shared dataset)")
     bench.add_argument("--losses", nargs="+", default=None, metavar="NAME",
                        help="registered losses, or reloss_<metric> (default: f1 reloss_f1)")
+    bench.add_argument("--baselines", nargs="*", default=None, metavar="NAME",
+                       help="baselines to run beside the losses (default: all of "
+                            "cross_entropy, cross_entropy+threshold, mlp_sklearn, hgb, hgb+threshold; "
+                            "none when given without names)")
     bench.add_argument("--repeats", type=int, default=None, help="cross-validation repeats (default: 5)")
     bench.add_argument("--splits", type=int, default=None, help="folds per repeat (default: 2)")
     bench.add_argument("--target", default="f1", choices=("f1", "balanced_accuracy", "roc_auc"),
@@ -119,6 +123,8 @@ def _benchmark(args):
             print(f"error: {exc} Pass --datasets with OpenML ids.", file=sys.stderr)
             return 1
         settings["datasets"] = list(manifest[manifest["n_classes"] == 2].sort_values("n_rows")["name"])
+    if args.baselines is not None:  # run_benchmark refuses unknown names with a ValueError
+        settings["baselines"] = list(args.baselines)
     for key, value in [("losses", args.losses), ("n_repeats", args.repeats), ("n_splits", args.splits)]:
         if value is not None:
             settings[key] = value

@@ -8,6 +8,7 @@ metric (:meth:`SurrogateScorer.surrogate_loss`), so
 ``SurrogateClassifier(loss=scorer)`` trains on what the search selects on.
 """
 
+import functools
 import numbers
 
 import numpy as np
@@ -134,6 +135,13 @@ def get_metric_names():
     Returns
     -------
     names : list of str
+        The metric names, sorted.
+
+    Examples
+    --------
+    >>> from sklearn_surrogate import get_metric_names
+    >>> get_metric_names()
+    ['accuracy', 'average_precision', 'balanced_accuracy', 'f1', 'fbeta', 'gmean', 'mcc', 'roc_auc']
     """
     return sorted(_METRICS)
 
@@ -142,7 +150,66 @@ def get_metric_names():
 # The scorer
 # ---------------------------------------------------------------------------
 class SurrogateScorer:
-    """Scorer returned by :func:`make_surrogate_scorer`; see there for the parameters."""
+    """Scorer for a classification metric that also knows its surrogate loss.
+
+    Usually built with :func:`make_surrogate_scorer`, which documents the
+    choices in more detail. The scorer is called as ``scorer(estimator, X,
+    y_true, sample_weight=None)`` like any scikit-learn scorer, and
+    :meth:`surrogate_loss` builds the loss that trains for its metric.
+
+    Parameters
+    ----------
+    metric : str or callable
+        A name from :func:`get_metric_names`, or a callable
+        ``metric(y_true, response, **metric_kwargs)``.
+    average : {"auto", "binary", "macro", "weighted", "micro"}, default="auto"
+        Averaging of the per-class scores of F1/F-beta and of the ranking
+        metrics on multiclass data; ``"auto"`` is ``"binary"`` for two classes
+        and ``"macro"`` otherwise.
+    beta : float, default=1.0
+        The ``beta`` of ``"fbeta"``.
+    pos_label : label or None, default=None
+        Positive class of binary problems; None means the greater label.
+    smooth : bool, default=False
+        Score label metrics on the expected confusion matrix of the predicted
+        probabilities instead of on hard predictions.
+    response_method : {"predict", "predict_proba", "decision_function"} or None, default=None
+        For a callable metric only: which estimator output it receives (None
+        means ``"predict"``).
+    greater_is_better : bool, default=True
+        For a callable metric only: False negates its value, for metrics that
+        are losses.
+    metric_kwargs : dict or None, default=None
+        Extra keyword arguments for a callable metric. With a callable,
+        ``average``, ``beta`` and ``pos_label`` given with non-default values
+        are added to them.
+
+    See Also
+    --------
+    make_surrogate_scorer : The usual way to build a scorer.
+
+    Examples
+    --------
+    >>> from sklearn_surrogate import SurrogateScorer
+    >>> scorer = SurrogateScorer("balanced_accuracy")
+    >>> scorer
+    make_surrogate_scorer(metric='balanced_accuracy')
+    >>> scorer.score_predictions([0, 0, 1, 1], [0, 1, 1, 1], classes=[0, 1])
+    0.75
+    >>> scorer.surrogate_loss()
+    BalancedAccuracyLoss(L=73.0, eps=1e-06)
+
+    Every arg-max prediction below is right, but with ``smooth=True`` the
+    score is the accuracy expected when predictions are drawn from the
+    probabilities:
+
+    >>> import numpy as np
+    >>> proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.3, 0.7]])
+    >>> SurrogateScorer("accuracy").score_proba([0, 0, 1, 1], proba, classes=[0, 1])
+    1.0
+    >>> round(SurrogateScorer("accuracy", smooth=True).score_proba([0, 0, 1, 1], proba, classes=[0, 1]), 4)
+    0.75
+    """
 
     def __init__(
         self,
@@ -282,15 +349,22 @@ class SurrogateScorer:
         Parameters
         ----------
         estimator : fitted classifier
+            Any classifier with the methods the metric needs (``predict``,
+            ``decision_function`` or ``predict_proba``).
         X : array-like of shape (n_samples, n_features)
+            Test samples.
         y_true : array-like of shape (n_samples,)
+            True labels.
         sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
         **kwargs
             Ignored (scikit-learn may route other metadata here).
 
         Returns
         -------
         score : float
+            The metric (negated for a callable metric with
+            ``greater_is_better=False``).
         """
         y_true = np.asarray(y_true)
         classes = getattr(estimator, "classes_", None)
@@ -443,6 +517,25 @@ class SurrogateScorer:
             response = response[:, -1]
         return -response if pos == classes[0] else response
 
+    # -- scikit-learn's decision-threshold tuning --------------------------
+    # TunedThresholdClassifierCV (and FixedThresholdClassifier's curve) build their scorer from a
+    # scorer's private ``_score_func``, ``_sign`` and ``_kwargs`` (sklearn.metrics._scorer's
+    # ``_CurveScorer.from_scorer``); these make ours usable there.
+    @property
+    def _score_func(self):
+        """The label metric as ``f(y_true, y_pred, sample_weight=None, **kwargs)``, unsigned."""
+        self._validate()
+        if self._kind != "label":
+            raise ValueError(
+                f"{self!r} scores continuous predictions, which a decision threshold does not change; "
+                "tune a threshold on a label metric such as make_surrogate_scorer('f1')."
+            )
+        return functools.partial(_score_thresholded_labels, self)
+
+    @property
+    def _kwargs(self):
+        return {} if self.pos_label is None else {"pos_label": self.pos_label}
+
     def _call_user_metric(self, y_true, response, sample_weight):
         kwargs = dict(self.metric_kwargs)
         if sample_weight is not None:
@@ -482,6 +575,17 @@ class SurrogateScorer:
         if self.metric == "fbeta":
             defaults["beta"] = self.beta
         return get_loss(spec.loss, **{**defaults, **params})
+
+
+def _score_thresholded_labels(scorer, y_true, y_pred, sample_weight=None, pos_label=None):
+    """``scorer``'s metric on thresholded predictions, without its sign (the caller applies it).
+
+    ``pos_label`` is accepted because scikit-learn passes the scorer's ``_kwargs`` back; the
+    scorer already knows it.
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    classes = np.unique(np.concatenate([y_true, y_pred]))
+    return scorer._sign * scorer.score_predictions(y_true, y_pred, classes, sample_weight=sample_weight)
 
 
 def make_surrogate_scorer(

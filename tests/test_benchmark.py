@@ -130,3 +130,17 @@ def test_command_line(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "win / tie / loss against `hgb+threshold`" in out and (tmp_path / "scores.csv").exists()
     assert main(["benchmark", "--datasets", "diabetes", "--losses", "nope", "--output-dir", str(tmp_path)]) == 1
+
+
+def test_command_line_baselines(tmp_path, capsys):
+    from sklearn_surrogate._cli import main
+
+    status = main(["benchmark", "--datasets", "diabetes", "--losses", "balanced_accuracy", "--repeats", "1",
+                   "--baselines", "hgb", "--target", "balanced_accuracy", "--no-plot", "--output-dir", str(tmp_path)])
+    assert status == 0
+    methods = set(pd.read_csv(tmp_path / "scores.csv")["method"])
+    assert methods == {"hgb", "balanced_accuracy"}
+    capsys.readouterr()
+    assert main(["benchmark", "--datasets", "diabetes", "--losses", "f1", "--baselines", "xgboost",
+                 "--output-dir", str(tmp_path / "bad")]) == 1
+    assert "xgboost" in capsys.readouterr().err

@@ -691,3 +691,64 @@ def test_metadata_routing_set_score_request_returns_self():
     with sklearn.config_context(enable_metadata_routing=True):
         scorer = make_surrogate_scorer("f1")
         assert scorer.set_score_request(sample_weight=True) is scorer
+
+
+# -- decision-threshold tuning (TunedThresholdClassifierCV) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("metric", "sklearn_metric"),
+    [("f1", "f1"), ("balanced_accuracy", "balanced_accuracy"), ("mcc", "mcc"), ("accuracy", "accuracy")],
+)
+def test_tuned_threshold_matches_sklearn_scorer(metric, sklearn_metric):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, make_scorer, matthews_corrcoef
+    from sklearn.model_selection import TunedThresholdClassifierCV
+
+    functions = {"f1": f1_score, "balanced_accuracy": balanced_accuracy_score, "mcc": matthews_corrcoef,
+                 "accuracy": accuracy_score}
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 3)
+    y = np.where(X[:, 0] + 0.8 * rng.randn(300) > 1.0, "yes", "no")  # string labels, ~20 % "yes"
+    kwargs = {"pos_label": "yes"} if sklearn_metric == "f1" else {}
+    ours = TunedThresholdClassifierCV(LogisticRegression(), scoring=make_surrogate_scorer(metric),
+                                      random_state=0).fit(X, y)
+    theirs = TunedThresholdClassifierCV(LogisticRegression(), scoring=make_scorer(functions[sklearn_metric], **kwargs),
+                                        random_state=0).fit(X, y)
+    assert ours.best_threshold_ == pytest.approx(theirs.best_threshold_)
+    assert ours.best_score_ == pytest.approx(theirs.best_score_)
+
+
+def test_tuned_threshold_with_explicit_pos_label_and_loss_metric():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score, make_scorer
+    from sklearn.model_selection import TunedThresholdClassifierCV
+
+    rng = np.random.RandomState(1)
+    X = rng.randn(300, 3)
+    y = (X[:, 0] + rng.randn(300) > 0.8).astype(int)
+    # F1 of class 0 (pos_label given), and a callable loss metric (greater_is_better=False)
+    ours = TunedThresholdClassifierCV(LogisticRegression(), scoring=make_surrogate_scorer("f1", pos_label=0),
+                                      random_state=0).fit(X, y)
+    theirs = TunedThresholdClassifierCV(LogisticRegression(), scoring=make_scorer(f1_score, pos_label=0),
+                                        random_state=0).fit(X, y)
+    assert ours.best_threshold_ == pytest.approx(theirs.best_threshold_)
+
+    def false_negatives(y_true, y_pred):
+        return float(np.sum((y_true == 1) & (y_pred == 0)))
+
+    tuned = TunedThresholdClassifierCV(
+        LogisticRegression(), random_state=0,
+        scoring=make_surrogate_scorer(false_negatives, response_method="predict", greater_is_better=False),
+    ).fit(X, y)
+    # minimising false negatives pushes the threshold to the bottom of the grid
+    assert tuned.best_threshold_ <= np.quantile(tuned.estimator_.predict_proba(X)[:, 1], 0.05)
+
+
+def test_tuned_threshold_refuses_ranking_metric():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import TunedThresholdClassifierCV
+
+    X, y = np.random.RandomState(0).randn(100, 2), np.arange(100) % 2
+    with pytest.raises(ValueError, match="decision threshold does not change"):
+        TunedThresholdClassifierCV(LogisticRegression(), scoring=make_surrogate_scorer("roc_auc")).fit(X, y)

@@ -14,8 +14,10 @@ This example
 1. checks the shipped F1 surrogate against the true F1 on batches of real
    model predictions (the set-level network and the ReLoss paper's per-sample
    one side by side),
-2. trains the same network with cross-entropy and with the learned surrogate,
-3. learns a surrogate for a metric of our own.
+2. trains the same network with cross-entropy and with the learned surrogate.
+
+Learning a surrogate for a metric of your own is the subject of
+:ref:`sphx_glr_auto_examples_learned_plot_custom_metric.py`.
 """
 
 # %%
@@ -63,8 +65,10 @@ fig.tight_layout()
 #
 # Training with the learned surrogate
 # -----------------------------------
-# Same pipeline, same network, same budget; only the loss changes. We report
-# test F1 at the 0.5 threshold (``predict``) over three stratified splits.
+# Same pipeline, same network (one hidden layer of 100 units), same budget
+# (100 epochs); only the loss changes. We report test F1 at the 0.5 threshold
+# (``predict``) and ROC AUC over three stratified 70/30 splits.
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -80,9 +84,13 @@ scores = {name: [] for name in losses}
 splits = StratifiedShuffleSplit(n_splits=3, test_size=0.3, random_state=0)
 for seed, (train, test) in enumerate(splits.split(X, y)):
     for name, params in losses.items():
-        model = make_pipeline(StandardScaler(), SurrogateClassifier(random_state=seed, **params))
+        model = make_pipeline(
+            StandardScaler(), SurrogateClassifier(max_epochs=100, n_threads=1, random_state=seed, **params)
+        )
         model.fit(X.iloc[train], y.iloc[train])
         scores[name].append(f1_score(y.iloc[test], model.predict(X.iloc[test]), pos_label="True"))
+        auc = roc_auc_score(y.iloc[test] == "True", model.predict_proba(X.iloc[test])[:, 1])
+        print(f"split {seed}, {name:>18}: test F1 {scores[name][-1]:.3f}, ROC AUC {auc:.3f}")
 for name, values in scores.items():
     print(f"{name:>20}: test F1 {np.mean(values):.3f} ± {np.std(values):.3f}")
 
@@ -92,35 +100,13 @@ ax.set(xlabel="test F1 (threshold 0.5)", title="OpenML pc4, 3 stratified splits"
 fig.tight_layout()
 
 # %%
-# On pc4 the surrogate alone is unstable: one split of three ends far below
-# cross-entropy, hence the large spread, while the half unit of cross-entropy
-# that ``loss="reloss"`` mixes in by default (``loss__ce_weight=0.5``)
-# steadies it. Over the twelve shared
-# imbalanced OpenML datasets (``benchmarks/results/reloss_training.md``) the
-# F1 surrogate alone beats cross-entropy on most of them, and the mixed loss
-# on more; pc4 is one of the datasets where the surrogate alone loses.
-#
-# Learning a surrogate for your own metric
-# ----------------------------------------
-# Any function ``metric(y_true, y_pred)`` (higher is better) can get its own
-# surrogate. Here: Youden's J (recall + specificity - 1). The settings are
-# small so that the example runs in seconds; the shipped surrogates use
-# ``steps=1500`` (about four minutes each on one core).
-from sklearn_surrogate.learned import learn_surrogate
-
-
-def youden_j(y_true, y_pred):
-    recall = np.mean(y_pred[y_true == 1] == 1)
-    specificity = np.mean(y_pred[y_true == 0] == 0)
-    return recall + specificity - 1.0
-
-
-custom = learn_surrogate(youden_j, steps=200, n_train_sets=1024, n_test_sets=256, real_fraction=0.0,
-                         gradient_penalty=0.0, verbose=False)
-print(f"held-out Spearman of the Youden-J surrogate: {custom.info_['held_out_spearman']:.3f}")
-model = make_pipeline(StandardScaler(), SurrogateClassifier(loss=custom, random_state=0))
-model.fit(X.iloc[train], y.iloc[train])
-# Youden's J is 2 x balanced accuracy - 1, so we report the latter
-from sklearn.metrics import balanced_accuracy_score
-
-print("test balanced accuracy:", round(balanced_accuracy_score(y.iloc[test], model.predict(X.iloc[test])), 3))
+# On pc4 the surrogate alone is unstable: on one split of three it ends far
+# below cross-entropy, predicting most modules defective with an *inverted*
+# ranking (ROC AUC well under 0.5), a local optimum where F1 is that of
+# "everything positive". The half unit of cross-entropy that ``loss="reloss"``
+# mixes in by default (``loss__ce_weight=0.5``) steadies it, and on these
+# three splits it beats cross-entropy on F1 every time. Three splits of one
+# small dataset are not much evidence: over the twelve shared imbalanced
+# OpenML datasets (``benchmarks/results/reloss_training.md``, 200 epochs) the
+# mixed loss beats cross-entropy on F1 on eleven, the surrogate alone on ten,
+# and pc4 is one of the datasets where the surrogate alone loses.

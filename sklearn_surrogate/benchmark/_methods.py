@@ -13,7 +13,6 @@ refitted on the whole training fold.
 
 __all__ = ["BASELINES", "make_method", "method_names"]
 
-#: baselines: name -> description
 BASELINES = {
     "cross_entropy": "SurrogateClassifier with cross-entropy, threshold 0.5",
     "cross_entropy+threshold": "the same, threshold tuned for the target metric (TunedThresholdClassifierCV)",
@@ -21,11 +20,49 @@ BASELINES = {
     "hgb": "HistGradientBoostingClassifier, defaults",
     "hgb+threshold": "HistGradientBoostingClassifier, threshold tuned for the target metric",
 }
+"""dict: the baseline methods of a benchmark, name -> description.
+
+The methods a user would pick without surrogate losses: the same network
+trained on cross-entropy (threshold 0.5, or tuned for the target metric),
+scikit-learn's ``MLPClassifier`` with the same network and budget, and
+``HistGradientBoostingClassifier`` (with and without a tuned threshold). Build
+one with :func:`make_method`.
+
+Examples
+--------
+>>> from sklearn_surrogate.benchmark import BASELINES
+>>> list(BASELINES)
+['cross_entropy', 'cross_entropy+threshold', 'mlp_sklearn', 'hgb', 'hgb+threshold']
+>>> BASELINES["hgb"]
+'HistGradientBoostingClassifier, defaults'
+"""
 _TARGET_SCORING = {"f1": "f1", "balanced_accuracy": "balanced_accuracy", "roc_auc": "roc_auc"}
 
 
 def method_names(losses, baselines=None):
-    """Baselines (all when None) followed by one method per surrogate loss name."""
+    """Baselines (all when None) followed by one method per surrogate loss name.
+
+    Parameters
+    ----------
+    losses : sequence of str
+        Loss names (registered names or ``"reloss_<metric>"``); a name that
+        is already among the baselines is not repeated.
+    baselines : sequence of str, default=None
+        Baseline names; all of :data:`BASELINES` when None.
+
+    Returns
+    -------
+    names : list of str
+        The methods, in the order a benchmark runs and reports them.
+
+    Examples
+    --------
+    >>> from sklearn_surrogate.benchmark import method_names
+    >>> method_names(["f1", "reloss_f1"])
+    ['cross_entropy', 'cross_entropy+threshold', 'mlp_sklearn', 'hgb', 'hgb+threshold', 'f1', 'reloss_f1']
+    >>> method_names(["f1", "hgb"], baselines=["hgb"])
+    ['hgb', 'f1']
+    """
     baselines = list(BASELINES) if baselines is None else list(baselines)
     return baselines + [name for name in losses if name not in baselines]
 
@@ -42,12 +79,23 @@ def _surrogate(loss, random_state):
 def make_method(name, *, random_state=0, n_classes=2, target="f1"):
     """Build the (unfitted) classifier of a method.
 
+    Nothing is tuned per dataset. A loss name gives a
+    :class:`~sklearn_surrogate.SurrogateClassifier` with that loss and its
+    default network and budget (one hidden layer of 100 units, Adam at
+    learning rate 1e-3, batches of 256, at most 200 epochs);
+    ``"mlp_sklearn"`` is scikit-learn's ``MLPClassifier`` with the same
+    network and budget. ``"<method>+threshold"`` wraps ``<method>`` in a
+    :class:`~sklearn.model_selection.TunedThresholdClassifierCV` that tunes
+    the decision threshold for ``target`` on a stratified 25 % hold-out of
+    the training data, then refits on all of it.
+
     Parameters
     ----------
     name : str
         A baseline of :data:`BASELINES`, a registered loss name, or
         ``"reloss_<metric>"`` for a shipped learned surrogate.
     random_state : int, default=0
+        Seed of the model (and of the threshold-tuning split).
     n_classes : int, default=2
         Threshold tuning applies to binary problems only; for multiclass
         problems the ``+threshold`` methods are not applicable (None).
@@ -58,6 +106,19 @@ def make_method(name, *, random_state=0, n_classes=2, target="f1"):
     -------
     estimator : classifier or None
         None when the method does not apply to the problem.
+
+    Examples
+    --------
+    >>> from sklearn_surrogate.benchmark import make_method
+    >>> make_method("hgb", random_state=1)
+    HistGradientBoostingClassifier(random_state=1)
+    >>> model = make_method("reloss_f1")
+    >>> type(model).__name__, model.get_params()["loss"], model.get_params()["loss__metric"]
+    ('SurrogateClassifier', 'reloss', 'f1')
+    >>> type(make_method("cross_entropy+threshold", target="roc_auc")).__name__
+    'TunedThresholdClassifierCV'
+    >>> make_method("hgb+threshold", n_classes=3) is None
+    True
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedShuffleSplit, TunedThresholdClassifierCV

@@ -11,8 +11,22 @@ from ._methods import BASELINES, make_method, method_names
 
 __all__ = ["QUICK", "load_dataset", "run_benchmark", "score_predictions"]
 
-#: the quick mode: two small shared datasets, 5 x 2 folds, the F1 surrogates
 QUICK = {"datasets": ["kc2", "diabetes"], "losses": ["f1", "reloss_f1"], "n_repeats": 5, "n_splits": 2}
+"""dict: settings of the quick benchmark (``sklearn-surrogate benchmark --quick``).
+
+Two small shared datasets (kc2 and diabetes), 5 x 2 folds, and the two F1
+surrogates (the hand-designed ``"f1"`` loss and the shipped learned
+``"reloss_f1"``) beside the baselines; keyword arguments of
+:func:`run_benchmark`.
+
+Examples
+--------
+>>> from sklearn_surrogate.benchmark import QUICK
+>>> QUICK
+{'datasets': ['kc2', 'diabetes'], 'losses': ['f1', 'reloss_f1'], 'n_repeats': 5, 'n_splits': 2}
+
+``run_benchmark(**QUICK)`` runs it (minutes; it needs the shared datasets).
+"""
 METRICS = ["f1", "roc_auc", "average_precision", "balanced_accuracy"]
 
 
@@ -21,17 +35,56 @@ def load_dataset(spec, *, data_home=None, shared_dir=None):
 
     The offline shared copy is used when its manifest lists the dataset (by
     name or id); anything else goes through
-    :func:`~sklearn_surrogate.datasets.load_openml` (``fetch_openml`` with
-    ``data_home``), so the same command runs on any OpenML dataset online.
+    :func:`~sklearn_surrogate.datasets.load_openml` (the shipped copy, or
+    ``fetch_openml`` with ``data_home``), so the same command runs on any
+    OpenML dataset online.
+
+    Parameters
+    ----------
+    spec : int or str
+        OpenML id or name (a name from the shared manifest, or any OpenML
+        name).
+    data_home : path-like, default=None
+        ``fetch_openml``'s cache folder, for datasets that are not shared.
+    shared_dir : path-like, default=None
+        Folder of the shared copies; found as in
+        :func:`~sklearn_surrogate.datasets.load_shared` when None. Without
+        one, every dataset goes through ``load_openml``.
 
     Returns
     -------
     name : str
+        The dataset's name.
     openml_id : int or None
+        Its OpenML id, when known.
     X : pandas.DataFrame
+        The features, as loaded (not preprocessed).
     y : ndarray of int
         Class indices; for binary problems 1 is the minority class (the
-        positive class of F1 and average precision).
+        positive class of F1 and average precision), otherwise the labels'
+        sorted order.
+
+    Examples
+    --------
+    A dataset of a shared folder, and one that is not in it (the shipped
+    pc4, OpenML 1049, served without network access):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from sklearn_surrogate.benchmark import load_dataset
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / "toy.csv").write_text(
+    ...         "size,colour,label\\n1.5,red,yes\\n?,blue,no\\n2.0,red,no\\n0.5,blue,no\\n")
+    ...     _ = (Path(folder) / "MANIFEST.tsv").write_text(
+    ...         "name\\topenml_id\\tfile\\ttarget\\nmy-toy\\t\\ttoy.csv\\tlabel\\n")
+    ...     toy = load_dataset("my-toy", shared_dir=folder)
+    ...     pc4 = load_dataset(1049, shared_dir=folder)
+    >>> name, openml_id, X, y = toy
+    >>> name, openml_id, X.shape, y.tolist()
+    ('my-toy', None, (4, 2), [1, 0, 0, 0])
+    >>> name, openml_id, X, y = pc4
+    >>> name, openml_id, X.shape, round(float(y.mean()), 3)
+    ('pc4', 1049, (1458, 37), 0.122)
     """
     from ..datasets import load_openml, load_shared, shared_manifest
 
@@ -60,7 +113,36 @@ def load_dataset(spec, *, data_home=None, shared_dir=None):
 
 
 def score_predictions(y_true, y_pred, proba):
-    """F1, ROC AUC, average precision and balanced accuracy (macro one-vs-rest for multiclass)."""
+    """F1, ROC AUC, average precision and balanced accuracy (macro one-vs-rest for multiclass).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True class indices ``0..K-1``.
+    y_pred : array-like of shape (n_samples,)
+        Predicted class indices (for F1 and balanced accuracy).
+    proba : ndarray of shape (n_samples, K)
+        Predicted probabilities, one column per class (for ROC AUC and
+        average precision); K = 2 for binary problems, whose positive class
+        is 1.
+
+    Returns
+    -------
+    scores : dict
+        ``"f1"``, ``"roc_auc"``, ``"average_precision"`` and
+        ``"balanced_accuracy"``. For multiclass problems F1 and average
+        precision are macro averages, ROC AUC is one-vs-rest (macro).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_surrogate.benchmark import score_predictions
+    >>> y_true = np.array([0, 0, 1, 1, 0, 1])
+    >>> proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.55, 0.45], [0.2, 0.8], [0.1, 0.9]])
+    >>> scores = score_predictions(y_true, proba.argmax(axis=1), proba)
+    >>> {name: round(float(value), 3) for name, value in scores.items()}
+    {'f1': 0.667, 'roc_auc': 0.778, 'average_precision': 0.806, 'balanced_accuracy': 0.667}
+    """
     from sklearn.metrics import average_precision_score, balanced_accuracy_score, f1_score, roc_auc_score
 
     n_classes = proba.shape[1]
@@ -128,11 +210,11 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
         ``RepeatedStratifiedKFold`` (5 x 2 by default).
     target : {"f1", "balanced_accuracy", "roc_auc"}, default="f1"
         The metric the ``+threshold`` baselines tune for.
-    baselines : list of str, default=None
-        A subset of :data:`~sklearn_surrogate.benchmark.BASELINES` (all when None).
     random_state : int, default=0
         Seeds the folds and every model; the scores are then reproducible
         to the last digit on the same machine and library versions.
+    baselines : list of str, default=None
+        A subset of :data:`~sklearn_surrogate.benchmark.BASELINES` (all when None).
     data_home, shared_dir : path-like, default=None
         ``fetch_openml``'s cache, and the shared offline copies.
     n_jobs : int, default=1
@@ -147,10 +229,45 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
     Returns
     -------
     scores : pandas.DataFrame
-        One row per dataset, repeat, fold and method, with the four metrics.
+        One row per dataset, repeat, fold and method (columns ``dataset``,
+        ``repeat``, ``fold``, ``method``), with the four metrics of
+        :func:`score_predictions`; NaN for a method that does not apply.
     timings : pandas.DataFrame
         The same keys with ``fit_seconds`` (kept apart: timings are not
         reproducible).
+
+    See Also
+    --------
+    write_report : Tables, tests and plots of the scores.
+
+    Examples
+    --------
+    The smallest run: one dataset (here a made-up one in a temporary shared
+    folder), one surrogate loss against one baseline, one split into 2 folds:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn_surrogate.benchmark import run_benchmark
+    >>> X, y = make_classification(n_samples=200, n_features=5, weights=[0.7], random_state=0)
+    >>> frame = pd.DataFrame(X, columns=["a", "b", "c", "d", "e"]).assign(label=y)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     frame.to_csv(Path(folder) / "toy.csv", index=False)
+    ...     _ = (Path(folder) / "MANIFEST.tsv").write_text(
+    ...         "name\\topenml_id\\tfile\\ttarget\\ntoy\\t\\ttoy.csv\\tlabel\\n")
+    ...     scores, timings = run_benchmark(["toy"], losses=["f1"], baselines=["hgb"], n_repeats=1,
+    ...                                     n_splits=2, shared_dir=folder, verbose=False)
+    >>> scores.shape, scores["fold"].tolist(), scores["method"].tolist()
+    ((4, 8), [0, 0, 1, 1], ['hgb', 'f1', 'hgb', 'f1'])
+    >>> list(scores.columns[4:]), list(timings.columns[4:])
+    (['f1', 'roc_auc', 'average_precision', 'balanced_accuracy'], ['fit_seconds'])
+    >>> bool(scores["roc_auc"].between(0, 1).all())
+    True
+
+    With the shared datasets, ``run_benchmark(["kc2", "diabetes"])`` or
+    ``run_benchmark(**QUICK)`` compares the F1 surrogates with every
+    baseline.
     """
     from joblib import Parallel, delayed
     from sklearn.model_selection import RepeatedStratifiedKFold

@@ -50,9 +50,20 @@ SHIPPED_DATASETS = {name: _read_shipped_metadata(name) for name in _SHIPPED_NAME
 """dict: metadata of the datasets shipped inside the package, by name.
 
 Each value is the content of ``data/<name>.json``: ``name``, ``openml_id``,
-``target``, ``n_samples``, ``n_features``, ``n_classes``, ``positive_label``,
-``minority_share``, ``licence``, ``citation`` and the provenance of the copy
-(``source_repo``, ``source_path``, ``source_commit``).
+``openml_url``, ``description``, ``target``, ``n_samples``, ``n_features``,
+``n_classes``, ``positive_label``, ``minority_share``, ``label_order``,
+``licence``, ``licence_notes``, ``citation`` and the provenance of the copy
+(``source_repo``, ``source_path``, ``source_commit``). Load the data with
+:func:`load_shipped`.
+
+Examples
+--------
+>>> from sklearn_surrogate.datasets import SHIPPED_DATASETS
+>>> sorted(SHIPPED_DATASETS)
+['pc4', 'wine-quality-red']
+>>> meta = SHIPPED_DATASETS["pc4"]
+>>> meta["openml_id"], meta["target"], meta["n_samples"], meta["positive_label"]
+(1049, 'Class', 1458, 'True')
 """
 
 
@@ -204,7 +215,23 @@ def load_openml(dataset, *, data_home=None, as_frame=True, shipped_ok=True):
 
     See Also
     --------
-    load_shared : The same datasets from offline copies.
+    load_shipped : The shipped datasets.
+    load_shared : OpenML datasets from offline copies.
+
+    Examples
+    --------
+    The shipped dataset is served without network access, by id or name:
+
+    >>> from sklearn_surrogate.datasets import load_openml
+    >>> X, y, info = load_openml(1049)
+    >>> X.shape, info["name"], info["source"]
+    ((1458, 37), 'pc4', 'shipped')
+    >>> X, y, info = load_openml("pc4", as_frame=False)
+    >>> X.dtype, y[:3].tolist()
+    (dtype('float64'), ['False', 'False', 'False'])
+
+    Any other dataset is downloaded once, then read from the cache, e.g.
+    ``load_openml("credit-g")`` or ``load_openml(31, data_home="~/openml")``.
     """
     if shipped_ok:
         name = _shipped_name_for(dataset)
@@ -288,6 +315,28 @@ def shared_manifest(shared_dir=None):
     ------
     FileNotFoundError
         When no shared datasets folder is found.
+
+    Examples
+    --------
+    The manifest is a tab-separated file with (at least) the columns
+    ``name``, ``openml_id`` (may be empty), ``file`` (relative to the
+    folder) and ``target``. A one-dataset folder:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from sklearn_surrogate.datasets import shared_manifest
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / "MANIFEST.tsv").write_text(
+    ...         "name\\topenml_id\\tfile\\ttarget\\tnotes\\n"
+    ...         "toy\\t\\ttoy.csv\\tlabel\\ta made-up dataset\\n")
+    ...     manifest = shared_manifest(folder)
+    >>> manifest[["name", "file", "target"]].to_dict("records")
+    [{'name': 'toy', 'file': 'toy.csv', 'target': 'label'}]
+    >>> manifest["openml_id"].isna().tolist()
+    [True]
+
+    Without ``shared_dir`` it reads ``$SKLEARN_SURROGATE_SHARED_DATASETS``
+    or the nearest ``shared/datasets`` folder (see :func:`load_shared`).
     """
     import pandas as pd
 
@@ -327,6 +376,34 @@ def load_shared(name, shared_dir=None):
         When the shared datasets folder or the dataset's file is missing.
     ValueError
         When the manifest has no such dataset.
+
+    See Also
+    --------
+    shared_manifest : The list of the shared datasets.
+    load_openml : Any OpenML dataset, downloaded.
+
+    Examples
+    --------
+    A folder with a manifest and one (uncompressed) csv file; ``?`` marks
+    a missing value:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from sklearn_surrogate.datasets import load_shared
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / "toy.csv").write_text(
+    ...         "size,colour,label\\n1.5,red,yes\\n?,blue,no\\n2.0,red,no\\n")
+    ...     _ = (Path(folder) / "MANIFEST.tsv").write_text(
+    ...         "name\\topenml_id\\tfile\\ttarget\\tnotes\\n"
+    ...         "toy\\t\\ttoy.csv\\tlabel\\ta made-up dataset\\n")
+    ...     X, y, info = load_shared("toy", shared_dir=folder)
+    >>> X.shape, int(X["size"].isna().sum()), y.tolist()
+    ((3, 2), 1, ['yes', 'no', 'no'])
+    >>> info["source"], info["n_classes"], info["notes"]
+    ('shared', 2, 'a made-up dataset')
+
+    In a checkout with the shared datasets, ``load_shared("credit-g")`` or
+    ``load_shared(31)`` finds them without ``shared_dir``.
     """
     import pandas as pd
 

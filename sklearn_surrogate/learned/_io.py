@@ -32,14 +32,48 @@ SHIPPED_METRICS = {  # metric -> class counts the shipped surrogate is for ("mul
 def save_surrogate(loss, path, **metadata):
     """Save a learned surrogate (a :class:`ReLoss` or its network) to a safetensors file.
 
+    The file holds the network's weights (float32) and, as string metadata,
+    the architecture and its constructor arguments, the class counts it was
+    learned for, the metric and the scalar training information of
+    ``loss.info_`` (held-out Spearman, samples per set, steps, gradient
+    penalty, seed). Read it back with :func:`load_surrogate`.
+
     Parameters
     ----------
     loss : ReLoss or torch.nn.Module
-        The loss returned by :func:`learn_surrogate`, or a surrogate network.
+        The loss returned by :func:`learn_surrogate` (or any :class:`ReLoss`
+        holding a ``surrogate`` network), or a :class:`SetSurrogate` or
+        :class:`PerSampleSurrogate` itself.
     path : str or path-like
+        The file to write (conventionally ``*.safetensors``); overwritten if
+        it exists.
     **metadata
-        Extra string-convertible metadata to store (``info_`` entries of a
-        ``ReLoss`` that are scalars are stored automatically).
+        Extra metadata to store, converted with ``str`` (the scalar
+        ``info_`` entries of a ``ReLoss`` are stored automatically).
+
+    Raises
+    ------
+    TypeError
+        If the network is not one of the two surrogate architectures (for
+        example a ``ReLoss`` that uses a shipped surrogate, whose
+        ``surrogate`` is None).
+
+    See Also
+    --------
+    load_surrogate : Read the file back as a frozen ``ReLoss``.
+
+    Examples
+    --------
+    >>> import os
+    >>> import tempfile
+    >>> from sklearn_surrogate.learned import build_surrogate, load_surrogate, save_surrogate
+    >>> network = build_surrogate("per_sample", width=8)  # or learn_surrogate(...)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "my_metric.safetensors")
+    ...     save_surrogate(network, path, note="an untrained example")
+    ...     loss = load_surrogate(path)
+    >>> loss.architecture, loss.metadata_["config"], loss.metadata_["note"]
+    ('per_sample', '{"width": 8}', 'an untrained example')
     """
     from safetensors.torch import save_file
 
@@ -84,20 +118,47 @@ def _read(path):
 def load_surrogate(path):
     """Load a surrogate saved by :func:`save_surrogate`, as a frozen :class:`ReLoss`.
 
+    No code is executed from the file: it holds only weights and string
+    metadata.
+
     Parameters
     ----------
     path : str or path-like
+        A file written by :func:`save_surrogate`.
 
     Returns
     -------
     loss : ReLoss
-        ``loss.metadata_`` holds the file's metadata.
+        A ``ReLoss`` whose ``surrogate`` is the stored network, frozen (no
+        gradient, evaluation mode), with ``trained_classes`` as stored. Its
+        ``metric`` is the stored built-in metric name, or None for a
+        surrogate of a user metric or a bare network. ``loss.metadata_``
+        holds the file's metadata (all strings).
 
     Raises
     ------
     ValueError
         If the file is not a surrogate file of a known format, or its
         weights do not fit the architecture it declares, or are not finite.
+    FileNotFoundError
+        If ``path`` does not exist.
+
+    See Also
+    --------
+    save_surrogate : Write such a file.
+
+    Examples
+    --------
+    The shipped surrogates are such files:
+
+    >>> from importlib import resources
+    >>> from sklearn_surrogate.learned import load_surrogate
+    >>> path = resources.files("sklearn_surrogate.learned") / "weights" / "f1-set.safetensors"
+    >>> loss = load_surrogate(path)
+    >>> loss.metric, loss.architecture, loss.trained_classes
+    ('f1', 'set', (2,))
+    >>> loss.metadata_["steps"], any(p.requires_grad for p in loss.surrogate.parameters())
+    ('1500', False)
     """
     from ._reloss import ReLoss
 
@@ -132,24 +193,47 @@ def load_surrogate(path):
 
 
 def shipped_surrogate_path(metric, architecture="set"):
-    """Path of the shipped surrogate file for ``metric`` and ``architecture``."""
+    """Path of the shipped surrogate file for ``metric`` and ``architecture``.
+
+    Parameters
+    ----------
+    metric : str
+        A shipped metric (a key of ``SHIPPED_METRICS``).
+    architecture : {"set", "per_sample"}, default="set"
+        The network architecture.
+
+    Returns
+    -------
+    path : importlib.resources.abc.Traversable
+        ``weights/<metric>-<architecture>.safetensors`` in the package (it
+        is not checked to exist).
+    """
     return resources.files("sklearn_surrogate.learned") / "weights" / f"{metric}-{architecture}.safetensors"
 
 
 def shipped_surrogates():
     """The shipped surrogates and their metadata.
 
+    Every shipped metric has a ``"set"`` and a ``"per_sample"`` surrogate
+    (see :class:`ReLoss`'s ``architecture``); they are what
+    ``ReLoss(metric=...)`` uses without a ``surrogate``.
+
     Returns
     -------
     table : list of dict
-        One row per file: metric, architecture, class counts, held-out
-        Spearman, seed, steps.
+        One row per file, sorted by file name, with keys ``metric``,
+        ``architecture``, ``n_classes`` (the class counts it was learned
+        for), ``held_out_spearman`` (rounded to 4 decimals, or None),
+        ``random_state`` and ``steps``.
 
     Examples
     --------
     >>> from sklearn_surrogate.learned import shipped_surrogates
-    >>> sorted({row["metric"] for row in shipped_surrogates()})
+    >>> rows = shipped_surrogates()
+    >>> sorted({row["metric"] for row in rows})
     ['accuracy', 'balanced_accuracy', 'f1', 'macro_f1', 'roc_auc']
+    >>> [(row["architecture"], row["n_classes"]) for row in rows if row["metric"] == "macro_f1"]
+    [('per_sample', [3, 4, 5, 6, 8, 10]), ('set', [3, 4, 5, 6, 8, 10])]
     """
     rows = []
     folder = resources.files("sklearn_surrogate.learned") / "weights"

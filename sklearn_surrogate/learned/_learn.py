@@ -150,6 +150,8 @@ def learn_surrogate(
     temperature : float, default=0.05
         Soft-rank temperature, relative to the spread of the values.
     random_state : int, default=0
+        Seeds the prediction sets (training and held-out), the network's
+        initialisation and the sets drawn at each step.
     verbose : bool, default=True
         Show a progress bar (tqdm) with the running Spearman, and the
         held-out Spearman at the end.
@@ -162,15 +164,28 @@ def learn_surrogate(
         count), the held-out metric and surrogate values, the settings and
         the training time.
 
+    See Also
+    --------
+    ReLoss : The loss that uses a surrogate.
+    save_surrogate : Store the learned surrogate in a file.
+
     Examples
     --------
+    A surrogate for Youden's J statistic (recall minus false-positive rate),
+    with tiny settings and synthetic sets only, so that it trains in a
+    fraction of a second (the defaults take minutes):
+
     >>> from sklearn_surrogate.learned import learn_surrogate
-    >>> def recall_minus_fpr(y_true, y_pred):
+    >>> def youden_j(y_true, y_pred):
     ...     return (y_pred[y_true == 1] == 1).mean() - (y_pred[y_true == 0] == 1).mean()
-    >>> loss = learn_surrogate(recall_minus_fpr, steps=30, n_train_sets=128, n_test_sets=64,
-    ...                        n_samples=64, real_fraction=0.0, verbose=False)
+    >>> loss = learn_surrogate(youden_j, steps=30, sets_per_step=32, n_train_sets=128,
+    ...                        n_test_sets=64, n_samples=32, real_fraction=0.0, verbose=False)
+    >>> loss.info_["metric"], loss.info_["n_classes"], loss.metric is None
+    ('youden_j', [2], True)
     >>> loss.info_["held_out_spearman"] > 0.5
     True
+
+    ``SurrogateClassifier(loss=loss, batch_size=32)`` then trains on it.
     """
     from ._reloss import ReLoss
 

@@ -52,6 +52,31 @@ BUILTIN_METRICS = {
     "mcc": (_mcc, True, True),
     "macro_f1": (_macro_f1, False, True),
 }
+"""dict: the metrics :func:`learn_surrogate` knows by name.
+
+Maps each name to ``(evaluate, binary, multiclass)``: ``evaluate(y, P)``
+scores class indices ``y`` of shape ``(n,)`` against class probabilities
+``P`` of shape ``(n, K)`` (higher is better), and the two booleans say
+whether the metric is defined for binary problems and for problems of three
+or more classes. ``"f1"`` is the positive class's F1 (binary only),
+``"macro_f1"`` the unweighted mean of the per-class F1 (multiclass only),
+``"roc_auc"`` one-vs-rest for multiclass problems; the others are
+scikit-learn's balanced accuracy, accuracy and Matthews correlation
+coefficient of the arg-max predictions.
+
+Examples
+--------
+>>> import numpy as np
+>>> from sklearn_surrogate.learned import BUILTIN_METRICS
+>>> sorted(BUILTIN_METRICS)
+['accuracy', 'balanced_accuracy', 'f1', 'macro_f1', 'mcc', 'roc_auc']
+>>> evaluate, binary, multiclass = BUILTIN_METRICS["f1"]
+>>> binary, multiclass
+(True, False)
+>>> P = np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+>>> round(float(evaluate(np.array([0, 1, 1]), P)), 4)
+0.6667
+"""
 
 
 def _user_metric(metric, response):

@@ -56,7 +56,24 @@ def _weighted_mean(values, mask, w):
 
 
 class SetSurrogate(nn.Module):
-    """Set-level surrogate network (see the module documentation).
+    """Set-level surrogate network: a batch's probabilities and labels to one loss value.
+
+    For every class ``c`` (one-vs-rest) each sample is described by its
+    probability ``P[:, c]``, its log-odds, a soft histogram of the probability
+    over ``n_bins`` fixed bins and, with ``pairwise``, two within-batch rank
+    features. An MLP ``phi`` embeds the samples; the embeddings and histograms
+    are averaged (weighted) separately over the members and non-members of
+    ``c`` and, with the class's share of the weight, turned into a class
+    embedding by a second MLP ``psi``. A third MLP ``rho`` maps the mean class
+    embedding and the positive class's (class 1 for binary problems; the mean
+    again for multiclass ones) to the loss, lower meaning better. The value is
+    invariant to the order of the samples and works for any number of classes.
+
+    F1, balanced accuracy, MCC and accuracy are functions of (soft) confusion
+    counts, that is of class-conditional means of per-sample functions of the
+    probability, which the pooled embeddings can represent; ROC AUC depends on
+    the two class-conditional score distributions, whose histograms ``psi``
+    receives.
 
     Parameters
     ----------
@@ -74,6 +91,37 @@ class SetSurrogate(nn.Module):
         per batch. The shipped ROC AUC surrogate uses it.
     pair_temperature : float, default=0.5
         Temperature of the pairwise comparisons, in log-odds units.
+
+    Attributes
+    ----------
+    output_scale : Tensor of shape ()
+        Positive factor applied to the output, set by :func:`learn_surrogate`
+        to calibrate the gradient scale (1 for a new network); it leaves every
+        ranking unchanged.
+    trained_classes : tuple of int
+        Class counts the network was learned for; set by
+        :func:`learn_surrogate` and :func:`load_surrogate` only.
+
+    See Also
+    --------
+    PerSampleSurrogate : The ReLoss paper's per-sample architecture.
+    build_surrogate : Build either architecture by name.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.learned import SetSurrogate
+    >>> _ = torch.manual_seed(0)
+    >>> net = SetSurrogate(n_bins=8, width=16)
+    >>> P = torch.softmax(torch.randn(32, 2), dim=1)  # a batch of 32 binary predictions
+    >>> Y = torch.nn.functional.one_hot(torch.randint(0, 2, (32,)), 2).float()
+    >>> net(P, Y).shape
+    torch.Size([])
+    >>> net(torch.stack([P, P.flip(1)]), torch.stack([Y, Y])).shape  # two batches at once
+    torch.Size([2])
+    >>> order = torch.randperm(32)
+    >>> torch.allclose(net(P, Y), net(P[order], Y[order]))
+    True
     """
 
     def __init__(self, n_bins=16, width=64, pairwise=False, pair_temperature=0.5):
@@ -91,7 +139,19 @@ class SetSurrogate(nn.Module):
         self.register_buffer("output_scale", torch.ones(()))
 
     def config(self):
-        """Constructor arguments, to rebuild the network from saved weights."""
+        """Constructor arguments, to rebuild the network from saved weights.
+
+        Returns
+        -------
+        params : dict
+            ``n_bins``, ``width``, ``pairwise`` and ``pair_temperature``.
+
+        Examples
+        --------
+        >>> from sklearn_surrogate.learned import SetSurrogate
+        >>> SetSurrogate(n_bins=8, width=16).config()
+        {'n_bins': 8, 'width': 16, 'pairwise': False, 'pair_temperature': 0.5}
+        """
         return {"n_bins": self.n_bins, "width": self.width, "pairwise": self.pairwise,
                 "pair_temperature": self.pair_temperature}
 
@@ -149,9 +209,42 @@ class SetSurrogate(nn.Module):
 class PerSampleSurrogate(nn.Module):
     """The ReLoss paper's per-sample design: mean over samples of ``MLP(p_true_class)``.
 
+    Each sample contributes an MLP of the probability of its true class, and
+    the loss is their weighted mean. It cannot tell a false positive from a
+    false negative nor see the batch as a whole, so it fits batch-level
+    metrics less well than :class:`SetSurrogate`; it is kept for comparison.
+
     Parameters
     ----------
     width : int, default=64
+        Width of the MLP's two hidden layers.
+
+    Attributes
+    ----------
+    output_scale : Tensor of shape ()
+        Positive factor applied to the output, set by :func:`learn_surrogate`
+        (1 for a new network).
+    trained_classes : tuple of int
+        Class counts the network was learned for; set by
+        :func:`learn_surrogate` and :func:`load_surrogate` only.
+
+    See Also
+    --------
+    SetSurrogate : The set-level architecture.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.learned import PerSampleSurrogate
+    >>> _ = torch.manual_seed(0)
+    >>> net = PerSampleSurrogate(width=8)
+    >>> P = torch.softmax(torch.randn(32, 3), dim=1)
+    >>> Y = torch.nn.functional.one_hot(torch.randint(0, 3, (32,)), 3).float()
+    >>> net(P, Y).shape
+    torch.Size([])
+    >>> weights = torch.ones(32)
+    >>> torch.allclose(net(P, Y), net(P, Y, 2 * weights))  # weights are normalised
+    True
     """
 
     def __init__(self, width=64):
@@ -161,7 +254,19 @@ class PerSampleSurrogate(nn.Module):
         self.register_buffer("output_scale", torch.ones(()))
 
     def config(self):
-        """Constructor arguments, to rebuild the network from saved weights."""
+        """Constructor arguments, to rebuild the network from saved weights.
+
+        Returns
+        -------
+        params : dict
+            ``width``.
+
+        Examples
+        --------
+        >>> from sklearn_surrogate.learned import PerSampleSurrogate
+        >>> PerSampleSurrogate(width=8).config()
+        {'width': 8}
+        """
         return {"width": self.width}
 
     def forward(self, P, Y, w=None):
@@ -181,12 +286,30 @@ def build_surrogate(architecture="set", **params):
     Parameters
     ----------
     architecture : {"set", "per_sample"}, default="set"
+        :class:`SetSurrogate` or :class:`PerSampleSurrogate`.
     **params
-        Constructor arguments of the network (``n_bins``, ``width``).
+        Constructor arguments of the network (``n_bins``, ``width``,
+        ``pairwise``, ``pair_temperature`` for ``"set"``; ``width`` for
+        ``"per_sample"``).
 
     Returns
     -------
     network : SetSurrogate or PerSampleSurrogate
+        A new, untrained network.
+
+    Raises
+    ------
+    ValueError
+        If ``architecture`` is not a known name.
+
+    Examples
+    --------
+    >>> from sklearn_surrogate.learned import build_surrogate
+    >>> net = build_surrogate("set", pairwise=True)
+    >>> type(net).__name__, net.config()["pairwise"]
+    ('SetSurrogate', True)
+    >>> build_surrogate("per_sample", width=8).config()
+    {'width': 8}
     """
     if architecture not in ARCHITECTURES:
         raise ValueError(f"architecture must be one of {sorted(ARCHITECTURES)}, got {architecture!r}.")

@@ -129,7 +129,26 @@ def fit_model_zoo(X, y, *, random_state=0, max_train=4000):
     -------
     predictions : list of (str, ndarray, ndarray)
         ``(model name, test class indices, test probabilities (n_test, K))``,
-        one per model of the zoo.
+        one per model of the zoo (15 models, from the class prior to
+        gradient boosting), in a fixed order. Labels are encoded as
+        ``0..K-1`` in sorted order.
+
+    See Also
+    --------
+    draw_model_sets : Turn these predictions into prediction sets.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn_surrogate.learned import fit_model_zoo
+    >>> X, y = make_classification(n_samples=200, weights=[0.8], random_state=0)
+    >>> predictions = fit_model_zoo(X, y, random_state=0)
+    >>> len(predictions), [name for name, _, _ in predictions[:3]]
+    (15, ['prior', 'logistic C=0.001', 'logistic C=0.1'])
+    >>> name, y_test, proba = predictions[-1]
+    >>> name, y_test.shape, proba.shape, bool(np.allclose(proba.sum(axis=1), 1.0))
+    ('MLP, 100 epochs', (100,), (100, 2), True)
     """
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import train_test_split
@@ -160,22 +179,47 @@ def fit_model_zoo(X, y, *, random_state=0, max_train=4000):
 def draw_model_sets(predictions, n_sets, *, n_samples=256, perturb=True, rng=None):
     """Random batches of a zoo's predictions, as prediction sets.
 
+    Each set picks one model at random and ``n_samples`` of its test rows
+    (with replacement only when there are fewer rows); its logits are the
+    log-probabilities (floored at 1e-6), optionally perturbed. Labels are
+    then overwritten at random rows, if needed, so that every class occurs.
+
     Parameters
     ----------
     predictions : list of (str, ndarray, ndarray)
-        From :func:`fit_model_zoo`.
-    n_sets, n_samples : int
+        From :func:`fit_model_zoo` (or of the same form: name, class
+        indices, probabilities), all with the same number of classes.
+    n_sets : int
+        Number of sets.
+    n_samples : int, default=256
+        Samples per set.
     perturb : bool, default=True
         Divide the logits by a random temperature (log-uniform in [1/3, 3])
         and add a random bias per class (normal, scale uniform in [0, 2]).
-    rng : numpy.random.Generator, default=None
+    rng : numpy.random.Generator, int or None, default=None
+        Random generator, or a seed for :func:`numpy.random.default_rng`.
 
     Returns
     -------
     Y : ndarray of int, shape (n_sets, n_samples)
+        Class indices.
     logits : ndarray of shape (n_sets, n_samples, K)
+        Logits (log-probabilities when ``perturb=False``).
     names : list of str
         The model behind each set.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn_surrogate.learned import draw_model_sets, fit_model_zoo
+    >>> X, y = make_classification(n_samples=200, random_state=0)
+    >>> predictions = fit_model_zoo(X, y, random_state=0)
+    >>> Y, logits, names = draw_model_sets(predictions, 4, n_samples=32, rng=0)
+    >>> Y.shape, logits.shape, len(names)
+    ((4, 32), (4, 32, 2), 4)
+    >>> Y, logits, names = draw_model_sets(predictions, 4, n_samples=32, perturb=False, rng=0)
+    >>> bool((logits <= 0).all())  # log-probabilities
+    True
     """
     rng = np.random.default_rng(rng)
     n_classes = predictions[0][2].shape[1]
@@ -255,9 +299,11 @@ def make_prediction_sets(n_sets, *, n_samples=256, n_classes=2, real_fraction=0.
     Parameters
     ----------
     n_sets : int
+        Number of sets.
     n_samples : int, default=256
         Samples per set: the training batch size the surrogate is for.
     n_classes : int, default=2
+        Number of classes; every class occurs in every set.
     real_fraction : float, default=0.5
         Share of sets drawn from the (perturbed) predictions of real models;
         the rest are synthetic. See the module documentation.
@@ -267,7 +313,15 @@ def make_prediction_sets(n_sets, *, n_samples=256, n_classes=2, real_fraction=0.
     Returns
     -------
     Y : ndarray of int, shape (n_sets, n_samples)
+        Class indices.
     logits : ndarray of shape (n_sets, n_samples, n_classes)
+        The logits of each set, synthetic and model sets shuffled together.
+
+    Notes
+    -----
+    Model sets need the training zoos, fitted on up to six datasets at the
+    first call for a given ``(n_classes, random_state)`` (seconds to tens of
+    seconds, then cached for the session); ``real_fraction=0.0`` skips them.
 
     Examples
     --------
@@ -275,6 +329,9 @@ def make_prediction_sets(n_sets, *, n_samples=256, n_classes=2, real_fraction=0.
     >>> Y, logits = make_prediction_sets(8, n_samples=32, real_fraction=0.0)
     >>> Y.shape, logits.shape
     ((8, 32), (8, 32, 2))
+    >>> Y, logits = make_prediction_sets(8, n_samples=32, n_classes=4, real_fraction=0.0)
+    >>> logits.shape, all(len(set(y)) == 4 for y in Y)
+    ((8, 32, 4), True)
     """
     if not 0.0 <= real_fraction <= 1.0:
         raise ValueError(f"real_fraction must be in [0, 1], got {real_fraction!r}.")

@@ -72,6 +72,21 @@ class ReLoss(SurrogateLoss):
         decayed from ``ce_weight`` to 0 at ``max_epochs`` linearly or along a
         half cosine.
 
+    Attributes
+    ----------
+    shipped_ : torch.nn.Module
+        A private copy of the shipped surrogate network, loaded at the first
+        use when ``surrogate`` is None.
+    info_ : dict
+        Training information, on a loss returned by :func:`learn_surrogate`.
+    metadata_ : dict
+        The file's metadata, on a loss returned by :func:`load_surrogate`.
+
+    See Also
+    --------
+    learn_surrogate : Learn a surrogate for any metric.
+    shipped_surrogates : The shipped surrogates.
+
     Notes
     -----
     The surrogate was learned on batches of a given size (256 for the shipped
@@ -85,12 +100,26 @@ class ReLoss(SurrogateLoss):
 
     Examples
     --------
+    As a loss on a batch of binary logits (one per sample) and labels:
+
     >>> import torch
     >>> from sklearn_surrogate.learned import ReLoss
     >>> loss = ReLoss(metric="f1")
-    >>> value = loss(torch.tensor([2.0, -1.0, 0.5, -3.0]), torch.tensor([1, 0, 1, 0]))
+    >>> logits = torch.tensor([2.0, -1.0, 0.5, -3.0], requires_grad=True)
+    >>> value = loss(logits, torch.tensor([1, 0, 1, 0]))
     >>> value.shape
     torch.Size([])
+    >>> value.backward()  # gradients reach the logits, not the frozen surrogate
+    >>> logits.grad.shape
+    torch.Size([4])
+    >>> loss.target_metric, loss.supports_multiclass
+    ('f1', False)
+
+    In a classifier, by name or as an instance:
+
+    >>> from sklearn_surrogate import SurrogateClassifier
+    >>> clf = SurrogateClassifier(loss="reloss", loss__metric="macro_f1")
+    >>> clf = SurrogateClassifier(loss=ReLoss(metric="f1", ce_weight=0.2))
     """
 
     needs_both_classes = True
@@ -123,7 +152,12 @@ class ReLoss(SurrogateLoss):
 
     @property
     def trained_classes(self):
-        """Class counts the surrogate was learned for (empty: unknown)."""
+        """Class counts the surrogate was learned for, as a tuple of int (empty: unknown).
+
+        ``(2,)`` for the shipped binary surrogates and ``(3,)`` for the
+        shipped multiclass one (which serves any count of 3 or more); a given
+        ``surrogate``'s own ``trained_classes``.
+        """
         if self.surrogate is None:
             from ._io import SHIPPED_METRICS
 
@@ -133,28 +167,78 @@ class ReLoss(SurrogateLoss):
 
     @property
     def supports_binary(self):
+        """Whether the surrogate accepts binary problems (True when its class counts are unknown)."""
         return not self.trained_classes or 2 in self.trained_classes
 
     @property
     def supports_multiclass(self):
+        """Whether the surrogate accepts problems of 3 or more classes (True when its class counts are unknown)."""
         return not self.trained_classes or any(k > 2 for k in self.trained_classes)
 
     @property
     def target_metric(self):
+        """Name of the scorer metric ``metric`` designates (``"f1"`` for ``"macro_f1"``), or None.
+
+        :class:`~sklearn_surrogate.SurrogateClassifier` scores and
+        early-stops on it; None for a user metric.
+        """
         return _TARGETS.get(self.metric, (None, {}))[0]
 
     def target_metric_params(self):
+        """Keyword arguments that complete :attr:`target_metric`.
+
+        Returns
+        -------
+        params : dict
+            ``{"average": "macro"}`` for ``metric="macro_f1"``, else empty.
+        """
         return dict(_TARGETS.get(self.metric, (None, {}))[1])
 
     def setup(self, n_classes, n_samples):
+        """Prepare for training: load the surrogate network and restart the cross-entropy schedule.
+
+        Called by the estimator once per ``fit``, before the loss is moved
+        to the training device.
+
+        Parameters
+        ----------
+        n_classes : int
+            Number of classes (not used).
+        n_samples : int
+            Number of training samples (not used).
+        """
         self._network()  # load the shipped surrogate now, before the loss is moved to a device
         self._progress = 0.0
 
     def on_epoch_begin(self, epoch, max_epochs):
-        """Advance the cross-entropy schedule (called by the estimator at each epoch)."""
+        """Advance the cross-entropy schedule (called by the estimator at each epoch).
+
+        The schedule's progress becomes ``epoch / max_epochs``, clipped to
+        [0, 1]; it only matters for ``ce_schedule`` other than
+        ``"constant"``.
+
+        Parameters
+        ----------
+        epoch : int
+            Index of the epoch starting, from 0.
+        max_epochs : int
+            The training budget in epochs.
+        """
         self._progress = min(max(epoch / max(max_epochs, 1), 0.0), 1.0)
 
     def train(self, mode=True):
+        """Set training mode, keeping the surrogate network in evaluation mode.
+
+        Parameters
+        ----------
+        mode : bool, default=True
+            Training (True) or evaluation (False) mode for the loss module.
+
+        Returns
+        -------
+        self : ReLoss
+            The loss itself.
+        """
         super().train(mode)
         for name in ("surrogate", "shipped_"):
             network = self._modules.get(name)
@@ -173,6 +257,21 @@ class ReLoss(SurrogateLoss):
         return weight
 
     def forward(self, logits, targets, sample_weight=None):
+        """Surrogate loss of a batch, plus the weighted cross-entropy term.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (n,), (n, 1) or (n, K)
+            One logit per sample for binary problems, one per class otherwise.
+        targets : Tensor of shape (n,)
+            Class indices.
+        sample_weight : Tensor of shape (n,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        loss : Tensor of shape ()
+        """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         ce_weight = self._current_ce_weight()
         if logits.ndim == 1:

@@ -41,7 +41,9 @@ or one-vs-one pairs (``"ovo"``: class ``i`` against class ``j``, scored by
 :math:`s_i`, averaged over ordered pairs of classes, as in Hand & Till's AUC).
 
 A batch without positives or without negatives has no pairs: its loss is 0
-with zero gradient (for AUC-M: only the class-conditional terms present).
+with zero gradient. (AUC-M with a fixed ``imratio`` keeps the terms of the
+class that is present; with ``imratio=None`` the batch's own share makes them
+vanish too.)
 Class-balanced or stratified batches avoid that
 (``SurrogateClassifier(batch_sampling=...)``).
 """
@@ -99,6 +101,24 @@ class _PairwiseAUCLoss(SurrogateLoss):
         return torch.sigmoid(logits) if logits.ndim == 1 else torch.softmax(logits, dim=1)
 
     def forward(self, logits, targets, sample_weight=None):
+        """Compute the loss of a batch.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (n,), (n, 1) or (n, K)
+            Raw network outputs: the positive-class logit of a binary problem,
+            or one logit per class.
+        targets : Tensor of shape (n,)
+            Class indices in ``{0, ..., K - 1}`` (0 or 1 for a binary problem).
+        sample_weight : Tensor of shape (n,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        loss : Tensor of shape ()
+            The weighted mean pair loss, averaged over the columns (classes or
+            class pairs) that have pairs; 0 when none has.
+        """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         self._validate_hyperparameters()
         scores = self._scores(logits)
@@ -174,6 +194,12 @@ def _column_dot(a, b):
 class AUCSquareLoss(_PairwiseAUCLoss):
     r"""Squared pairwise AUC surrogate, :math:`\phi(d) = (m - d)^2`, exact in :math:`O(n)`.
 
+    The loss is the mean of :math:`\phi(s_i - s_j)` over the (positive
+    :math:`i`, negative :math:`j`) pairs of the batch, each weighted by
+    :math:`w_i w_j`, where :math:`s` is the predicted probability of the
+    positive class (:math:`\sigma(z)`, or a softmax column for multiclass
+    problems). A batch without pairs gives 0.
+
     Parameters
     ----------
     margin : float, default=1.0
@@ -187,6 +213,27 @@ class AUCSquareLoss(_PairwiseAUCLoss):
        Maximization." ICCV 2021.
     .. [2] Z. Yang, Q. Xu, S. Bao, X. Cao, Q. Huang. "Learning with
        Multiclass AUC: Theory and Algorithms." IEEE TPAMI 2021.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.losses import AUCSquareLoss
+    >>> logits = torch.tensor([3.0, 1.0, -1.0, -2.0])
+    >>> targets = torch.tensor([1, 1, 0, 0])  # both positives outscore both negatives
+    >>> loss = AUCSquareLoss()
+    >>> round(loss(logits, targets).item(), 4)
+    0.142
+    >>> round(loss(-logits, targets).item(), 4)  # every pair in the wrong order
+    2.7329
+
+    Multiclass problems average one-vs-rest or one-vs-one columns:
+
+    >>> logits = torch.tensor([[2.0, 0.0, -1.0], [0.5, 1.0, 0.0], [-1.0, 0.0, 3.0], [0.0, 2.0, 0.0]])
+    >>> targets = torch.tensor([0, 2, 2, 1])
+    >>> round(AUCSquareLoss(multiclass="ovr")(logits, targets).item(), 4)
+    0.2467
+    >>> round(AUCSquareLoss(multiclass="ovo")(logits, targets).item(), 4)
+    0.2334
     """
 
     def _pair_means(self, s, pw, nw, pos, neg, present):
@@ -203,8 +250,15 @@ class AUCSquareLoss(_PairwiseAUCLoss):
 class AUCExponentialLoss(_PairwiseAUCLoss):
     r"""Exponential pairwise AUC surrogate, :math:`\phi(d) = e^{-d/\tau}`, exact in :math:`O(n)`.
 
+    The loss is the mean of :math:`\phi(s_i - s_j)` over the (positive
+    :math:`i`, negative :math:`j`) pairs of the batch, each weighted by
+    :math:`w_i w_j`, where :math:`s` is the predicted probability of the
+    positive class (:math:`\sigma(z)`, or a softmax column for multiclass
+    problems). A batch without pairs gives 0.
+
+    The mean factorises as
     :math:`\mathcal{L} = \overline{e^{-s/\tau}}_P \cdot \overline{e^{s/\tau}}_N`
-    (RankBoost's loss). Scores are probabilities, so the loss lies in
+    (weighted class means; RankBoost's loss). Scores are probabilities, so the loss lies in
     :math:`[e^{-1/\tau}, e^{1/\tau}]`.
 
     Parameters
@@ -217,6 +271,20 @@ class AUCExponentialLoss(_PairwiseAUCLoss):
     ----------
     .. [1] Y. Freund, R. Iyer, R. E. Schapire, Y. Singer. "An Efficient
        Boosting Algorithm for Combining Preferences." JMLR 2003.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.losses import AUCExponentialLoss
+    >>> logits = torch.tensor([3.0, 1.0, -1.0, -2.0])
+    >>> targets = torch.tensor([1, 1, 0, 0])  # both positives outscore both negatives
+    >>> loss = AUCExponentialLoss()
+    >>> round(loss(logits, targets).item(), 4)
+    0.5279
+    >>> round(loss(-logits, targets).item(), 4)  # every pair in the wrong order
+    1.9284
+    >>> round(AUCExponentialLoss(temperature=0.5)(logits, targets).item(), 4)
+    0.2837
     """
 
     def __init__(self, temperature=1.0, multiclass="ovr"):
@@ -239,6 +307,12 @@ class AUCExponentialLoss(_PairwiseAUCLoss):
 class AUCSquaredHingeLoss(_PairwiseAUCLoss):
     r"""Squared-hinge pairwise AUC surrogate, :math:`\phi(d) = \max(0, m - d)^2`, exact in :math:`O(n \log n)`.
 
+    The loss is the mean of :math:`\phi(s_i - s_j)` over the (positive
+    :math:`i`, negative :math:`j`) pairs of the batch, each weighted by
+    :math:`w_i w_j`, where :math:`s` is the predicted probability of the
+    positive class (:math:`\sigma(z)`, or a softmax column for multiclass
+    problems). A batch without pairs gives 0.
+
     Only negatives with :math:`s_j > s_i - m` contribute to positive
     :math:`i`. Sorting the positives by :math:`s_i - m` together with the
     negatives by :math:`s_j` puts, for each positive, its active negatives
@@ -256,6 +330,23 @@ class AUCSquaredHingeLoss(_PairwiseAUCLoss):
     ----------
     .. [1] Z. Yuan et al. "Large-scale Robust Deep AUC Maximization." ICCV 2021
        (LibAUC's pairwise squared-hinge loss).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.losses import AUCSquaredHingeLoss
+    >>> logits = torch.tensor([3.0, 1.0, -1.0, -2.0])
+    >>> targets = torch.tensor([1, 1, 0, 0])  # both positives outscore both negatives
+    >>> loss = AUCSquaredHingeLoss(margin=0.5)
+    >>> round(loss(logits, targets).item(), 4)
+    0.0004
+    >>> round(loss(-logits, targets).item(), 4)  # every pair in the wrong order
+    1.3352
+
+    With a margin of 0.1 no pair is active, and the loss is 0:
+
+    >>> round(AUCSquaredHingeLoss(margin=0.1)(logits, targets).item(), 4)
+    0.0
     """
 
     def _pair_means(self, s, pw, nw, pos, neg, present):
@@ -300,8 +391,10 @@ class AUCLogisticLoss(_PairwiseAUCLoss):
 
     .. math:: \phi(d) = \tau \log(1 + e^{-d/\tau}) = \tau\,\operatorname{softplus}(-d/\tau),
 
-    a smooth upper bound of the pairwise step function whose mean over pairs
-    estimates :math:`1 - \text{AUC}` (the Mann-Whitney statistic). Computed
+    a smooth, decreasing surrogate of the pairwise step function
+    :math:`[d < 0]` (an upper bound of it once divided by :math:`\tau \log 2`,
+    its value at :math:`d = 0`); the mean of the step over pairs is
+    :math:`1 - \text{AUC}` (the Mann-Whitney statistic). Computed
     with ``softplus``, it is finite for any score difference.
 
     The exact mean costs :math:`O(|P||N|)` (evaluated in chunks). When a
@@ -317,6 +410,9 @@ class AUCLogisticLoss(_PairwiseAUCLoss):
     block. The draws use torch's global random generator (on the logits'
     device), which :class:`~sklearn_surrogate.SurrogateClassifier` seeds from
     its ``random_state``.
+
+    Unlike the other pairwise losses, the scores are by default the raw logits
+    (``score="logit"``).
 
     Parameters
     ----------
@@ -337,6 +433,20 @@ class AUCLogisticLoss(_PairwiseAUCLoss):
     .. [1] "Optimizing What Matters: AUC-Driven Learning" (the MW loss).
     .. [2] C. Burges et al. "Learning to Rank using Gradient Descent." ICML
        2005 (the pairwise logistic loss).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.losses import AUCLogisticLoss
+    >>> logits = torch.tensor([3.0, 1.0, -1.0, -2.0])
+    >>> targets = torch.tensor([1, 1, 0, 0])  # both positives outscore both negatives
+    >>> loss = AUCLogisticLoss()
+    >>> round(loss(logits, targets).item(), 4)
+    0.0501
+    >>> round(loss(-logits, targets).item(), 4)  # every pair in the wrong order
+    3.5501
+    >>> round(AUCLogisticLoss(temperature=0.5)(logits, targets).item(), 4)
+    0.0026
     """
 
     _default_score = "logit"
@@ -481,6 +591,34 @@ class AUCMarginLoss(SurrogateLoss):
     .. [1] Z. Yuan, Y. Yan, M. Sonka, T. Yang. "Large-scale Robust Deep AUC
        Maximization: A New Surrogate Loss and Empirical Studies on Medical
        Image Classification." ICCV 2021.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.losses import AUCMarginLoss
+    >>> logits = torch.tensor([3.0, 1.0, -1.0, -2.0])
+    >>> targets = torch.tensor([1, 1, 0, 0])
+    >>> loss = AUCMarginLoss()
+    >>> [name for name, _ in loss.named_parameters()]
+    ['a', 'b', 'alpha']
+    >>> value = loss(logits, targets)
+    >>> round(value.item(), 4)
+    0.0201
+
+    The gradient of :math:`\alpha` comes back negated, so a descent step of
+    the optimizer increases :math:`\alpha`:
+
+    >>> value.backward()
+    >>> bool(loss.alpha.grad < 0)
+    True
+
+    For ``K`` classes :meth:`setup` (which the estimator calls) sizes the
+    parameters before the optimizer is built:
+
+    >>> multiclass = AUCMarginLoss()
+    >>> multiclass.setup(n_classes=3, n_samples=100)
+    >>> tuple(multiclass.alpha.shape)
+    (3,)
     """
 
     target_metric = "roc_auc"
@@ -499,6 +637,20 @@ class AUCMarginLoss(SurrogateLoss):
         self._sized = n_outputs is not None
 
     def setup(self, n_classes, n_samples):
+        r"""Size :math:`a`, :math:`b` and :math:`\alpha` for the problem before training.
+
+        Unless ``n_outputs`` was given, makes one :math:`(a, b, \alpha)` for a
+        binary problem and one per class otherwise, at their initial values
+        when the size changes. A loss already sized differently (by an
+        earlier call or batch) raises a ``ValueError``.
+
+        Parameters
+        ----------
+        n_classes : int
+            Number of classes (2 for binary problems).
+        n_samples : int
+            Number of training samples (unused).
+        """
         if self.n_outputs is None:
             self._ensure_size(1 if n_classes == 2 else n_classes, self.a)
 
@@ -513,6 +665,25 @@ class AUCMarginLoss(SurrogateLoss):
         self._sized = True
 
     def forward(self, logits, targets, sample_weight=None):
+        r"""Compute the loss of a batch.
+
+        Projects :math:`\alpha` onto :math:`\alpha \ge 0` first.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (n,), (n, 1) or (n, K)
+            Raw network outputs: the positive-class logit of a binary problem,
+            or one logit per class.
+        targets : Tensor of shape (n,)
+            Class indices in ``{0, ..., K - 1}`` (0 or 1 for a binary problem).
+        sample_weight : Tensor of shape (n,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        loss : Tensor of shape ()
+            The AUC-M objective, averaged over the outputs.
+        """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         check_real("AUCMarginLoss", "margin", self.margin)
         if self.imratio is not None:

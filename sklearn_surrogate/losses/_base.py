@@ -102,6 +102,39 @@ class SurrogateLoss(nn.Module):
         validates its data once before training and switches this off, so the
         training loop does not pay for the checks (or for the device
         synchronisation they cost on a GPU).
+
+    Examples
+    --------
+    A custom loss: subclass, store the constructor's arguments under their
+    own names (they become the loss's parameters) and implement
+    :meth:`forward`:
+
+    >>> import torch
+    >>> from sklearn_surrogate.losses import SurrogateLoss
+    >>> class HingeLoss(SurrogateLoss):
+    ...     target_metric = "accuracy"
+    ...     supports_multiclass = False
+    ...
+    ...     def __init__(self, margin=1.0):
+    ...         super().__init__()
+    ...         self.margin = margin
+    ...
+    ...     def forward(self, logits, targets, sample_weight=None):
+    ...         signs = 2.0 * targets.to(logits.dtype) - 1.0
+    ...         values = torch.relu(self.margin - signs * logits.reshape(-1))
+    ...         if sample_weight is None:
+    ...             return values.mean()
+    ...         return (sample_weight * values).sum() / sample_weight.sum()
+    >>> loss = HingeLoss(margin=0.5)
+    >>> loss
+    HingeLoss(margin=0.5)
+    >>> loss.get_params()
+    {'margin': 0.5}
+    >>> round(loss(torch.tensor([2.0, -1.0, 0.2]), torch.tensor([1, 0, 1])).item(), 4)
+    0.1
+
+    ``SurrogateClassifier(loss=HingeLoss, loss__margin=0.5)`` then trains on
+    it and scores on accuracy, its ``target_metric``.
     """
 
     target_metric = None
@@ -211,6 +244,13 @@ class SurrogateLoss(nn.Module):
         return self
 
     def extra_repr(self):
+        """The hyper-parameters as ``name=value`` pairs, shown in the loss's ``repr``.
+
+        Returns
+        -------
+        text : str
+            Comma-separated ``name=value`` pairs.
+        """
         return ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
 
     # -- shared helpers -------------------------------------------------

@@ -162,6 +162,23 @@ class _ConfusionMatrixLoss(SurrogateLoss):
         check_real(type(self).__name__, "eps", self.eps, low=0.0, high=1.0, high_inclusive=False)
 
     def forward(self, logits, targets, sample_weight=None):
+        """Compute the loss of a batch.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (n,), (n, 1) or (n, K)
+            Raw network outputs: the positive-class logit of a binary problem,
+            or one logit per class.
+        targets : Tensor of shape (n,)
+            Class indices in ``{0, ..., K - 1}`` (0 or 1 for a binary problem).
+        sample_weight : Tensor of shape (n,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        loss : Tensor of shape ()
+            One minus the metric of the batch's soft confusion matrix.
+        """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         self._validate_hyperparameters()
         if logits.ndim == 1 and self._has_binary_form():
@@ -195,7 +212,11 @@ class FBetaLoss(_ConfusionMatrixLoss):
 
         F_\beta = \frac{(1 + \beta^2)\, TP}{(1 + \beta^2)\, TP + \beta^2 FN + FP + \epsilon}
 
-    (see the module documentation for the soft counts). ``beta=1`` gives F1.
+    ``beta=1`` gives F1. The counts are soft: each sample contributes its
+    amplified prediction :math:`a_i = \sigma(L(\sigma(z_i) - 0.5))`, close to
+    0 or 1, instead of a hard one (:math:`TP = \sum_i w_i y_i a_i` and so on,
+    as fractions of the batch's total weight :math:`\sum_i w_i`). Multiclass
+    problems use one-vs-rest counts per class.
 
     Parameters
     ----------
@@ -220,12 +241,24 @@ class FBetaLoss(_ConfusionMatrixLoss):
     Examples
     --------
     >>> import torch
+    >>> from sklearn.metrics import f1_score
     >>> from sklearn_surrogate.losses import FBetaLoss
+    >>> logits = torch.tensor([4.0, -4.0, 3.0, 3.0, -3.0, -4.0])
+    >>> targets = torch.tensor([1, 0, 1, 0, 0, 0])
     >>> loss = FBetaLoss()
-    >>> logits = torch.tensor([4.0, -4.0, 3.0, -3.0])
-    >>> targets = torch.tensor([1, 0, 1, 0])
-    >>> float(loss(logits, targets)) < 0.01
-    True
+    >>> round(loss(logits, targets).item(), 4)
+    0.2
+
+    The logits are far from 0, so the soft counts are nearly the hard ones
+    and the loss is nearly one minus the F1 of the predictions:
+
+    >>> predictions = (logits > 0).long()
+    >>> round(1 - f1_score(targets.numpy(), predictions.numpy()), 4)
+    0.2
+    >>> round(FBetaLoss(beta=2.0)(logits, targets).item(), 4)
+    0.0909
+    >>> loss.target_metric, FBetaLoss(beta=2.0).target_metric_params()
+    ('f1', {'average': 'auto', 'beta': 2.0})
     """
 
     def __init__(self, beta=1.0, L=73.0, average="auto", eps=1e-6):
@@ -235,9 +268,18 @@ class FBetaLoss(_ConfusionMatrixLoss):
 
     @property
     def target_metric(self):
+        """``"f1"`` when ``beta == 1``, else ``"fbeta"``."""
         return "f1" if self.beta == 1 else "fbeta"
 
     def target_metric_params(self):
+        """Keyword arguments that pin down :attr:`target_metric`.
+
+        Returns
+        -------
+        params : dict
+            ``{"average": average}``, plus ``"beta"`` unless ``beta == 1``:
+            arguments for :func:`~sklearn_surrogate.make_surrogate_scorer`.
+        """
         params = {"average": self.average}
         if self.beta != 1:
             params["beta"] = self.beta
@@ -295,6 +337,18 @@ class AccuracyLoss(_ConfusionMatrixLoss):
         Amplification of the probabilities.
     eps : float, default=1e-6
         Kept for a uniform signature; accuracy has no denominator to protect.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.losses import AccuracyLoss
+    >>> logits = torch.tensor([4.0, -4.0, 3.0, 3.0, -3.0, -4.0])
+    >>> targets = torch.tensor([1, 0, 1, 0, 0, 0])
+    >>> round(AccuracyLoss()(logits, targets).item(), 4)
+    0.1667
+
+    Five of the six predictions (``logits > 0``) are right: the loss is
+    nearly :math:`1 - 5/6`.
     """
 
     target_metric = "accuracy"
@@ -319,6 +373,18 @@ class BalancedAccuracyLoss(_ConfusionMatrixLoss):
         Amplification of the probabilities.
     eps : float, default=1e-6
         Added to each recall's denominator.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.losses import BalancedAccuracyLoss
+    >>> logits = torch.tensor([4.0, -4.0, 3.0, 3.0, -3.0, -4.0])
+    >>> targets = torch.tensor([1, 0, 1, 0, 0, 0])
+    >>> round(BalancedAccuracyLoss()(logits, targets).item(), 4)
+    0.125
+
+    The predictions (``logits > 0``) find both positives and three of the
+    four negatives: the loss is nearly :math:`1 - (1 + 3/4) / 2`.
     """
 
     target_metric = "balanced_accuracy"
@@ -344,6 +410,18 @@ class GMeanLoss(_ConfusionMatrixLoss):
         Amplification of the probabilities.
     eps : float, default=1e-6
         Added to each recall's denominator and inside the root.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.losses import GMeanLoss
+    >>> logits = torch.tensor([4.0, -4.0, 3.0, 3.0, -3.0, -4.0])
+    >>> targets = torch.tensor([1, 0, 1, 0, 0, 0])
+    >>> round(GMeanLoss()(logits, targets).item(), 4)
+    0.134
+
+    The predictions (``logits > 0``) have recalls 1 and 3/4: the loss is
+    nearly :math:`1 - \sqrt{3/4}`.
     """
 
     target_metric = "gmean"
@@ -386,6 +464,19 @@ class MCCLoss(_ConfusionMatrixLoss):
     eps : float, default=1e-6
         ``eps**2`` is added inside the square root (the product under it is of
         order 1e-5 on imbalanced batches, so ``eps`` itself would bias MCC).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.losses import MCCLoss
+    >>> logits = torch.tensor([4.0, -4.0, 3.0, 3.0, -3.0, -4.0])
+    >>> targets = torch.tensor([1, 0, 1, 0, 0, 0])
+    >>> round(MCCLoss()(logits, targets).item(), 4)
+    0.2929
+
+    The predictions (``logits > 0``) have :math:`TP = 2`, :math:`TN = 3`,
+    :math:`FP = 1`, :math:`FN = 0`, so MCC is nearly
+    :math:`6 / \sqrt{3 \cdot 2 \cdot 4 \cdot 3} \approx 0.7071`.
     """
 
     target_metric = "mcc"

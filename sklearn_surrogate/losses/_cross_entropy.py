@@ -59,6 +59,24 @@ class CrossEntropyLoss(SurrogateLoss):
     -----
     Cross-entropy targets no particular metric (:attr:`target_metric` is
     None): a classifier trained with it is scored on accuracy.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.losses import CrossEntropyLoss
+    >>> logits = torch.tensor([2.0, -1.0, 0.5, -3.0])  # binary: one logit per sample
+    >>> targets = torch.tensor([1, 0, 0, 0])
+    >>> loss = CrossEntropyLoss()
+    >>> round(loss(logits, targets).item(), 4)
+    0.3657
+    >>> round(CrossEntropyLoss(class_weight=[1.0, 3.0])(logits, targets).item(), 4)
+    0.2861
+
+    Three classes, one logit per class:
+
+    >>> logits = torch.tensor([[2.0, 0.0, -1.0], [0.5, 1.0, 0.0], [-1.0, 0.0, 3.0]])
+    >>> round(loss(logits, torch.tensor([0, 2, 2])).item(), 4)
+    0.6387
     """
 
     target_metric = None
@@ -68,6 +86,23 @@ class CrossEntropyLoss(SurrogateLoss):
         self.class_weight = class_weight
 
     def forward(self, logits, targets, sample_weight=None):
+        """Compute the loss of a batch.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (n,), (n, 1) or (n, K)
+            Raw network outputs: the positive-class logit of a binary problem,
+            or one logit per class.
+        targets : Tensor of shape (n,)
+            Class indices in ``{0, ..., K - 1}`` (0 or 1 for a binary problem).
+        sample_weight : Tensor of shape (n,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        loss : Tensor of shape ()
+            The (class- and sample-) weighted mean cross-entropy.
+        """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         if self.class_weight is None and sample_weight is None and logits.shape[0]:
             # the unweighted mean in one fused operation
@@ -123,6 +158,18 @@ class CompSumLoss(SurrogateLoss):
        Theoretical Analysis and Applications." ICML 2023.
     .. [2] Z. Zhang, M. R. Sabuncu. "Generalized Cross Entropy Loss for
        Training Deep Neural Networks with Noisy Labels." NeurIPS 2018.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.losses import CompSumLoss
+    >>> logits = torch.tensor([2.0, -1.0, 0.5, -3.0])
+    >>> targets = torch.tensor([1, 0, 0, 0])
+    >>> [round(CompSumLoss(tau=tau)(logits, targets).item(), 4) for tau in (0.0, 0.5, 1.0, 1.5, 2.0)]
+    [0.5504, 0.4436, 0.3657, 0.308, 0.2645]
+
+    ``tau=1`` is the cross-entropy (see :class:`CrossEntropyLoss`). The value
+    decreases as ``tau`` grows: badly classified samples weigh less.
     """
 
     target_metric = None
@@ -132,6 +179,23 @@ class CompSumLoss(SurrogateLoss):
         self.tau = tau
 
     def forward(self, logits, targets, sample_weight=None):
+        """Compute the loss of a batch.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (n,), (n, 1) or (n, K)
+            Raw network outputs: the positive-class logit of a binary problem,
+            or one logit per class.
+        targets : Tensor of shape (n,)
+            Class indices in ``{0, ..., K - 1}`` (0 or 1 for a binary problem).
+        sample_weight : Tensor of shape (n,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        loss : Tensor of shape ()
+            The weighted mean comp-sum loss.
+        """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         check_real(type(self).__name__, "tau", self.tau, low=0.0, high=2.0, low_inclusive=True)
         log_p = -per_sample_cross_entropy(logits, targets)
@@ -153,6 +217,17 @@ class GeneralizedCrossEntropyLoss(CompSumLoss):
     q : float, default=0.7
         In ``(0, 1]``; ``q -> 0`` gives cross-entropy, ``q = 1`` the MAE.
         0.7 is the value of Zhang & Sabuncu (2018).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.losses import GeneralizedCrossEntropyLoss
+    >>> loss = GeneralizedCrossEntropyLoss(q=0.7)
+    >>> loss.tau
+    1.7
+    >>> logits = torch.tensor([2.0, -1.0, 0.5, -3.0])
+    >>> round(loss(logits, torch.tensor([1, 0, 0, 0])).item(), 4)
+    0.2892
     """
 
     def __init__(self, q=0.7):
@@ -161,6 +236,7 @@ class GeneralizedCrossEntropyLoss(CompSumLoss):
 
     @property
     def tau(self):
+        """The comp-sum parameter, ``1 + q`` (read-only)."""
         check_real(type(self).__name__, "q", self.q, low=0.0, high=1.0)
         return 1.0 + float(self.q)
 
@@ -170,6 +246,22 @@ class MAELoss(CompSumLoss):
 
     Ghosh, Kumar & Sastry (AAAI 2017) show it is noise-tolerant; it trains
     slowly since its gradient vanishes on badly classified samples.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.losses import MAELoss
+    >>> logits = torch.tensor([2.0, -1.0, 0.5, -3.0])
+    >>> targets = torch.tensor([1, 0, 0, 0])
+    >>> round(MAELoss()(logits, targets).item(), 4)
+    0.2645
+
+    This is the mean of :math:`1 - p_y`:
+
+    >>> p = torch.sigmoid(logits)  # probability of class 1
+    >>> p_true = torch.where(targets == 1, p, 1 - p)
+    >>> round((1 - p_true).mean().item(), 4)
+    0.2645
     """
 
     def __init__(self):
@@ -177,6 +269,7 @@ class MAELoss(CompSumLoss):
 
     @property
     def tau(self):
+        """The comp-sum parameter, always 2."""
         return 2.0
 
 
@@ -201,6 +294,19 @@ class FocalLoss(SurrogateLoss):
     ----------
     .. [1] T.-Y. Lin, P. Goyal, R. Girshick, K. He, P. Dollár. "Focal Loss for
        Dense Object Detection." ICCV 2017.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.losses import FocalLoss
+    >>> logits = torch.tensor([2.0, -1.0, 0.5, -3.0])
+    >>> targets = torch.tensor([1, 0, 0, 0])
+    >>> round(FocalLoss(gamma=0.0)(logits, targets).item(), 4)  # cross-entropy
+    0.3657
+    >>> round(FocalLoss(gamma=2.0)(logits, targets).item(), 4)
+    0.1005
+    >>> round(FocalLoss(gamma=2.0, alpha=0.25)(logits, targets).item(), 4)
+    0.0751
     """
 
     target_metric = None
@@ -211,6 +317,23 @@ class FocalLoss(SurrogateLoss):
         self.alpha = alpha
 
     def forward(self, logits, targets, sample_weight=None):
+        """Compute the loss of a batch.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (n,), (n, 1) or (n, K)
+            Raw network outputs: the positive-class logit of a binary problem,
+            or one logit per class.
+        targets : Tensor of shape (n,)
+            Class indices in ``{0, ..., K - 1}`` (0 or 1 for a binary problem).
+        sample_weight : Tensor of shape (n,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        loss : Tensor of shape ()
+            The weighted mean focal loss.
+        """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         check_real("FocalLoss", "gamma", self.gamma, low=0.0, low_inclusive=True)
         log_p = -per_sample_cross_entropy(logits, targets)
@@ -254,13 +377,26 @@ class ZLoss(SurrogateLoss):
     b : float, default=1.0
         Target standardised score of the true class.
     eps : float, default=1e-6
-        Added to the standard deviation (constant outputs).
+        Keeps the standard deviation away from zero for constant outputs:
+        it is computed as :math:`\sqrt{\operatorname{var} + \epsilon^2}`.
 
     References
     ----------
     .. [1] A. de Brébisson, P. Vincent. "The Z-loss: a shift and scale
        invariant classification loss belonging to the Spherical Family."
        arXiv:1604.08859, 2016.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_surrogate.losses import ZLoss
+    >>> logits = torch.tensor([[2.0, 0.0, -1.0], [0.5, 1.0, 0.0], [-1.0, 0.0, 3.0]])
+    >>> targets = torch.tensor([0, 2, 2])
+    >>> loss = ZLoss()
+    >>> round(loss(logits, targets).item(), 4)
+    1.1302
+    >>> round(loss(10 * logits + 5, targets).item(), 4)  # shift and scale change nothing
+    1.1302
     """
 
     target_metric = None
@@ -273,6 +409,22 @@ class ZLoss(SurrogateLoss):
         self.eps = eps
 
     def forward(self, logits, targets, sample_weight=None):
+        """Compute the loss of a batch.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (n, K)
+            One logit per class, ``K >= 3``.
+        targets : Tensor of shape (n,)
+            Class indices in ``{0, ..., K - 1}``.
+        sample_weight : Tensor of shape (n,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        loss : Tensor of shape ()
+            The weighted mean Z-loss.
+        """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         check_real("ZLoss", "a", self.a, low=0.0)
         check_real("ZLoss", "b", self.b)

@@ -41,7 +41,21 @@ __all__ = ["EnsLoss"]
 class EnsLoss(SurrogateLoss):
     r"""EnsLoss: a new random convex, calibrated margin loss at every batch (binary only).
 
-    See the module documentation for the algorithm.
+    Gradient descent only sees a loss through its derivative :math:`\phi'` at
+    the margins :math:`s_i = (2 y_i - 1) z_i`. At every call EnsLoss draws one
+    negative derivative per sample, :math:`g_i = -e^{\epsilon_i}` with
+    :math:`\epsilon_i \sim N(0, 1)`, clipped below at :math:`-\text{clip}`;
+    gives the most negative draws to the smallest margins (a non-decreasing
+    derivative: a convex loss); divides them by the margin where it exceeds 1;
+    and subtracts ``offset``, so that :math:`\phi'(0) < 0` (calibration). It
+    returns the linearisation :math:`\sum_i w_i g_i s_i / \sum_i w_i` (with
+    :math:`g` held constant), whose gradient is the sampled derivative.
+
+    The value is no progress signal (it can be negative and jumps between
+    batches): judge training by a validation metric, which
+    :class:`~sklearn_surrogate.SurrogateClassifier` watches with
+    ``early_stopping=True``. The draws use torch's global random generator,
+    which the estimator seeds from its ``random_state``.
 
     Parameters
     ----------
@@ -55,6 +69,19 @@ class EnsLoss(SurrogateLoss):
     .. [1] B. Dai. "EnsLoss: Stochastic Calibrated Loss Ensembles for
        Preventing Overfitting in Classification." ICML 2025
        (arXiv:2409.00908).
+
+    Examples
+    --------
+    The value is random, but the gradient always pushes the logits of the
+    positives up and those of the negatives down:
+
+    >>> import torch
+    >>> from sklearn_surrogate.losses import EnsLoss
+    >>> logits = torch.tensor([2.0, -1.0, 0.5, -3.0], requires_grad=True)
+    >>> targets = torch.tensor([1, 0, 0, 0])
+    >>> EnsLoss()(logits, targets).backward()
+    >>> logits.grad.sign().tolist()
+    [-1.0, 1.0, 1.0, 1.0]
     """
 
     target_metric = "accuracy"
@@ -67,6 +94,23 @@ class EnsLoss(SurrogateLoss):
         self.offset = offset
 
     def forward(self, logits, targets, sample_weight=None):
+        r"""Compute the loss of a batch.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (n,) or (n, 1)
+            The positive-class logit of each sample.
+        targets : Tensor of shape (n,)
+            Labels, 0 or 1.
+        sample_weight : Tensor of shape (n,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        loss : Tensor of shape ()
+            The linearised loss :math:`\sum_i w_i g_i s_i / \sum_i w_i` for
+            the derivatives :math:`g` drawn for this call.
+        """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         for name in ("clip", "offset"):
             check_real("EnsLoss", name, getattr(self, name), low=0.0)

@@ -31,8 +31,24 @@ def register_loss(name, cls, *, overwrite=False, **defaults):
     Returns
     -------
     cls : type or callable
-        ``cls`` unchanged, so the function can be used as a decorator factory
-        target.
+        ``cls`` unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is taken and ``overwrite`` is False.
+
+    Examples
+    --------
+    >>> from sklearn_surrogate import SurrogateClassifier, get_loss, register_loss
+    >>> from sklearn_surrogate.losses import FBetaLoss
+    >>> register_loss("my_f2", FBetaLoss, beta=2.0) is FBetaLoss
+    True
+    >>> get_loss("my_f2")
+    FBetaLoss(L=73.0, average='auto', beta=2.0, eps=1e-06)
+    >>> get_loss("my_f2", beta=3.0).beta
+    3.0
+    >>> clf = SurrogateClassifier(loss="my_f2")  # estimators accept the new name
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"A loss name must be a non-empty string, got {name!r}.")
@@ -50,6 +66,16 @@ def get_loss_names():
     Returns
     -------
     names : list of str
+        A new list on each call.
+
+    Examples
+    --------
+    >>> from sklearn_surrogate import get_loss_names
+    >>> names = get_loss_names()
+    >>> "f1" in names and "cross_entropy" in names
+    True
+    >>> [name for name in names if name.startswith("auc_")]
+    ['auc_exp', 'auc_logistic', 'auc_margin', 'auc_square', 'auc_squared_hinge']
     """
     return sorted(_LOSSES)
 
@@ -67,12 +93,21 @@ def get_loss(name, **params):
     Returns
     -------
     loss : torch.nn.Module
+        A new instance (a :class:`~sklearn_surrogate.losses.SurrogateLoss`
+        for the built-in names).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or a keyword the loss does not take.
 
     Examples
     --------
     >>> from sklearn_surrogate.losses import get_loss
     >>> get_loss("fbeta", beta=2.0)
     FBetaLoss(L=73.0, average='auto', beta=2.0, eps=1e-06)
+    >>> get_loss("f1")  # a name can bind defaults: "f1" is F-beta with beta=1
+    FBetaLoss(L=73.0, average='auto', beta=1.0, eps=1e-06)
     """
     if name not in _LOSSES:
         raise ValueError(f"Unknown loss {name!r}. Registered losses: {', '.join(get_loss_names())}.")

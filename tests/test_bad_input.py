@@ -1,0 +1,109 @@
+"""The bad-input table of the user guide, row by row (docs/user_guide/bad_input.md).
+
+Each row names a case; the case below must raise the error type of the row, with a message that
+begins as the row says (up to a trailing "…"). A row without a case, or a case without a row,
+fails, so the table and the behaviour cannot drift apart.
+"""
+
+import builtins
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.model_selection import GridSearchCV
+
+from sklearn_surrogate import SurrogateClassifier
+
+TABLE = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "bad_input.md"
+ROW = re.compile(r"^\| `(?P<case>\w+)` \| [^|]+ \| `(?P<error>\w+)` \| (?P<message>.+) \|$")
+
+RNG = np.random.RandomState(0)
+X = RNG.randn(60, 4).astype(np.float32)
+Y = np.array([0, 1] * 30)
+Y3 = np.arange(60) % 3
+
+
+def _model(**params):
+    return SurrogateClassifier(max_epochs=2, random_state=0, **params)
+
+
+def _with_value(value):
+    X_bad = X.astype(np.float64)
+    X_bad[5, 1] = value
+    return X_bad
+
+
+class _LockedNet(torch.nn.Module):
+    """A network holding a lock: neither copyable nor picklable."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 1)
+        self.lock = threading.Lock()
+
+    def forward(self, x):
+        return self.linear(x)
+
+
+CASES = {
+    "nan_in_X": lambda: _model().fit(_with_value(np.nan), Y),
+    "inf_in_X": lambda: _model().fit(_with_value(np.inf), Y),
+    "nan_in_y": lambda: _model().fit(X, np.where(np.arange(60) == 3, np.nan, Y.astype(float))),
+    "empty_X": lambda: _model().fit(X[:0], Y[:0]),
+    "one_sample": lambda: _model().fit(X[:1], Y[:1]),
+    "one_class": lambda: _model().fit(X, np.zeros(60)),
+    "continuous_y": lambda: _model().fit(X, RNG.randn(60)),
+    "multilabel_y": lambda: _model().fit(X, np.c_[Y, 1 - Y]),
+    "wrong_n_features": lambda: _model().fit(X, Y).predict(X[:, :3]),
+    "sparse_X": lambda: _model().fit(sp.csr_matrix(X), Y),
+    "string_features": lambda: _model().fit(np.full((60, 4), "a", dtype=object), Y),
+    "three_d_X": lambda: _model().fit(X.reshape(60, 2, 2), Y),
+    "sample_weight_length": lambda: _model().fit(X, Y, sample_weight=np.ones(59)),
+    "sample_weight_negative": lambda: _model().fit(X, Y, sample_weight=-np.ones(60)),
+    "sample_weight_zero": lambda: _model().fit(X, Y, sample_weight=np.zeros(60)),
+    "binary_only_loss": lambda: _model(loss="ensloss").fit(X, Y3),
+    "multiclass_only_loss": lambda: _model(loss="zloss").fit(X, Y),
+    "unknown_loss": lambda: _model(loss="f2").fit(X, Y),
+    "unavailable_device": lambda: _model(device="cuda").fit(X, Y),
+    "invalid_device": lambda: _model(device="gpu0").fit(X, Y),
+    "invalid_parameter": lambda: _model(batch_size=0).fit(X, Y),
+    "unpicklable_module": lambda: GridSearchCV(_model(module=_LockedNet()), {"lr": [1e-3, 1e-2]}, cv=2,
+                                               error_score="raise").fit(X, Y),
+}
+
+
+def _rows():
+    rows = {}
+    for line in TABLE.read_text(encoding="utf-8").splitlines():
+        match = ROW.match(line)
+        if match:
+            rows[match["case"]] = (match["error"], match["message"].strip())
+    return rows
+
+
+ROWS = _rows()
+
+
+def test_every_row_has_a_case_and_every_case_a_row():
+    assert ROWS, f"no table rows found in {TABLE}"
+    assert set(ROWS) == set(CASES)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_row(case, monkeypatch):
+    if case == "unavailable_device":  # make the row hold on GPU machines too
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    error, message = ROWS[case]
+    expected = getattr(builtins, error, None)
+    assert isinstance(expected, type) and issubclass(expected, Exception), f"unknown error type {error}"
+    with pytest.raises(Exception) as info:
+        CASES[case]()
+    assert type(info.value) is expected, f"{case}: {type(info.value).__name__}: {info.value}"
+    text = " ".join(str(info.value).split())
+    for part in message.split("…"):
+        part = part.strip()
+        assert part in text, f"{case}: expected {part!r} in {text!r}"
