@@ -61,8 +61,9 @@ print(f"inspect everything: {cost_saving(y, np.ones_like(y)):.3f}, inspect nothi
 # classifier's batch size), each paired with the metric's value. With
 # ``real_fraction=0`` they are all synthetic (random class shares, qualities
 # and biases), so pc4 is never seen. The budget is tiny, 150 Adam steps on
-# 512 sets, to keep this example short; the shipped surrogates use 1500 steps
-# on 4096 sets, half of them predictions of real models, and rank better.
+# 512 sets, to keep this example short. The shipped surrogates get 1500 steps
+# on 4096 sets, half of them predictions of real models; with that budget the
+# F1 surrogate ranks real predictions with a Spearman correlation of 0.98.
 # ``info_`` reports the Spearman correlation with the metric on fresh held-out
 # synthetic sets.
 from sklearn_surrogate.learned import learn_surrogate
@@ -103,7 +104,9 @@ fig.tight_layout()
 
 # %%
 # The ranking is far from perfect at this budget, but the trend is the
-# metric's: batches the surrogate prefers mostly save more.
+# metric's: batches the surrogate prefers mostly save more. Its main mistake is
+# the batches that flag nothing (saving exactly 0, e.g. the class-prior
+# model), which it places among the middling ones.
 #
 # Training on it
 # --------------
