@@ -129,3 +129,15 @@ def test_public_constant_has_a_doctested_example(qualname, doc):
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     runner.run(test)
     assert runner.summarize(verbose=False).failed == 0, f"{qualname}'s example fails (see the output above)"
+
+
+def test_getting_started_example_runs(tmp_path, monkeypatch, capsys):
+    """The ten-line example of the getting-started page runs as written."""
+    page = (DOCS / "getting_started.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", page, flags=re.DOTALL) if "load_shipped" in b)
+    assert len(block.strip().splitlines()) <= 12
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "getting_started.md", "exec"), {})
+    printed = capsys.readouterr().out.split()
+    assert printed[0::2] == ["cross_entropy", "f1"]
+    assert all(0.0 <= float(value) <= 1.0 for value in printed[1::2])
