@@ -28,7 +28,7 @@ We
 # .. math:: \mathrm{saving} = \frac{5\,TP - FP}{5\,P}
 #
 # 1 is perfect, 0 is inspecting nothing, and inspecting everything on pc4
-# scores about -0.5. ``learn_surrogate`` calls the metric with class indices
+# scores about -0.44. ``learn_surrogate`` calls the metric with class indices
 # (0 and 1) and arg-max predictions; we encode pc4's ``'True'``/``'False'``
 # labels as 1/0 so that the same function also scores the classifiers.
 import matplotlib.pyplot as plt
