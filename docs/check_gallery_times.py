@@ -1,12 +1,14 @@
 """Print how long each gallery example ran in the docs build; fail if one took a minute or more.
 
-Usage: ``python docs/check_gallery_times.py docs/auto_examples`` (``make docs`` runs it).
+Usage: ``python docs/check_gallery_times.py docs/auto_examples [--require-times]`` (``make docs``
+runs it, with ``--require-times`` unless the gallery was skipped).
 
 sphinx-gallery records each example's running time at the end of its generated page
 (``**Total running time of the script:** (M minutes S.SSS seconds)``); this reads those lines.
 Every example is meant to run in under a minute on two CPU cores, so the gallery can be executed
-on every build. An example that was not executed (``-D plot_gallery=0``) has no time and is
-reported as such, without failing.
+on every build. An example that was not executed (``-D plot_gallery=0``) has no time; with
+``--require-times`` that is a failure too, so a change in sphinx-gallery's wording cannot turn the
+check into one that always passes.
 """
 
 import re
@@ -28,25 +30,36 @@ def example_times(gallery_dir):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    gallery_dir = Path(argv[0] if argv else "docs/auto_examples")
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("gallery_dir", nargs="?", type=Path, default=Path("docs/auto_examples"))
+    parser.add_argument("--require-times", action="store_true", help="fail when an example has no running time")
+    args = parser.parse_args(argv)
+    gallery_dir = args.gallery_dir
     times = example_times(gallery_dir)
     if not times:
         print(f"check_gallery_times: no generated examples under {gallery_dir}", file=sys.stderr)
         return 1
-    slow = []
+    slow, untimed = [], []
     print(f"{'example':60s} seconds")
     for name, seconds in times.items():
-        shown = "not run" if not seconds else f"{seconds:7.1f}"
+        shown = "not run" if seconds is None else f"{seconds:7.1f}"
         print(f"{name:60s} {shown}")
-        if seconds is not None and seconds >= LIMIT_SECONDS:
+        if seconds is None:
+            untimed.append(name)
+        elif seconds >= LIMIT_SECONDS:
             slow.append(name)
-    ran = [seconds for seconds in times.values() if seconds]
+    ran = [seconds for seconds in times.values() if seconds is not None]
     print(f"{len(ran)} of {len(times)} examples ran, {sum(ran):.0f} s in all")
+    failed = False
     if slow:
         print(f"check_gallery_times: over {LIMIT_SECONDS:.0f} s: {', '.join(slow)}", file=sys.stderr)
-        return 1
-    return 0
+        failed = True
+    if untimed and args.require_times:
+        print(f"check_gallery_times: no running time found for {', '.join(untimed)}", file=sys.stderr)
+        failed = True
+    return int(failed)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--disable-dev-shm-usage",  # containers often give /dev/shm only 64 MB
     "--hide-scrollbars",
     f"--window-size={WIDTH},{HEIGHT}",
     "--virtual-time-budget=5000",
@@ -131,7 +132,12 @@ def check(html_dir, out_dir):
                 continue
             _Handler.missing.clear()
             png = out_dir / (page.replace("/", "_").removesuffix(".html") + ".png")
-            dom = render(chromium, f"http://127.0.0.1:{port}/{page}", png)
+            try:
+                dom = render(chromium, f"http://127.0.0.1:{port}/{page}", png)
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+                stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or ""
+                failures.append(f"{page}: Chromium failed ({exc}); its last output: {stderr[-1500:]}")
+                continue
             problems = [f"missing resource {path}" for path in sorted(set(_Handler.missing))]
             problems += [f"rendered page lacks {needle!r}" for needle in needles if needle not in dom]
             problems += blank_reasons(png)

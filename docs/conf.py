@@ -8,11 +8,13 @@ import os
 import sys
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the checkout's package, also when it is not installed
+sys.path.insert(0, str(ROOT / "docs"))  # gallery_reset
+
 import sklearn_surrogate
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-# Plots render off-screen; each example gets one torch thread per core it may use.
+# The gallery's plots render off-screen.
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 project = "sklearn-surrogate"
@@ -71,7 +73,7 @@ intersphinx_mapping = {
 }
 # Offline builds (this machine, CI) cannot reach the inventories: ``make docs`` sets
 # SPHINX_OFFLINE=1, which drops intersphinx instead of failing on its fetch warnings.
-if os.environ.get("SPHINX_OFFLINE"):
+if os.environ.get("SPHINX_OFFLINE", "") not in ("", "0"):
     intersphinx_mapping = {}
 
 # --- Gallery ----------------------------------------------------------------------------
@@ -84,7 +86,8 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "abort_on_example_error": True,
     "show_memory": False,
-    "reset_modules": ("matplotlib",),
+    # each example starts with matplotlib's defaults and the build's torch thread count
+    "reset_modules": ("matplotlib", "gallery_reset.reset_torch_threads"),
     "doc_module": ("sklearn_surrogate",),
     "backreferences_dir": None,
     "image_scrapers": ("matplotlib",),

@@ -8,7 +8,6 @@ metric (:meth:`SurrogateScorer.surrogate_loss`), so
 ``SurrogateClassifier(loss=scorer)`` trains on what the search selects on.
 """
 
-import functools
 import numbers
 
 import numpy as np
@@ -518,19 +517,21 @@ class SurrogateScorer:
         return -response if pos == classes[0] else response
 
     # -- scikit-learn's decision-threshold tuning --------------------------
-    # TunedThresholdClassifierCV (and FixedThresholdClassifier's curve) build their scorer from a
-    # scorer's private ``_score_func``, ``_sign`` and ``_kwargs`` (sklearn.metrics._scorer's
-    # ``_CurveScorer.from_scorer``); these make ours usable there.
+    # TunedThresholdClassifierCV builds its curve scorer from a scorer's private ``_score_func``,
+    # ``_sign`` and ``_kwargs`` (sklearn.metrics._scorer's ``_CurveScorer.from_scorer``); these
+    # make ours usable there. Other scikit-learn code probes ``hasattr(scorer, "_score_func")``
+    # (LogisticRegressionCV), so a ranking metric answers with an error that is also an
+    # AttributeError.
     @property
     def _score_func(self):
         """The label metric as ``f(y_true, y_pred, sample_weight=None, **kwargs)``, unsigned."""
         self._validate()
         if self._kind != "label":
-            raise ValueError(
+            raise _NoThresholdedMetric(
                 f"{self!r} scores continuous predictions, which a decision threshold does not change; "
                 "tune a threshold on a label metric such as make_surrogate_scorer('f1')."
             )
-        return functools.partial(_score_thresholded_labels, self)
+        return _ThresholdedLabelMetric(self)
 
     @property
     def _kwargs(self):
@@ -577,15 +578,30 @@ class SurrogateScorer:
         return get_loss(spec.loss, **{**defaults, **params})
 
 
-def _score_thresholded_labels(scorer, y_true, y_pred, sample_weight=None, pos_label=None):
-    """``scorer``'s metric on thresholded predictions, without its sign (the caller applies it).
+class _NoThresholdedMetric(ValueError, AttributeError):
+    """A ranking metric has no thresholded form: a ValueError for users, an AttributeError for ``hasattr``."""
 
-    ``pos_label`` is accepted because scikit-learn passes the scorer's ``_kwargs`` back; the
-    scorer already knows it.
+
+class _ThresholdedLabelMetric:
+    """A scorer's label metric as a plain ``metric(y_true, y_pred, ...)`` function, without its sign.
+
+    The caller (scikit-learn's curve scorer) applies the sign itself. ``pos_label`` is accepted
+    because scikit-learn passes the scorer's ``_kwargs`` back; the scorer already knows it. The
+    classes are those present in ``y_true`` and ``y_pred``: with thresholded predictions of a
+    binary classifier on a stratified fold, both classes are there. Predictions are hard labels,
+    so ``smooth=True`` plays no part here.
     """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    classes = np.unique(np.concatenate([y_true, y_pred]))
-    return scorer._sign * scorer.score_predictions(y_true, y_pred, classes, sample_weight=sample_weight)
+
+    def __init__(self, scorer):
+        self.scorer = scorer
+        self.__name__ = f"{scorer.metric if isinstance(scorer.metric, str) else 'metric'}_thresholded"
+
+    def __call__(self, y_true, y_pred, sample_weight=None, pos_label=None):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        classes = np.unique(np.concatenate([y_true, y_pred]))
+        # score_predictions returns sign * metric; multiplying by the sign again undoes it.
+        scorer = self.scorer
+        return scorer._sign * scorer.score_predictions(y_true, y_pred, classes, sample_weight=sample_weight)
 
 
 def make_surrogate_scorer(

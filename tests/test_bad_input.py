@@ -104,6 +104,7 @@ def test_bad_input_row(case, monkeypatch):
         CASES[case]()
     assert type(info.value) is expected, f"{case}: {type(info.value).__name__}: {info.value}"
     text = " ".join(str(info.value).split())
-    for part in message.split("…"):
-        part = part.strip()
+    parts = [part.strip() for part in message.split("…") if part.strip()]
+    assert text.startswith(parts[0]), f"{case}: expected the message to begin {parts[0]!r}, got {text!r}"
+    for part in parts[1:]:
         assert part in text, f"{case}: expected {part!r} in {text!r}"

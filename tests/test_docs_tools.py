@@ -24,6 +24,8 @@ def test_gallery_times_are_read_and_the_limit_enforced(tmp_path, capsys):
     (tmp_path / "topic" / "plot_skipped.rst").write_text("not executed\n", encoding="utf-8")
     assert times.example_times(tmp_path) == {"topic/plot_fast.py": pytest.approx(12.345), "topic/plot_skipped.py": None}
     assert times.main([str(tmp_path)]) == 0
+    assert times.main([str(tmp_path), "--require-times"]) == 1  # plot_skipped.py has no time
+    assert "plot_skipped.py" in capsys.readouterr().err
     (tmp_path / "topic" / "plot_slow.rst").write_text(
         "**Total running time of the script:** (1 minutes 0.500 seconds)\n", encoding="utf-8")
     assert times.main([str(tmp_path)]) == 1

@@ -752,3 +752,27 @@ def test_tuned_threshold_refuses_ranking_metric():
     X, y = np.random.RandomState(0).randn(100, 2), np.arange(100) % 2
     with pytest.raises(ValueError, match="decision threshold does not change"):
         TunedThresholdClassifierCV(LogisticRegression(), scoring=make_surrogate_scorer("roc_auc")).fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning:sklearn")  # LogisticRegressionCV transition notices
+def test_ranking_scorer_still_works_where_sklearn_probes_score_func():
+    # LogisticRegressionCV asks hasattr(scorer, "_score_func"): the refusal above must read as "no".
+    from sklearn.linear_model import LogisticRegressionCV
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(120, 3)
+    y = (X[:, 0] + rng.randn(120) > 0).astype(int)
+    scorer = make_surrogate_scorer("roc_auc")
+    assert not hasattr(scorer, "_score_func")
+    assert hasattr(make_surrogate_scorer("f1"), "_score_func")
+    model = LogisticRegressionCV(Cs=3, cv=3, scoring=scorer).fit(X, y)
+    assert 0.5 < model.score(X, y) <= 1.0
+
+
+def test_thresholded_metric_is_named_and_picklable():
+    import pickle
+
+    func = make_surrogate_scorer("f1")._score_func
+    assert func.__name__ == "f1_thresholded"
+    y_true, y_pred = np.array([0, 1, 1, 0]), np.array([0, 1, 0, 0])
+    assert pickle.loads(pickle.dumps(func))(y_true, y_pred) == pytest.approx(2 / 3)
