@@ -4,6 +4,7 @@ import contextlib
 import copy
 import inspect
 import numbers
+import threading
 import warnings
 
 import numpy as np
@@ -62,6 +63,33 @@ class _ForeignLoss(SurrogateLoss):
         if self.accepts_sample_weight and sample_weight is not None:
             return self.loss(logits, targets, sample_weight=sample_weight)
         return self.loss(logits, targets)
+
+
+_IN_PLACE_LOCK = threading.Lock()
+
+
+class _InPlaceFloat64Forward:
+    """Float64 evaluation of a module that cannot be copied, one thread at a time.
+
+    ``torch.func.functional_call`` swaps the float64 parameters into the module for the call,
+    which is not safe from several threads at once; the lock serialises those calls.
+    """
+
+    def __init__(self, module):
+        self.module = module
+        self.state = {
+            name: (t.double() if t.is_floating_point() else t)
+            for name, t in list(module.named_parameters()) + list(module.named_buffers())
+        }
+
+    def __call__(self, X):
+        with _IN_PLACE_LOCK:
+            was_training = self.module.training
+            self.module.eval()
+            try:
+                return torch.func.functional_call(self.module, self.state, (X,))
+            finally:
+                self.module.train(was_training)
 
 
 class SurrogateClassifier(ClassifierMixin, BaseEstimator):
@@ -205,6 +233,11 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         Number of epochs run.
     best_epoch_ : int
         The epoch whose weights were kept (the last one without early stopping).
+    interrupted_ : bool
+        Whether a ``KeyboardInterrupt`` (Ctrl-C, or a callback raising it) ended
+        training before ``max_epochs`` and before early stopping did. The model
+        is then usable with the weights it had (the best epoch's, with early
+        stopping), and ``fit`` warns.
 
     See Also
     --------
@@ -684,6 +717,18 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_ = len(net.history)
         stopper = dict(net.callbacks_).get("early_stopping")
         self.best_epoch_ = stopper.best_epoch_ if stopper is not None and stopper.best_epoch_ else self.n_iter_
+        # skorch ends training quietly on a KeyboardInterrupt (Ctrl-C, or a callback that stops it):
+        # the model is usable, but say so when neither max_epochs nor our early stopping ended it.
+        stopped_early = stopper is not None and getattr(stopper, "stopped_", False)
+        self.interrupted_ = self.n_iter_ < self.max_epochs and not stopped_early
+        if self.interrupted_:
+            warnings.warn(
+                f"Training was interrupted (KeyboardInterrupt) after {self.n_iter_} of {self.max_epochs} epochs. "
+                f"The model keeps the weights of epoch {self.best_epoch_} and can predict; n_iter_ and history_ "
+                "record what ran. Call fit again to train in full.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     # -- predict ---------------------------------------------------------
     def _logits(self, X):
@@ -694,17 +739,13 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
     def _batched_logits(self, X):
         X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
         device = self.net_.device if isinstance(self.net_.device, torch.device) else torch.device(self.net_.device)
-        module = self.net_.module_
-        was_training = module.training
-        module.eval()
         batch = max(int(self.batch_size), 1024) if int(self.batch_size) > 0 else max(X.shape[0], 1)
         outputs = []
         with torch.inference_mode(), self.net_.autocast() if device.type != "cpu" else contextlib.nullcontext():
-            forward, dtype = self._inference_forward(module, device)
+            forward, dtype = self._inference_forward(self.net_.module_, device)
             for start in range(0, X.shape[0], batch):
                 chunk = as_float_tensor(X[start : start + batch], device, dtype=dtype)
                 outputs.append(to_numpy(forward(chunk)).astype(np.float64))
-        module.train(was_training)
         logits = np.concatenate(outputs) if outputs else np.zeros((0,) if len(self.classes_) == 2 else (0, len(self.classes_)))
         if logits.ndim == 2 and logits.shape[1] == 1:
             logits = logits[:, 0]
@@ -714,22 +755,23 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
     def _inference_forward(module, device):
         """The forward function used for prediction, and its input dtype.
 
-        On the CPU the network is evaluated in float64 (on a float64 copy of
-        its parameters), so a row's prediction does not depend on which other
-        rows share its batch: float32 matrix products differ in the last bits
-        with the batch's shape. Accelerators keep the module's own precision.
+        On the CPU the network is evaluated in float64, on a private float64
+        copy of the module, so a row's prediction does not depend on which
+        other rows share its batch (float32 matrix products differ in the last
+        bits with the batch's shape), and threads predicting at the same time
+        never touch a shared module. Accelerators keep the module's own
+        precision; the module is switched to evaluation mode and left there
+        (training switches it back each epoch), which is safe from several
+        threads at once.
         """
         if device.type != "cpu":
+            module.eval()
             return module, next((p.dtype for p in module.parameters()), torch.float32)
-        state = {
-            name: (t.double() if t.is_floating_point() else t)
-            for name, t in list(module.named_parameters()) + list(module.named_buffers())
-        }
-
-        def forward(X):
-            return torch.func.functional_call(module, state, (X,))
-
-        return forward, torch.float64
+        try:
+            private = copy.deepcopy(module).double().eval()
+        except Exception:  # noqa: BLE001  (a custom module that cannot be copied: evaluate it in place)
+            return _InPlaceFloat64Forward(module), torch.float64
+        return private, torch.float64
 
     def decision_function(self, X):
         """Logits: the positive-class logit (shape ``(n,)``) for binary problems, else one per class.

@@ -458,6 +458,7 @@ class EarlyStoppingOnScore(Callback):
         self.best_epoch_ = 0
         self._wait = 0
         self._best_state = None
+        self.stopped_ = False
         return self
 
     def on_epoch_end(self, net, **kwargs):
@@ -472,6 +473,7 @@ class EarlyStoppingOnScore(Callback):
         else:
             self._wait += 1
         if self._wait >= self.patience:
+            self.stopped_ = True
             raise KeyboardInterrupt  # skorch ends training cleanly on this
 
     def on_train_end(self, net, **kwargs):

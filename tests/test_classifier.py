@@ -398,7 +398,6 @@ def test_scorer_as_skorch_epoch_scoring(binary_data):
     """The scorer works as the `scoring` of a skorch EpochScoring callback on a plain skorch net."""
     from skorch import NeuralNetBinaryClassifier
     from skorch.callbacks import EpochScoring
-
     from skorch.dataset import ValidSplit
 
     X, y = binary_data
@@ -429,3 +428,89 @@ def test_losses_reset_between_fits(binary_data):
     first = clf.fit(X, y).predict_proba(X)
     second = clf.fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(first, second)
+
+
+# -- interrupted training ------------------------------------------------------------------------
+
+
+class _InterruptAtEpoch(Callback):
+    """Raise KeyboardInterrupt at the end of an epoch, as Ctrl-C during training would."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_keyboard_interrupt_leaves_a_usable_model_and_says_so(binary_data, early_stopping):
+    X, y = binary_data
+    clf = SurrogateClassifier(max_epochs=50, early_stopping=early_stopping, callbacks=[_InterruptAtEpoch(3)],
+                              random_state=0)
+    with pytest.warns(UserWarning, match=r"interrupted \(KeyboardInterrupt\) after 3 of 50 epochs"):
+        clf.fit(X, y)
+    assert clf.interrupted_ and clf.n_iter_ == 3 and len(clf.history_) == 3
+    assert 1 <= clf.best_epoch_ <= 3
+    proba = clf.predict_proba(X)
+    assert np.all(np.isfinite(proba)) and set(clf.predict(X)) <= set(clf.classes_)
+    # a full fit afterwards is not interrupted
+    clf.set_params(callbacks=None, max_epochs=5).fit(X, y)
+    assert not clf.interrupted_ and clf.n_iter_ == 5
+
+
+def test_early_stopping_is_not_reported_as_an_interruption(binary_data):
+    X, y = binary_data
+    clf = SurrogateClassifier(max_epochs=500, early_stopping=True, n_iter_no_change=2, random_state=0).fit(X, y)
+    assert clf.n_iter_ < 500 and not clf.interrupted_
+
+
+# -- concurrent prediction -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.5])
+def test_concurrent_predict_from_threads_is_identical(dropout):
+    import threading
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(2000, 8).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    clf = SurrogateClassifier(max_epochs=2, dropout=dropout, hidden_layer_sizes=(64, 64), random_state=0).fit(X, y)
+    expected = clf.predict_proba(X)
+    results, errors = [], []
+
+    def predict_many():
+        try:
+            for _ in range(10):
+                results.append(clf.predict_proba(X))
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=predict_many) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors[0]
+    assert len(results) == 60
+    assert all(np.array_equal(result, expected) for result in results)
+
+
+def test_predict_with_a_module_that_cannot_be_copied(binary_data):
+    import threading
+
+    class Locked(torch.nn.Module):
+        def __init__(self, n_features, n_outputs):
+            super().__init__()
+            self.linear = torch.nn.Linear(n_features, n_outputs)
+            self.lock = threading.Lock()  # deepcopy fails on this
+
+        def forward(self, x):
+            return self.linear(x)
+
+    X, y = binary_data
+    clf = SurrogateClassifier(module=Locked, max_epochs=2, random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 2) and np.all(np.isfinite(proba))
+    assert clf.net_.module_.training  # the in-place path restores the module's mode
