@@ -65,6 +65,26 @@ class _ForeignLoss(SurrogateLoss):
         return self.loss(logits, targets)
 
 
+def _continue_from(net, previous, *, keep_optimizer):
+    """Start ``net`` (initialised) from ``previous``'s weights, loss state and, optionally, optimizer state."""
+    try:
+        net.module_.load_state_dict(previous.module_.state_dict())
+    except RuntimeError as exc:
+        raise ValueError(
+            "warm_start/partial_fit cannot continue from the fitted network: its shape differs from the one "
+            f"these parameters build ({exc}). Fit afresh (warm_start=False)."
+        ) from None
+    # the loss's learned state (AUC-M's a, b, alpha); per-sample state sized for other data is left as set up
+    own = net.criterion_.state_dict()
+    kept = {k: v for k, v in previous.criterion_.state_dict().items() if k in own and own[k].shape == v.shape}
+    net.criterion_.load_state_dict({**own, **kept})
+    if keep_optimizer:
+        try:
+            net.optimizer_.load_state_dict(previous.optimizer_.state_dict())
+        except (ValueError, KeyError, RuntimeError):  # a loss with other learnable parameters: start afresh
+            pass
+
+
 _IN_PLACE_LOCK = threading.Lock()
 
 
@@ -197,6 +217,12 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         code on disk across processes), so it pays on long fits; validation
         and prediction are not compiled, and the compiled function is not
         pickled.
+    warm_start : bool, default=False
+        When True, ``fit`` on a fitted estimator starts from its weights (and
+        the loss's learned state) instead of a new initialisation, and trains
+        up to ``max_epochs`` more epochs; ``y`` must have the same classes.
+        The optimizer starts afresh, as in scikit-learn's ``MLPClassifier``;
+        :meth:`partial_fit` keeps it too.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, batch order and the validation
         split. An int makes ``fit`` reproducible; the global torch random
@@ -305,6 +331,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         "n_threads": [Interval(numbers.Integral, None, None, closed="neither"), None],
         "mixed_precision": [StrOptions({"bf16"}), None],
         "compile": ["boolean", dict],
+        "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, None],
@@ -335,6 +362,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         n_threads=None,
         mixed_precision=None,
         compile=False,
+        warm_start=False,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -362,6 +390,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         self.n_threads = n_threads
         self.mixed_precision = mixed_precision
         self.compile = compile
+        self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
@@ -468,16 +497,47 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         with torch_threads(self.n_threads):
             return self._fit(X, y, sample_weight)
 
-    def _fit(self, X, y, sample_weight):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one more epoch on ``(X, y)``, continuing from the current weights.
+
+        The first call builds the network and needs every class in
+        ``classes``; later calls continue with the same weights and optimizer
+        state (Adam's moments, for instance), whatever the data. There is no
+        early stopping or validation split: each call is one pass over the
+        data given.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric features.
+        y : array-like of shape (n_samples,)
+            Class labels, all among ``classes`` (or ``classes_`` after the first call).
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the problem. Required on the first call, optional
+            afterwards (it must then equal ``classes_``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, multiplied with ``class_weight``.
+
+        Returns
+        -------
+        self : SurrogateClassifier
+            The estimator, ``n_iter_`` one higher.
+        """
+        with torch_threads(self.n_threads):
+            return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _fit(self, X, y, sample_weight, *, incremental=False, classes=None):
         self._check_extra_params()
         if self.batch_size == 0:
             raise ValueError("batch_size must be a positive integer or -1 (full batch), got 0.")
-        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
+        # warm start and partial_fit continue from the fitted network; a plain fit starts afresh
+        previous = self.__dict__.get("net_") if (incremental or self.warm_start) else None
+        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], reset=previous is None)
         y_type = type_of_target(y, input_name="y")
         if y_type not in ("binary", "multiclass"):
             check_classification_targets(y)  # sklearn's wording for continuous targets
             raise ValueError(f"SurrogateClassifier supports binary and multiclass targets only; got {y_type!r} y.")
-        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        y_idx = self._encode_classes(y, previous is not None, incremental, classes)
         n_classes = len(self.classes_)
         if n_classes < 2:
             raise ValueError(
@@ -492,21 +552,58 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         self.scorer_ = self._resolve_scorer(loss)
 
         rng = check_random_state(self.random_state)
-        torch_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=3))
-        early_stopping = self.early_stopping is True or (self.early_stopping == "auto" and X.shape[0] > 10_000)
+        # each partial_fit call draws fresh seeds (a new batch order), reproducibly from random_state
+        calls = self.n_iter_ if incremental and previous is not None else 0
+        torch_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=3 * (calls + 1))[-3:])
+        early_stopping = not incremental and (
+            self.early_stopping is True or (self.early_stopping == "auto" and X.shape[0] > 10_000)
+        )
         train_rows, valid_rows = self._split(y_idx, early_stopping, split_seed)
 
         n_outputs = 1 if n_classes == 2 else n_classes
         loss.setup(n_classes, X.shape[0])
+        epochs = 1 if incremental else self.max_epochs
         with torch.random.fork_rng(devices=self._rng_devices()):
             torch.manual_seed(torch_seed)
             module = self._build_module(X.shape[1], n_outputs)
             data = self._tensors(X, y_idx, weights)
-            net = self._build_net(module, loss, shuffle_seed, y, weights, data, valid_rows)
-            net.fit(self._dataset(data, train_rows), None)
+            net = self._build_net(module, loss, shuffle_seed, y, weights, data, valid_rows, max_epochs=epochs)
+            net.initialize()
+            if previous is not None:
+                _continue_from(net, previous, keep_optimizer=incremental)
+            net.partial_fit(self._dataset(data, train_rows), None)
         self.net_ = net
-        self._finish_fit(net)
+        self._finish_fit(net, epochs, n_previous=self.n_iter_ if previous is not None else 0,
+                         history=self.history_ if previous is not None else [])
         return self
+
+    def _encode_classes(self, y, continuing, incremental, classes):
+        """Set ``classes_`` (first fit) or check ``y`` against it (warm start, partial_fit); return indices."""
+        labels = np.unique(y)
+        if incremental and classes is not None:
+            classes = np.unique(np.asarray(classes))
+            if continuing and not np.array_equal(classes, self.classes_):
+                raise ValueError(
+                    f"`classes={classes.tolist()!r}` is not the same as on the last call to partial_fit, "
+                    f"which was {self.classes_.tolist()!r}."
+                )
+        if not continuing:
+            if incremental:
+                if classes is None:
+                    raise ValueError("classes must be passed on the first call to partial_fit.")
+                self.classes_ = classes
+            else:
+                self.classes_ = labels
+        unseen = np.setdiff1d(labels, self.classes_)
+        if len(unseen):
+            if continuing and not incremental:
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as in the previous call to fit. "
+                    f"Previously got {self.classes_.tolist()!r}, `y` has {labels.tolist()!r}."
+                )
+            raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_.tolist()!r}. "
+                             f"'y' has {labels.tolist()!r}.")
+        return np.searchsorted(self.classes_, y)
 
     def _training_weights(self, X, y, y_idx, sample_weight):
         """Combined sample and class weights, scaled to mean 1 (None when all equal)."""
@@ -639,7 +736,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
             rows = torch.as_tensor(rows, dtype=torch.long, device=self.device_)
         return TensorDataset(X_t, y_t, w_t, rows, with_index=bool(self.loss_.needs_sample_index))
 
-    def _build_net(self, module, loss, shuffle_seed, y, weights, data, valid_rows):
+    def _build_net(self, module, loss, shuffle_seed, y, weights, data, valid_rows, max_epochs=None):
         callbacks = [
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
@@ -680,7 +777,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
             criterion=loss,
             optimizer=optimizer_class,
             lr=self.lr,
-            max_epochs=self.max_epochs,
+            max_epochs=self.max_epochs if max_epochs is None else max_epochs,
             batch_size=int(self.batch_size),
             train_split=train_split,
             callbacks=callbacks,
@@ -711,19 +808,21 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
             shares = [1.0 - self.positive_fraction, self.positive_fraction]
         return {"batch_sampling": mode, "n_classes": n_classes, "class_shares": shares}
 
-    def _finish_fit(self, net):
+    def _finish_fit(self, net, epochs, n_previous=0, history=()):
         net.train_split = None  # drop the validation tensors (and their device) from the fitted net
-        self.history_ = [{k: v for k, v in row.items() if k != "batches"} for row in net.history]
-        self.n_iter_ = len(net.history)
+        ran = len(net.history)
+        self.history_ = list(history) + [{k: v for k, v in row.items() if k != "batches"} for row in net.history]
+        self.n_iter_ = n_previous + ran
         stopper = dict(net.callbacks_).get("early_stopping")
-        self.best_epoch_ = stopper.best_epoch_ if stopper is not None and stopper.best_epoch_ else self.n_iter_
+        best = stopper.best_epoch_ if stopper is not None and stopper.best_epoch_ else ran
+        self.best_epoch_ = n_previous + best
         # skorch ends training quietly on a KeyboardInterrupt (Ctrl-C, or a callback that stops it):
-        # the model is usable, but say so when neither max_epochs nor our early stopping ended it.
+        # the model is usable, but say so when neither the epoch budget nor our early stopping ended it.
         stopped_early = stopper is not None and getattr(stopper, "stopped_", False)
-        self.interrupted_ = self.n_iter_ < self.max_epochs and not stopped_early
+        self.interrupted_ = ran < epochs and not stopped_early
         if self.interrupted_:
             warnings.warn(
-                f"Training was interrupted (KeyboardInterrupt) after {self.n_iter_} of {self.max_epochs} epochs. "
+                f"Training was interrupted (KeyboardInterrupt) after {ran} of {epochs} epochs. "
                 f"The model keeps the weights of epoch {self.best_epoch_} and can predict; n_iter_ and history_ "
                 "record what ran. Call fit again to train in full.",
                 UserWarning,

@@ -514,3 +514,67 @@ def test_predict_with_a_module_that_cannot_be_copied(binary_data):
     proba = clf.predict_proba(X)
     assert proba.shape == (len(X), 2) and np.all(np.isfinite(proba))
     assert clf.net_.module_.training  # the in-place path restores the module's mode
+
+
+# -- warm start and partial_fit -------------------------------------------------------------------
+
+
+def _adam_steps(clf):
+    return {int(state["step"]) for state in clf.net_.optimizer_.state.values()}
+
+
+def test_partial_fit_continues_weights_and_optimizer_state(binary_data):
+    X, y = binary_data
+    clf = SurrogateClassifier(batch_size=64, random_state=0)
+    clf.partial_fit(X, y, classes=np.unique(y))
+    steps = -(-len(X) // 64)  # batches per epoch
+    assert clf.n_iter_ == 1 and _adam_steps(clf) == {steps}
+    first_weights = clf.net_.module_.state_dict()["layers.0.weight"].clone()
+    clf.partial_fit(X, y)
+    assert clf.n_iter_ == 2 and len(clf.history_) == 2 and _adam_steps(clf) == {2 * steps}
+    moved = clf.net_.module_.state_dict()["layers.0.weight"] - first_weights
+    assert 0 < float(moved.abs().max()) < 0.1  # one more epoch from where it was, not a new start
+    # one epoch per call: 20 calls reach a model as good as a 20-epoch fit, roughly
+    for _ in range(18):
+        clf.partial_fit(X, y)
+    full = SurrogateClassifier(batch_size=64, max_epochs=20, random_state=0).fit(X, y)
+    assert clf.score(X, y) >= full.score(X, y) - 0.05
+
+
+def test_partial_fit_validates_classes(binary_data):
+    X, y = binary_data
+    with pytest.raises(ValueError, match="classes must be passed on the first call to partial_fit"):
+        SurrogateClassifier().partial_fit(X, y)
+    clf = SurrogateClassifier(random_state=0).partial_fit(X[:50], y[:50], classes=[0, 1])
+    with pytest.raises(ValueError, match="`y` has classes not in `self.classes_`"):
+        clf.partial_fit(X, np.where(y == 1, 2, 0))
+    with pytest.raises(ValueError, match="is not the same as on the last call to partial_fit"):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="X has 3 features, but SurrogateClassifier is expecting"):
+        clf.partial_fit(X[:, :3], y)
+    # a batch holding one class is fine once the classes are known
+    clf.partial_fit(X[y == 1], y[y == 1])
+    assert clf.n_iter_ == 2
+
+
+@pytest.mark.parametrize("loss", ["auc_margin", "aldr_kl", "f1", "reloss"])
+def test_partial_fit_with_stateful_and_batch_level_losses(binary_data, loss):
+    X, y = binary_data
+    clf = SurrogateClassifier(loss=loss, random_state=0)
+    clf.partial_fit(X[:100], y[:100], classes=[0, 1]).partial_fit(X[100:], y[100:])
+    assert clf.n_iter_ == 2 and np.all(np.isfinite(clf.predict_proba(X)))
+
+
+def test_warm_start_continues_and_plain_fit_restarts(binary_data):
+    X, y = binary_data
+    clf = SurrogateClassifier(max_epochs=5, random_state=0).fit(X, y)
+    last_loss = clf.history_[-1]["train_loss"]
+    clf.set_params(warm_start=True).fit(X, y)
+    assert clf.n_iter_ == 10 and len(clf.history_) == 10
+    fresh_first_loss = SurrogateClassifier(max_epochs=1, random_state=0).fit(X, y).history_[0]["train_loss"]
+    # the warm-started first epoch starts near where the last fit ended, not from scratch
+    assert abs(clf.history_[5]["train_loss"] - last_loss) < abs(fresh_first_loss - last_loss)
+    with pytest.raises(ValueError, match="warm_start can only be used where `y` has the same classes"):
+        clf.fit(X, np.where(y == 1, 2, 0))
+    clf.set_params(warm_start=False).fit(X, y)
+    assert clf.n_iter_ == 5
