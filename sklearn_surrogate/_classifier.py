@@ -20,7 +20,7 @@ from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog,
 from skorch.helper import predefined_split
 from torch import nn
 
-from ._modules import ACTIVATIONS, MLP, build_module, check_module_output
+from ._modules import ACTIVATIONS, MLP, build_module, check_module_output, copy_module_instance
 from ._net import (
     EarlyStoppingOnScore,
     LossEpochHook,
@@ -496,6 +496,12 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         """
         with torch_threads(self.n_threads):
             return self._fit(X, y, sample_weight)
+
+    def __sklearn_clone__(self):
+        # clone deep-copies the parameters: say clearly when a module instance cannot be copied
+        if isinstance(self.module, torch.nn.Module):
+            copy_module_instance(self.module)
+        return super().__sklearn_clone__()
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one more epoch on ``(X, y)``, continuing from the current weights.

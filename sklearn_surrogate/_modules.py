@@ -78,7 +78,7 @@ def build_module(module, n_features, n_outputs, module_params):
                 "module__* parameters need `module` to be a class or builder, not an instance; got "
                 f"{sorted(module_params)} with an instance of {type(module).__name__}."
             )
-        return copy.deepcopy(module)
+        return copy_module_instance(module)
     if not callable(module):
         raise TypeError(
             f"module must be a torch.nn.Module subclass, a builder function or a module instance, got "
@@ -114,3 +114,20 @@ def check_module_output(module, n_features, n_outputs, device):
             f"The module's output for a batch of 2 has shape {shape}; expected (2, {n_outputs})"
             + (" or (2,) (one logit per sample for a binary problem)." if n_outputs == 1 else " (one logit per class).")
         )
+
+
+def copy_module_instance(module):
+    """A deep copy of a module instance, or a TypeError that says what to pass instead.
+
+    ``fit`` copies a module instance so that the estimator is left unchanged, and ``clone``
+    (hence every model-selection tool) and parallel search copy or pickle the estimator.
+    """
+    try:
+        return copy.deepcopy(module)
+    except Exception as exc:  # noqa: BLE001  (whatever the module holds that cannot be copied)
+        raise TypeError(
+            f"module={type(module).__name__}(...) cannot be copied ({type(exc).__name__}: {exc}). fit copies a "
+            "module instance so that the estimator is left unchanged, and model selection clones and pickles "
+            "the estimator: pass the module's class or a builder function instead (called as "
+            "module(n_features=..., n_outputs=..., **module__params))."
+        ) from exc

@@ -504,19 +504,32 @@ class LossEpochHook(Callback):
 
 
 class NonFiniteLossGuard(Callback):
-    """Stop training with a clear error once an epoch has seen a non-finite training loss.
+    """Stop training with a clear error once an epoch has seen a non-finite loss or parameter.
 
     Checked at the end of each epoch from the batch losses skorch records
-    (no extra synchronisation per batch); the error names the epoch and the
-    first bad batch.
+    and the parameters of the network and the loss (one host read per
+    epoch, none per batch); the error names the epoch and the first bad
+    batch, or the first non-finite parameter, and suggests remedies.
     """
 
+    remedies = ("Try a lower learning rate (lr), feature scaling (StandardScaler), other loss parameters, "
+                "or another loss.")
+
     def on_epoch_end(self, net, **kwargs):
+        epoch = len(net.history)
         batches = net.history[-1]["batches"]
         for i, batch in enumerate(batches, start=1):
             value = batch.get("train_loss")
             if value is not None and not math.isfinite(value):
-                raise FloatingPointError(
-                    f"The training loss became {value} at epoch {len(net.history)}, batch {i}. Try a lower "
-                    "learning rate (lr), feature scaling (StandardScaler), other loss parameters, or another loss."
-                )
+                raise FloatingPointError(f"The training loss became {value} at epoch {epoch}, batch {i}. {self.remedies}")
+        named = [("module", net.module_), ("loss", net.criterion_)]
+        params = [(f"{owner}.{name}", p) for owner, m in named for name, p in m.named_parameters()]
+        if not params:
+            return
+        finite = torch.stack([torch.isfinite(p).all() for _, p in params]).cpu()
+        if not bool(finite.all()):
+            name = params[int(torch.nonzero(~finite)[0, 0])][0]
+            raise FloatingPointError(
+                f"The parameter {name} became non-finite during epoch {epoch} (after {len(batches)} batches). "
+                f"{self.remedies}"
+            )
