@@ -6,6 +6,7 @@ import inspect
 import numbers
 import threading
 import warnings
+import weakref
 
 import numpy as np
 import torch
@@ -74,15 +75,50 @@ def _continue_from(net, previous, *, keep_optimizer):
             "warm_start/partial_fit cannot continue from the fitted network: its shape differs from the one "
             f"these parameters build ({exc}). Fit afresh (warm_start=False)."
         ) from None
-    # the loss's learned state (AUC-M's a, b, alpha); per-sample state sized for other data is left as set up
-    own = net.criterion_.state_dict()
-    kept = {k: v for k, v in previous.criterion_.state_dict().items() if k in own and own[k].shape == v.shape}
-    net.criterion_.load_state_dict({**own, **kept})
-    if keep_optimizer:
+    # the loss's learned parameters (AUC-M's a, b, alpha); per-sample buffers (ALDR-KL's temperatures)
+    # belong to the rows they were learned on and start afresh, as setup() left them
+    previous_params = dict(previous.criterion_.named_parameters())
+    with torch.no_grad():
+        for name, param in net.criterion_.named_parameters():
+            if name in previous_params and previous_params[name].shape == param.shape:
+                param.copy_(previous_params[name])
+    if keep_optimizer and type(previous.optimizer_) is type(net.optimizer_):
+        # the moments and step counts carry on; lr, weight_decay... are the estimator's current ones
+        settings = [{k: v for k, v in group.items() if k != "params"} for group in net.optimizer_.param_groups]
         try:
             net.optimizer_.load_state_dict(previous.optimizer_.state_dict())
-        except (ValueError, KeyError, RuntimeError):  # a loss with other learnable parameters: start afresh
-            pass
+        except (ValueError, KeyError, RuntimeError):  # other learnable parameters: start the optimizer afresh
+            return
+        for group, kept in zip(net.optimizer_.param_groups, settings):
+            group.update(kept)
+
+
+# float64 copies of fitted networks for CPU prediction, dropped with the network (never pickled)
+_FLOAT64_COPIES = weakref.WeakKeyDictionary()
+_FLOAT64_LOCK = threading.Lock()
+
+
+def _float64_copy(module):
+    """A float64 evaluation-mode copy of ``module``, cached on it while its parameters are unchanged.
+
+    The copy is read-only, so threads share it; the key (each tensor's identity and version
+    counter) changes whenever training or a user edits a parameter or buffer in place.
+    """
+    tensors = list(module.parameters()) + list(module.buffers())
+    key = tuple((id(t), t._version) for t in tensors)
+    with _FLOAT64_LOCK:
+        cached = _FLOAT64_COPIES.get(module)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    try:
+        private = copy.deepcopy(module).double().eval()
+    except Exception:  # noqa: BLE001  (a custom module that cannot be copied: evaluate it in place)
+        return _InPlaceFloat64Forward(module)
+    if private is module:  # a module whose __deepcopy__ returns itself: do not convert it in place
+        return _InPlaceFloat64Forward(module)
+    with _FLOAT64_LOCK:
+        _FLOAT64_COPIES[module] = (key, private)
+    return private
 
 
 _IN_PLACE_LOCK = threading.Lock()
@@ -219,10 +255,12 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         pickled.
     warm_start : bool, default=False
         When True, ``fit`` on a fitted estimator starts from its weights (and
-        the loss's learned state) instead of a new initialisation, and trains
-        up to ``max_epochs`` more epochs; ``y`` must have the same classes.
-        The optimizer starts afresh, as in scikit-learn's ``MLPClassifier``;
-        :meth:`partial_fit` keeps it too.
+        the loss's learned parameters, such as AUC-M's) instead of a new
+        initialisation, and trains up to ``max_epochs`` more epochs; ``y``
+        must have the same classes. The optimizer starts afresh, as in
+        scikit-learn's ``MLPClassifier``; :meth:`partial_fit` keeps its state
+        too. Per-sample loss state (ALDR-KL) and epoch-based schedules (ReLoss's
+        ``ce_schedule``, callbacks) start again with each call.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, batch order and the validation
         split. An int makes ``fit`` reproducible; the global torch random
@@ -503,6 +541,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
             copy_module_instance(self.module)
         return super().__sklearn_clone__()
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one more epoch on ``(X, y)``, continuing from the current weights.
 
@@ -550,7 +589,12 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
                 "This solver needs samples of at least 2 classes in the data, but the data contains only one "
                 f"class: {self.classes_[0]!r}"
             )
-        weights = self._training_weights(X, y, y_idx, sample_weight)
+        if incremental and isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight 'balanced' is not supported for partial_fit: each call sees only part of the data. "
+                "Compute the weights once (sklearn.utils.class_weight.compute_class_weight) and pass them as a dict."
+            )
+        weights = self._training_weights(X, y, y_idx, sample_weight, require_two_classes=not incremental)
 
         self.device_ = resolve_device(self.device)
         loss = self._resolve_loss(n_classes, sample_weighted=weights is not None)
@@ -558,9 +602,11 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         self.scorer_ = self._resolve_scorer(loss)
 
         rng = check_random_state(self.random_state)
-        # each partial_fit call draws fresh seeds (a new batch order), reproducibly from random_state
-        calls = self.n_iter_ if incremental and previous is not None else 0
-        torch_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=3 * (calls + 1))[-3:])
+        seeds = rng.randint(0, 2**31 - 1, size=3)
+        if incremental and previous is not None:
+            # each partial_fit call draws fresh seeds (a new batch order), reproducibly from random_state
+            seeds = np.random.SeedSequence([int(seeds[0]), int(self.n_iter_)]).generate_state(3) >> 1
+        torch_seed, shuffle_seed, split_seed = (int(seed) for seed in seeds)
         early_stopping = not incremental and (
             self.early_stopping is True or (self.early_stopping == "auto" and X.shape[0] > 10_000)
         )
@@ -600,6 +646,11 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
                 self.classes_ = classes
             else:
                 self.classes_ = labels
+        if continuing and not incremental and not np.array_equal(labels, self.classes_):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in the previous call to fit. "
+                f"Previously got {self.classes_.tolist()!r}, `y` has {labels.tolist()!r}."
+            )
         unseen = np.setdiff1d(labels, self.classes_)
         if len(unseen):
             if continuing and not incremental:
@@ -611,7 +662,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
                              f"'y' has {labels.tolist()!r}.")
         return np.searchsorted(self.classes_, y)
 
-    def _training_weights(self, X, y, y_idx, sample_weight):
+    def _training_weights(self, X, y, y_idx, sample_weight, require_two_classes=True):
         """Combined sample and class weights, scaled to mean 1 (None when all equal)."""
         if sample_weight is None and self.class_weight is None:
             return None
@@ -626,7 +677,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         if total <= 0:
             raise ValueError("sample_weight sums to zero: at least one sample must have a positive weight.")
         weighted_classes = np.unique(y_idx[weights > 0])
-        if len(weighted_classes) < 2:
+        if require_two_classes and len(weighted_classes) < 2:
             raise ValueError(
                 "Only one class has samples with non-zero sample_weight; SurrogateClassifier needs at least 2 "
                 f"classes with positive weight, got class {self.classes_[weighted_classes[0]]!r} only."
@@ -816,8 +867,12 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
 
     def _finish_fit(self, net, epochs, n_previous=0, history=()):
         net.train_split = None  # drop the validation tensors (and their device) from the fitted net
-        ran = len(net.history)
-        self.history_ = list(history) + [{k: v for k, v in row.items() if k != "batches"} for row in net.history]
+        ran = len(net.history)  # epochs started (skorch adds the row when an epoch begins)
+        completed = sum(1 for row in net.history if "train_loss" in row)
+        rows = [{k: v for k, v in row.items() if k != "batches"} for row in net.history]
+        for row in rows:  # number epochs across warm starts and partial_fit calls
+            row["epoch"] = n_previous + row.get("epoch", 0)
+        self.history_ = list(history) + rows
         self.n_iter_ = n_previous + ran
         stopper = dict(net.callbacks_).get("early_stopping")
         best = stopper.best_epoch_ if stopper is not None and stopper.best_epoch_ else ran
@@ -825,14 +880,14 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         # skorch ends training quietly on a KeyboardInterrupt (Ctrl-C, or a callback that stops it):
         # the model is usable, but say so when neither the epoch budget nor our early stopping ended it.
         stopped_early = stopper is not None and getattr(stopper, "stopped_", False)
-        self.interrupted_ = ran < epochs and not stopped_early
+        self.interrupted_ = completed < epochs and not stopped_early
         if self.interrupted_:
             warnings.warn(
-                f"Training was interrupted (KeyboardInterrupt) after {ran} of {epochs} epochs. "
-                f"The model keeps the weights of epoch {self.best_epoch_} and can predict; n_iter_ and history_ "
-                "record what ran. Call fit again to train in full.",
+                f"Training was interrupted (KeyboardInterrupt) after {completed} complete epoch(s) of {epochs}. "
+                f"The model keeps the weights it had (epoch {self.best_epoch_}) and can predict; n_iter_ and "
+                "history_ record what ran. Call fit again to train in full.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=5,  # the caller of fit/partial_fit (through sklearn's _fit_context wrapper)
             )
 
     # -- predict ---------------------------------------------------------
@@ -872,11 +927,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         if device.type != "cpu":
             module.eval()
             return module, next((p.dtype for p in module.parameters()), torch.float32)
-        try:
-            private = copy.deepcopy(module).double().eval()
-        except Exception:  # noqa: BLE001  (a custom module that cannot be copied: evaluate it in place)
-            return _InPlaceFloat64Forward(module), torch.float64
-        return private, torch.float64
+        return _float64_copy(module), torch.float64
 
     def decision_function(self, X):
         """Logits: the positive-class logit (shape ``(n,)``) for binary problems, else one per class.
@@ -950,6 +1001,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         return self.scorer_(self, X, y, sample_weight=sample_weight)
 
     def __setstate__(self, state):
+        state.setdefault("warm_start", False)  # pickles from before warm_start existed
         super().__setstate__(state)
         net = self.__dict__.get("net_")
         if net is not None:  # skorch maps a CUDA net to the CPU when no GPU is present

@@ -523,10 +523,11 @@ class NonFiniteLossGuard(Callback):
             if value is not None and not math.isfinite(value):
                 raise FloatingPointError(f"The training loss became {value} at epoch {epoch}, batch {i}. {self.remedies}")
         named = [("module", net.module_), ("loss", net.criterion_)]
-        params = [(f"{owner}.{name}", p) for owner, m in named for name, p in m.named_parameters()]
+        params = [(f"{owner}.{name}", p) for owner, m in named for name, p in m.named_parameters() if p.requires_grad]
         if not params:
             return
-        finite = torch.stack([torch.isfinite(p).all() for _, p in params]).cpu()
+        # one reduction per parameter, gathered on the CPU (parameters may sit on several devices)
+        finite = torch.stack([torch.isfinite(p.detach()).all().cpu() for _, p in params])
         if not bool(finite.all()):
             name = params[int(torch.nonzero(~finite)[0, 0])][0]
             raise FloatingPointError(

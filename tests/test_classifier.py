@@ -449,7 +449,7 @@ def test_keyboard_interrupt_leaves_a_usable_model_and_says_so(binary_data, early
     X, y = binary_data
     clf = SurrogateClassifier(max_epochs=50, early_stopping=early_stopping, callbacks=[_InterruptAtEpoch(3)],
                               random_state=0)
-    with pytest.warns(UserWarning, match=r"interrupted \(KeyboardInterrupt\) after 3 of 50 epochs"):
+    with pytest.warns(UserWarning, match=r"interrupted \(KeyboardInterrupt\) after 3 complete epoch\(s\) of 50"):
         clf.fit(X, y)
     assert clf.interrupted_ and clf.n_iter_ == 3 and len(clf.history_) == 3
     assert 1 <= clf.best_epoch_ <= 3
@@ -640,3 +640,68 @@ def test_same_random_state_gives_identical_predictions_in_two_processes():
     runs = [subprocess.run([sys.executable, "-c", _FIT_AND_PRINT], capture_output=True, text=True, timeout=300,
                            check=True).stdout for _ in range(2)]
     assert runs[0] == runs[1] and len(runs[0].splitlines()) == 4
+
+
+class _InterruptMidEpoch(Callback):
+    """Raise KeyboardInterrupt after the second training batch."""
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and len(net.history[-1]["batches"]) == 2:
+            raise KeyboardInterrupt
+
+
+def test_interruption_inside_the_only_epoch_is_reported(binary_data):
+    X, y = binary_data
+    clf = SurrogateClassifier(batch_size=50, callbacks=[_InterruptMidEpoch()], random_state=0)
+    with pytest.warns(UserWarning, match=r"after 0 complete epoch\(s\) of 1"):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert clf.interrupted_ and np.all(np.isfinite(clf.predict_proba(X)))
+
+
+def test_partial_fit_uses_current_hyper_parameters_and_survives_an_optimizer_switch(binary_data):
+    X, y = binary_data
+    clf = SurrogateClassifier(lr=1e-3, random_state=0).partial_fit(X, y, classes=[0, 1])
+    clf.set_params(lr=0.05).partial_fit(X, y)
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == 0.05
+    assert _adam_steps(clf) == {2 * -(-len(X) // 256)}  # the moments carried on
+    clf.set_params(optimizer="sgd").partial_fit(X, y)  # another optimizer starts afresh
+    assert clf.n_iter_ == 3 and np.all(np.isfinite(clf.predict_proba(X)))
+
+
+def test_history_epochs_count_across_calls(binary_data):
+    X, y = binary_data
+    clf = SurrogateClassifier(random_state=0)
+    for _ in range(3):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert [row["epoch"] for row in clf.history_] == [1, 2, 3]
+    warm = SurrogateClassifier(max_epochs=2, warm_start=True, random_state=0).fit(X, y).fit(X, y)
+    assert [row["epoch"] for row in warm.history_] == [1, 2, 3, 4] and warm.n_iter_ == 4
+
+
+def test_warm_start_needs_the_same_classes_and_partial_fit_refuses_balanced(multiclass_data):
+    X, y = multiclass_data
+    clf = SurrogateClassifier(max_epochs=2, warm_start=True, random_state=0).fit(X, y)
+    keep = y != y.max()
+    with pytest.raises(ValueError, match="warm_start can only be used where `y` has the same classes"):
+        clf.fit(X[keep], y[keep])
+    with pytest.raises(ValueError, match="class_weight 'balanced' is not supported for partial_fit"):
+        SurrogateClassifier(class_weight="balanced").partial_fit(X, y, classes=np.unique(y))
+    # a one-class chunk with sample weights is fine once the classes are known
+    inc = SurrogateClassifier(random_state=0).partial_fit(X, y, classes=np.unique(y))
+    one = y == y.min()
+    inc.partial_fit(X[one], y[one], sample_weight=np.ones(one.sum()))
+    assert inc.n_iter_ == 2
+
+
+def test_cpu_prediction_copy_is_reused_until_the_weights_change(binary_data):
+    X, y = binary_data
+    clf = SurrogateClassifier(max_epochs=2, random_state=0).fit(X, y)
+    from sklearn_surrogate._classifier import _float64_copy
+
+    first = _float64_copy(clf.net_.module_)
+    assert _float64_copy(clf.net_.module_) is first
+    before = clf.predict_proba(X)
+    with torch.no_grad():
+        next(clf.net_.module_.parameters()).mul_(2.0)  # an in-place edit bumps the version counter
+    assert _float64_copy(clf.net_.module_) is not first
+    assert not np.array_equal(clf.predict_proba(X), before)

@@ -63,8 +63,9 @@ def test_grid_search_on_a_dask_cluster_equals_the_sequential_run(data, sequentia
         assert set(client.run(torch.get_num_threads).values()) == {1}
         with distributed.get_task_stream(client) as stream, joblib.parallel_config(backend="dask"):
             search = _grid().fit(*data)
-        # the fits did run on the cluster, on both workers
-        assert len(stream.data) >= 24 and len({task["worker"] for task in stream.data}) == 2
+        # the fits did run on the cluster, on both workers (joblib's automatic batching may group
+        # several of the 24 fits into one task, so the number of tasks is not fixed)
+        assert len(stream.data) >= 2 and len({task["worker"] for task in stream.data}) == 2
     _assert_same_search(search, sequential_search)
     np.testing.assert_array_equal(search.predict(data[0]), sequential_search.predict(data[0]))
 
