@@ -124,7 +124,7 @@ def copy_module_instance(module):
     """
     try:
         return copy.deepcopy(module)
-    except Exception as exc:  # noqa: BLE001  (whatever the module holds that cannot be copied)
+    except Exception as exc:  # whatever the module holds that cannot be copied
         raise TypeError(
             f"module={type(module).__name__}(...) cannot be copied ({type(exc).__name__}: {exc}). fit copies a "
             "module instance so that the estimator is left unchanged, and model selection clones and pickles "
