@@ -101,23 +101,10 @@ class _PairwiseAUCLoss(SurrogateLoss):
         return torch.sigmoid(logits) if logits.ndim == 1 else torch.softmax(logits, dim=1)
 
     def forward(self, logits, targets, sample_weight=None):
-        """Compute the loss of a batch.
+        """Compute the loss of a batch: the weighted mean pair loss, averaged over the columns
+        (classes or class pairs) that have pairs; 0 when none has.
 
-        Parameters
-        ----------
-        logits : Tensor of shape (n,), (n, 1) or (n, K)
-            Raw network outputs: the positive-class logit of a binary problem,
-            or one logit per class.
-        targets : Tensor of shape (n,)
-            Class indices in ``{0, ..., K - 1}`` (0 or 1 for a binary problem).
-        sample_weight : Tensor of shape (n,), default=None
-            Non-negative sample weights.
-
-        Returns
-        -------
-        loss : Tensor of shape ()
-            The weighted mean pair loss, averaged over the columns (classes or
-            class pairs) that have pairs; 0 when none has.
+        Parameters and return value as in :meth:`SurrogateLoss.forward`.
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         self._validate_hyperparameters()
@@ -665,24 +652,11 @@ class AUCMarginLoss(SurrogateLoss):
         self._sized = True
 
     def forward(self, logits, targets, sample_weight=None):
-        r"""Compute the loss of a batch.
+        r"""Compute the loss of a batch: the AUC-M objective, averaged over the outputs.
 
         Projects :math:`\alpha` onto :math:`\alpha \ge 0` first.
 
-        Parameters
-        ----------
-        logits : Tensor of shape (n,), (n, 1) or (n, K)
-            Raw network outputs: the positive-class logit of a binary problem,
-            or one logit per class.
-        targets : Tensor of shape (n,)
-            Class indices in ``{0, ..., K - 1}`` (0 or 1 for a binary problem).
-        sample_weight : Tensor of shape (n,), default=None
-            Non-negative sample weights.
-
-        Returns
-        -------
-        loss : Tensor of shape ()
-            The AUC-M objective, averaged over the outputs.
+        Parameters and return value as in :meth:`SurrogateLoss.forward`.
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         check_real("AUCMarginLoss", "margin", self.margin)

@@ -254,6 +254,26 @@ class SurrogateLoss(nn.Module):
         return ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
 
     # -- shared helpers -------------------------------------------------
+    def forward(self, logits, targets, sample_weight=None):
+        """Compute the loss of a batch (implemented by every subclass).
+
+        Parameters
+        ----------
+        logits : Tensor of shape (n,), (n, 1) or (n, K)
+            Raw network outputs: the positive-class logit of a binary problem,
+            or one logit per class.
+        targets : Tensor of shape (n,)
+            Class indices in ``{0, ..., K - 1}`` (0 or 1 for a binary problem).
+        sample_weight : Tensor of shape (n,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        loss : Tensor of shape ()
+            The batch's loss; what it is depends on the subclass.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement forward(logits, targets, sample_weight=None).")
+
     def _check_inputs(self, logits, targets, sample_weight):
         """Validate and normalise the inputs of :meth:`forward`.
 

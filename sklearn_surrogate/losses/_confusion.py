@@ -162,22 +162,9 @@ class _ConfusionMatrixLoss(SurrogateLoss):
         check_real(type(self).__name__, "eps", self.eps, low=0.0, high=1.0, high_inclusive=False)
 
     def forward(self, logits, targets, sample_weight=None):
-        """Compute the loss of a batch.
+        """Compute the loss of a batch: one minus the metric of the batch's soft confusion matrix.
 
-        Parameters
-        ----------
-        logits : Tensor of shape (n,), (n, 1) or (n, K)
-            Raw network outputs: the positive-class logit of a binary problem,
-            or one logit per class.
-        targets : Tensor of shape (n,)
-            Class indices in ``{0, ..., K - 1}`` (0 or 1 for a binary problem).
-        sample_weight : Tensor of shape (n,), default=None
-            Non-negative sample weights.
-
-        Returns
-        -------
-        loss : Tensor of shape ()
-            One minus the metric of the batch's soft confusion matrix.
+        Parameters and return value as in :meth:`SurrogateLoss.forward`.
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         self._validate_hyperparameters()

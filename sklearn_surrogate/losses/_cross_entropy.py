@@ -86,22 +86,9 @@ class CrossEntropyLoss(SurrogateLoss):
         self.class_weight = class_weight
 
     def forward(self, logits, targets, sample_weight=None):
-        """Compute the loss of a batch.
+        """Compute the loss of a batch: the (class- and sample-) weighted mean cross-entropy.
 
-        Parameters
-        ----------
-        logits : Tensor of shape (n,), (n, 1) or (n, K)
-            Raw network outputs: the positive-class logit of a binary problem,
-            or one logit per class.
-        targets : Tensor of shape (n,)
-            Class indices in ``{0, ..., K - 1}`` (0 or 1 for a binary problem).
-        sample_weight : Tensor of shape (n,), default=None
-            Non-negative sample weights.
-
-        Returns
-        -------
-        loss : Tensor of shape ()
-            The (class- and sample-) weighted mean cross-entropy.
+        Parameters and return value as in :meth:`SurrogateLoss.forward`.
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         if self.class_weight is None and sample_weight is None and logits.shape[0]:
@@ -179,22 +166,9 @@ class CompSumLoss(SurrogateLoss):
         self.tau = tau
 
     def forward(self, logits, targets, sample_weight=None):
-        """Compute the loss of a batch.
+        """Compute the loss of a batch: the weighted mean comp-sum loss.
 
-        Parameters
-        ----------
-        logits : Tensor of shape (n,), (n, 1) or (n, K)
-            Raw network outputs: the positive-class logit of a binary problem,
-            or one logit per class.
-        targets : Tensor of shape (n,)
-            Class indices in ``{0, ..., K - 1}`` (0 or 1 for a binary problem).
-        sample_weight : Tensor of shape (n,), default=None
-            Non-negative sample weights.
-
-        Returns
-        -------
-        loss : Tensor of shape ()
-            The weighted mean comp-sum loss.
+        Parameters and return value as in :meth:`SurrogateLoss.forward`.
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         check_real(type(self).__name__, "tau", self.tau, low=0.0, high=2.0, low_inclusive=True)
@@ -317,22 +291,9 @@ class FocalLoss(SurrogateLoss):
         self.alpha = alpha
 
     def forward(self, logits, targets, sample_weight=None):
-        """Compute the loss of a batch.
+        """Compute the loss of a batch: the weighted mean focal loss.
 
-        Parameters
-        ----------
-        logits : Tensor of shape (n,), (n, 1) or (n, K)
-            Raw network outputs: the positive-class logit of a binary problem,
-            or one logit per class.
-        targets : Tensor of shape (n,)
-            Class indices in ``{0, ..., K - 1}`` (0 or 1 for a binary problem).
-        sample_weight : Tensor of shape (n,), default=None
-            Non-negative sample weights.
-
-        Returns
-        -------
-        loss : Tensor of shape ()
-            The weighted mean focal loss.
+        Parameters and return value as in :meth:`SurrogateLoss.forward`.
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         check_real("FocalLoss", "gamma", self.gamma, low=0.0, low_inclusive=True)

@@ -154,22 +154,9 @@ class LDRKLLoss(SurrogateLoss):
         self.lam = lam
 
     def forward(self, logits, targets, sample_weight=None):
-        """Compute the loss of a batch.
+        """Compute the loss of a batch: the weighted mean LDR-KL loss.
 
-        Parameters
-        ----------
-        logits : Tensor of shape (n,), (n, 1) or (n, K)
-            Raw network outputs: the positive-class logit of a binary problem,
-            or one logit per class.
-        targets : Tensor of shape (n,)
-            Class indices in ``{0, ..., K - 1}`` (0 or 1 for a binary problem).
-        sample_weight : Tensor of shape (n,), default=None
-            Non-negative sample weights.
-
-        Returns
-        -------
-        loss : Tensor of shape ()
-            The weighted mean LDR-KL loss.
+        Parameters and return value as in :meth:`SurrogateLoss.forward`.
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         check_real("LDRKLLoss", "lam", self.lam, low=0.0)
