@@ -536,10 +536,13 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
             return self._fit(X, y, sample_weight)
 
     def __sklearn_clone__(self):
-        # clone deep-copies the parameters: say clearly when a module instance cannot be copied
-        if isinstance(self.module, torch.nn.Module):
-            copy_module_instance(self.module)
-        return super().__sklearn_clone__()
+        try:
+            return super().__sklearn_clone__()
+        except Exception:
+            # clone deep-copies the parameters: say clearly when it was a module instance that could not be
+            if isinstance(self.module, torch.nn.Module):
+                copy_module_instance(self.module)  # raises the explanatory TypeError
+            raise
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):

@@ -287,15 +287,11 @@ class ALDRKLLoss(SurrogateLoss):
         In training mode, first updates the temperatures of the samples in
         ``index``.
 
+        ``logits``, ``targets`` and ``sample_weight`` are as in
+        :meth:`SurrogateLoss.forward`.
+
         Parameters
         ----------
-        logits : Tensor of shape (n,), (n, 1) or (n, K)
-            Raw network outputs: the positive-class logit of a binary problem,
-            or one logit per class.
-        targets : Tensor of shape (n,)
-            Class indices in ``{0, ..., K - 1}`` (0 or 1 for a binary problem).
-        sample_weight : Tensor of shape (n,), default=None
-            Non-negative sample weights.
         index : Tensor of int of shape (n,), default=None
             Each sample's row position in the training set. Required: None
             raises a ``ValueError``.
