@@ -5,7 +5,12 @@
 #                torch==2.13.0, which pip finds on local disk here; a plain
 #                "torch" requirement would pull a multi-GB CUDA build)
 #   PYTHON       interpreter that creates the virtual environment
-#   PYTEST_ARGS  extra pytest arguments, e.g. PYTEST_ARGS="-k scorer"
+#   PYTEST_ARGS  extra pytest arguments, e.g. PYTEST_ARGS="-k scorer"; PYTEST_ARGS="-m shared_data" runs
+#                the tests that read the shared OpenML corpus (../shared/datasets)
+#
+# Tests, benchmarks and examples find the shared corpus through $SKLEARN_SURROGATE_SHARED_DATASETS or a
+# shared/datasets folder above the checkout; SKLEARN_SURROGATE_SHARED_DATASETS=off make test runs the
+# suite as a user's clone sees it (what CI does first).
 #   SPHINXOPTS   extra sphinx-build options, e.g. SPHINXOPTS="-D plot_gallery=0" (skip the gallery)
 
 PYTHON ?= python3

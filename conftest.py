@@ -22,3 +22,27 @@ def _restore_loss_registry():
     yield
     _registry._LOSSES.clear()
     _registry._LOSSES.update(before)
+
+
+def _shared_corpus_missing():
+    """Why the shared datasets cannot be read here (None when they can)."""
+    from sklearn_surrogate.datasets import shared_manifest
+
+    try:
+        shared_manifest()
+    except FileNotFoundError as exc:
+        return str(exc)
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests marked ``shared_data`` where the shared corpus is absent or turned off (a user's clone)."""
+    marked = [item for item in items if item.get_closest_marker("shared_data")]
+    if not marked:
+        return
+    reason = _shared_corpus_missing()
+    if reason is None:
+        return
+    skip = pytest.mark.skip(reason=f"needs the shared OpenML corpus: {reason}")
+    for item in marked:
+        item.add_marker(skip)

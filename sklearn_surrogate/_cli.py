@@ -101,6 +101,10 @@ def _parser():
     bench.add_argument("--jobs", type=int, default=1, help="parallel fits (default: %(default)s)")
     bench.add_argument("--output-dir", default="benchmark_output", help="results folder (default: %(default)s)")
     bench.add_argument("--data-home", default=None, help="fetch_openml's cache folder")
+    bench.add_argument("--shared-dir", default=None, metavar="FOLDER",
+                       help="folder of the shared offline OpenML copies (its MANIFEST.tsv lists them; default: "
+                            "$SKLEARN_SURROGATE_SHARED_DATASETS, else the nearest shared/datasets folder; "
+                            "SKLEARN_SURROGATE_SHARED_DATASETS=off reads every dataset through fetch_openml)")
     bench.add_argument("--random-state", type=int, default=0, help="seed (default: %(default)s)")
     bench.add_argument("--no-plot", action="store_true", help="do not save the plots")
     return parser
@@ -118,9 +122,9 @@ def _benchmark(args):
         settings["datasets"] = args.datasets
     elif "datasets" not in settings:
         try:
-            manifest = shared_manifest()
+            manifest = shared_manifest(args.shared_dir)
         except FileNotFoundError as exc:
-            print(f"error: {exc} Pass --datasets with OpenML ids.", file=sys.stderr)
+            print(f"error: {exc} Or pass --datasets with OpenML ids or names (fetched online).", file=sys.stderr)
             return 1
         settings["datasets"] = list(manifest[manifest["n_classes"] == 2].sort_values("n_rows")["name"])
     if args.baselines is not None:  # run_benchmark refuses unknown names with a ValueError
@@ -132,7 +136,7 @@ def _benchmark(args):
     start = time.perf_counter()
     try:
         scores, timings = run_benchmark(**settings, target=args.target, random_state=args.random_state,
-                                        data_home=args.data_home, n_jobs=args.jobs,
+                                        data_home=args.data_home, shared_dir=args.shared_dir, n_jobs=args.jobs,
                                         checkpoint_dir=output / "datasets")
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

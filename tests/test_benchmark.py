@@ -18,10 +18,61 @@ from sklearn_surrogate.benchmark import (
     write_report,
 )
 
-TINY = {"datasets": ["diabetes"], "losses": ["f1"], "n_repeats": 1, "n_splits": 2,
+TINY = {"datasets": ["pc4"], "losses": ["f1"], "n_repeats": 1, "n_splits": 2,
         "baselines": ["cross_entropy", "hgb+threshold"], "verbose": False}
 
 
+@pytest.fixture
+def users_clone_offline(monkeypatch):
+    """What a user's clone sees offline: no shared corpus, and fetch_openml cannot reach OpenML."""
+    import sklearn.datasets
+
+    def offline(**kwargs):
+        raise OSError("Network is unreachable")
+
+    monkeypatch.setenv("SKLEARN_SURROGATE_SHARED_DATASETS", "off")
+    monkeypatch.setattr(sklearn.datasets, "fetch_openml", offline)
+
+
+def test_load_dataset_serves_the_shipped_copies_offline(users_clone_offline):
+    """pc4 and wine-quality-red load without the shared corpus and without a network."""
+    name, openml_id, X, y = load_dataset("pc4")
+    assert (name, openml_id, X.shape) == ("pc4", 1049, (1458, 37))
+    assert set(np.unique(y)) == {0, 1} and y.mean() < 0.5  # 1 is the minority class
+    assert np.array_equal(load_dataset(1049)[3], y)
+    _, _, _, y_multi = load_dataset("wine-quality-red")
+    assert set(np.unique(y_multi)) == set(range(6))
+
+
+def test_offline_error_names_the_shared_folder_switches(users_clone_offline):
+    with pytest.raises(RuntimeError, match="Could not load OpenML dataset 'kc2'") as info:
+        load_dataset("kc2")
+    message = str(info.value)
+    assert "SKLEARN_SURROGATE_SHARED_DATASETS" in message and "--shared-dir" in message and "turned off" in message
+
+
+def test_command_line_offline_without_shared_folder(users_clone_offline, tmp_path, capsys):
+    from sklearn_surrogate._cli import main
+
+    assert main(["benchmark", "--quick", "--output-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: Could not load OpenML dataset 'kc2'") and "--shared-dir" in err
+    assert main(["benchmark", "--output-dir", str(tmp_path)]) == 1  # the default list needs the manifest
+    err = capsys.readouterr().err
+    assert "turned off" in err and "--datasets" in err
+    # an explicit --shared-dir wins over the switch
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(120, 3)), columns=["a", "b", "c"]).assign(label=(rng.random(120) < 0.3))
+    frame.to_csv(folder / "toy.csv", index=False)
+    (folder / "MANIFEST.tsv").write_text("name\topenml_id\tfile\ttarget\tn_classes\tn_rows\ntoy\t\ttoy.csv\tlabel\t2\t120\n")
+    status = main(["benchmark", "--shared-dir", str(folder), "--losses", "f1", "--baselines", "hgb", "--repeats", "1",
+                   "--no-plot", "--output-dir", str(tmp_path / "out")])
+    assert status == 0 and set(pd.read_csv(tmp_path / "out" / "scores.csv")["dataset"]) == {"toy"}
+
+
+@pytest.mark.shared_data
 def test_load_dataset_by_name_or_id_with_the_minority_as_positive():
     name, openml_id, X, y = load_dataset("kc1")
     assert (name, openml_id) == ("kc1", 1067) and set(np.unique(y)) == {0, 1}
@@ -82,7 +133,7 @@ def test_the_runner_is_deterministic_and_resumes(tmp_path):
     second, timings = run_benchmark(**TINY, checkpoint_dir=tmp_path / "checkpoints")
     write_report(second, timings, tmp_path / "b", plots=True)
     assert (tmp_path / "a" / "scores.csv").read_bytes() == (tmp_path / "b" / "scores.csv").read_bytes()
-    assert (tmp_path / "checkpoints" / "diabetes.csv").exists()
+    assert (tmp_path / "checkpoints" / "pc4.csv").exists()
     assert {"report.md", "ranks_f1.png", "datasets_f1.png", "timings.csv"} <= {p.name for p in (tmp_path / "b").iterdir()}
     # a second run reads the checkpoint instead of fitting again
     resumed, resumed_timings = run_benchmark(**TINY, checkpoint_dir=tmp_path / "checkpoints")
@@ -124,23 +175,23 @@ def test_bad_arguments():
 def test_command_line(tmp_path, capsys):
     from sklearn_surrogate._cli import main
 
-    status = main(["benchmark", "--datasets", "diabetes", "--losses", "f1", "--repeats", "1", "--no-plot",
+    status = main(["benchmark", "--datasets", "pc4", "--losses", "f1", "--repeats", "1", "--no-plot",
                    "--jobs", "2", "--output-dir", str(tmp_path)])
     assert status == 0
     out = capsys.readouterr().out
     assert "win / tie / loss against `hgb+threshold`" in out and (tmp_path / "scores.csv").exists()
-    assert main(["benchmark", "--datasets", "diabetes", "--losses", "nope", "--output-dir", str(tmp_path)]) == 1
+    assert main(["benchmark", "--datasets", "pc4", "--losses", "nope", "--output-dir", str(tmp_path)]) == 1
 
 
 def test_command_line_baselines(tmp_path, capsys):
     from sklearn_surrogate._cli import main
 
-    status = main(["benchmark", "--datasets", "diabetes", "--losses", "balanced_accuracy", "--repeats", "1",
+    status = main(["benchmark", "--datasets", "pc4", "--losses", "balanced_accuracy", "--repeats", "1",
                    "--baselines", "hgb", "--target", "balanced_accuracy", "--no-plot", "--output-dir", str(tmp_path)])
     assert status == 0
     methods = set(pd.read_csv(tmp_path / "scores.csv")["method"])
     assert methods == {"hgb", "balanced_accuracy"}
     capsys.readouterr()
-    assert main(["benchmark", "--datasets", "diabetes", "--losses", "f1", "--baselines", "xgboost",
+    assert main(["benchmark", "--datasets", "pc4", "--losses", "f1", "--baselines", "xgboost",
                  "--output-dir", str(tmp_path / "bad")]) == 1
     assert "xgboost" in capsys.readouterr().err

@@ -60,6 +60,7 @@ def test_shipped_dataset_shape_classes_and_info(no_network):
     assert LabelEncoder().fit(y).classes_[1] == "True" == SHIPPED_DATASETS["pc4"]["positive_label"]
 
 
+@pytest.mark.shared_data
 def test_shipped_metadata_and_provenance(manifest):
     meta = SHIPPED_DATASETS["pc4"]
     row = manifest.set_index("name").loc["pc4"]
@@ -70,6 +71,7 @@ def test_shipped_metadata_and_provenance(manifest):
     assert meta["licence"].startswith("Public domain (PROMISE repository")
 
 
+@pytest.mark.shared_data
 @pytest.mark.parametrize("name", ["pc4", "wine-quality-red"])
 def test_shipped_copy_is_the_shared_file(manifest, name):
     X, y, info = load_shipped(name)
@@ -111,9 +113,11 @@ def test_load_openml_serves_the_shipped_copy_without_network(no_network, dataset
 
 
 @pytest.fixture
-def fake_fetch_openml(monkeypatch, manifest):
-    """Replace fetch_openml by a recorder that returns the shared copy of diabetes (OpenML 37)."""
-    X, y, _ = load_shared("diabetes")
+def fake_fetch_openml(monkeypatch):
+    """Replace fetch_openml by a recorder that returns a frame shaped like diabetes (OpenML 37: 768 x 8)."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(768, 8)), columns=[f"x{i}" for i in range(8)])
+    y = pd.Series(np.where(rng.random(768) < 0.35, "tested_positive", "tested_negative"), name="class")
     calls = []
 
     def fetch_openml(**kwargs):
@@ -187,6 +191,7 @@ def test_openml_dataset_without_single_target(monkeypatch):
 # -- shared offline copies ---------------------------------------------------------------------------
 
 
+@pytest.mark.shared_data
 def test_load_shared_by_name_and_id(manifest):
     assert {"name", "openml_id", "file", "target"} <= set(manifest.columns)
     X, y, info = load_shared("kc1")
@@ -200,11 +205,13 @@ def test_load_shared_by_name_and_id(manifest):
     assert info["openml_id"] is None and "yeast" in info["notes"]
 
 
+@pytest.mark.shared_data
 def test_load_shared_unknown_name(manifest):
     with pytest.raises(ValueError, match="No shared dataset 'no-such-data'.*kc1"):
         load_shared("no-such-data")
 
 
+@pytest.mark.shared_data
 def test_load_shared_explicit_folder_and_environment(manifest, monkeypatch, tmp_path):
     folder = manifest.attrs["folder"]
     assert load_shared("diabetes", shared_dir=folder)[2]["n_samples"] == 768
@@ -226,7 +233,20 @@ def test_missing_shared_folder_is_explained(monkeypatch, tmp_path):
         load_shared("kc1")
 
 
-def test_shared_file_missing_is_explained(manifest, tmp_path):
+def test_switch_turns_shared_discovery_off(monkeypatch, tmp_path):
+    """SKLEARN_SURROGATE_SHARED_DATASETS=off: a user's clone, whatever folders are above; shared_dir still works."""
+    (tmp_path / "toy.csv").write_text("a,label\n1.0,x\n2.0,y\n", encoding="utf-8")
+    (tmp_path / "MANIFEST.tsv").write_text("name\topenml_id\tfile\ttarget\ntoy\t\ttoy.csv\tlabel\n", encoding="utf-8")
+    for value in ["off", "OFF", "0", "false", "none"]:
+        monkeypatch.setenv("SKLEARN_SURROGATE_SHARED_DATASETS", value)
+        with pytest.raises(FileNotFoundError, match="Shared datasets are turned off.*--shared-dir"):
+            shared_manifest()
+        with pytest.raises(FileNotFoundError, match="turned off"):
+            load_shared("toy")
+        assert load_shared("toy", shared_dir=tmp_path)[2]["n_samples"] == 2
+
+
+def test_shared_file_missing_is_explained(tmp_path):
     (tmp_path / "MANIFEST.tsv").write_text(
         "name\topenml_id\tfile\ttarget\nghost\t\tghost.csv.gz\tClass\n", encoding="utf-8"
     )
@@ -242,6 +262,7 @@ def _check_dense_float(Xt, n_rows):
     assert Xt.shape[0] == n_rows and np.isfinite(Xt).all()
 
 
+@pytest.mark.shared_data
 def test_preprocessor_on_adult_with_missing_values(manifest):
     X, _, _ = load_shared("adult")
     # 500 rows, a third of them with a missing value (adult's missing values are in categorical columns)

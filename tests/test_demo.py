@@ -13,7 +13,7 @@ from sklearn.utils import Bunch
 from sklearn_surrogate import __version__
 from sklearn_surrogate._cli import main
 from sklearn_surrogate._demo import format_markdown, run_demo
-from sklearn_surrogate.datasets import load_shared
+from sklearn_surrogate.datasets import load_shipped
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 METRICS = ["test F1", "ROC AUC", "balanced acc."]
@@ -55,15 +55,12 @@ def test_demo_single_split_is_reproducible(tmp_path):
 
 
 def test_demo_on_a_multiclass_openml_dataset(monkeypatch, tmp_path):
-    try:
-        X, y, _ = load_shared("glass")  # 214 rows, 6 classes
-    except FileNotFoundError as exc:
-        pytest.skip(f"shared datasets not available: {exc}")
+    X, y, _ = load_shipped("wine-quality-red")  # 1599 rows, 6 classes, served as if fetched
     calls = []
 
     def fetch_openml(**kwargs):
         calls.append(kwargs)
-        return Bunch(data=X, target=y, details={"name": "glass", "id": "41"})
+        return Bunch(data=X, target=y, details={"name": "wine-quality-red", "id": "41"})
 
     monkeypatch.setattr(sklearn.datasets, "fetch_openml", fetch_openml)
     table = run_demo(

@@ -17,7 +17,9 @@ QUICK = {"datasets": ["kc2", "diabetes"], "losses": ["f1", "reloss_f1"], "n_repe
 Two small shared datasets (kc2 and diabetes), 5 x 2 folds, and the two F1
 surrogates (the hand-designed ``"f1"`` loss and the shipped learned
 ``"reloss_f1"``) beside the baselines; keyword arguments of
-:func:`run_benchmark`.
+:func:`run_benchmark`. The datasets come from the shared offline copies when
+present (``shared_dir``, ``$SKLEARN_SURROGATE_SHARED_DATASETS``), else from
+OpenML through ``fetch_openml``.
 
 Examples
 --------
@@ -90,8 +92,9 @@ def load_dataset(spec, *, data_home=None, shared_dir=None):
 
     try:
         manifest = shared_manifest(shared_dir)
-    except FileNotFoundError:
-        manifest = None
+        no_manifest = None
+    except FileNotFoundError as exc:
+        manifest, no_manifest = None, exc
     row = None
     if manifest is not None:
         key = str(spec)
@@ -102,7 +105,15 @@ def load_dataset(spec, *, data_home=None, shared_dir=None):
         X, y, _ = load_shared(row["name"], shared_dir)
         name, openml_id = row["name"], (int(row["openml_id"]) if pd.notna(row["openml_id"]) else None)
     else:
-        X, y, info = load_openml(spec, data_home=data_home)
+        try:
+            X, y, info = load_openml(spec, data_home=data_home)
+        except RuntimeError as exc:  # offline, and not in fetch_openml's cache
+            where = (f"The shared offline copies were not found ({no_manifest})" if no_manifest is not None
+                     else f"The shared offline copies in {manifest.attrs['folder']} do not list it")
+            raise RuntimeError(
+                f"{exc} {where}: point $SKLEARN_SURROGATE_SHARED_DATASETS or shared_dir (--shared-dir on the "
+                "command line) at a folder holding MANIFEST.tsv and the datasets' files."
+            ) from exc
         name, openml_id = info.get("name", str(spec)), info.get("openml_id")
     labels, counts = np.unique(np.asarray(y).astype(str), return_counts=True)
     if len(labels) == 2:

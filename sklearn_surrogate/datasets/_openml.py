@@ -32,10 +32,12 @@ __all__ = [
     "load_shared",
     "load_shipped",
     "make_preprocessor",
+    "shared_discovery_disabled",
     "shared_manifest",
 ]
 
 _SHARED_ENV = "SKLEARN_SURROGATE_SHARED_DATASETS"
+_DISCOVERY_OFF = ("off", "0", "false", "none")
 _DATA = resources.files(__package__).joinpath("data")
 _SHIPPED_NAMES = ("pc4", "wine-quality-red")
 # dtypes one-hot encoded by `make_preprocessor`; everything else is treated as numeric
@@ -273,8 +275,42 @@ def load_openml(dataset, *, data_home=None, as_frame=True, shipped_ok=True):
     return X, y, _info(name, openml_id, X, y, "openml", details.get("licence"))
 
 
+def shared_discovery_disabled():
+    """Whether ``$SKLEARN_SURROGATE_SHARED_DATASETS`` turns the shared-folder discovery off.
+
+    The values ``off``, ``0``, ``false`` and ``none`` (any case) make the
+    package behave as in a user's clone, where no ``shared/datasets`` folder
+    exists: :func:`load_shared` and :func:`shared_manifest` without
+    ``shared_dir`` raise ``FileNotFoundError``, the benchmark reads every
+    dataset through :func:`load_openml`, and tests that need the shared corpus
+    skip. An explicit ``shared_dir`` still works.
+
+    Returns
+    -------
+    disabled : bool
+
+    Examples
+    --------
+    >>> import os
+    >>> from unittest import mock
+    >>> from sklearn_surrogate.datasets import shared_discovery_disabled
+    >>> with mock.patch.dict(os.environ, {"SKLEARN_SURROGATE_SHARED_DATASETS": "off"}):
+    ...     shared_discovery_disabled()
+    True
+    >>> with mock.patch.dict(os.environ, {"SKLEARN_SURROGATE_SHARED_DATASETS": "/data/shared"}):
+    ...     shared_discovery_disabled()
+    False
+    """
+    return os.environ.get(_SHARED_ENV, "").strip().lower() in _DISCOVERY_OFF
+
+
 def _find_shared_dir(shared_dir=None):
     """The folder holding the shared datasets' ``MANIFEST.tsv``."""
+    if shared_dir is None and shared_discovery_disabled():
+        raise FileNotFoundError(
+            f"Shared datasets are turned off (${_SHARED_ENV}={os.environ[_SHARED_ENV]!r}); unset it or point it at "
+            "a folder holding MANIFEST.tsv, or pass shared_dir (--shared-dir on the command line)."
+        )
     if shared_dir is not None or os.environ.get(_SHARED_ENV):
         folder = Path(shared_dir if shared_dir is not None else os.environ[_SHARED_ENV])
         if not (folder / "MANIFEST.tsv").is_file():
@@ -282,17 +318,15 @@ def _find_shared_dir(shared_dir=None):
             raise FileNotFoundError(f"No MANIFEST.tsv in {str(folder)!r} (given by {origin}).")
         return folder
     repository = Path(__file__).resolve().parents[2]  # <repo>/sklearn_surrogate/datasets/_openml.py
-    looked = []
     for start in (Path.cwd(), repository):
         for folder in (start, *start.parents):
             candidate = folder / "shared" / "datasets"
-            looked.append(str(candidate))
             if (candidate / "MANIFEST.tsv").is_file():
                 return candidate
     raise FileNotFoundError(
         "No shared datasets found: no shared/datasets/MANIFEST.tsv in the working directory, the repository "
-        f"({repository}) or their parents. Set ${_SHARED_ENV} or pass shared_dir; offline, "
-        "sklearn_surrogate.datasets.load_shipped() still works."
+        f"({repository}) or their parents. Set ${_SHARED_ENV} to the folder or pass shared_dir (--shared-dir on "
+        "the command line); offline, sklearn_surrogate.datasets.load_shipped() still works."
     )
 
 
@@ -359,6 +393,8 @@ def load_shared(name, shared_dir=None):
         the environment variable ``SKLEARN_SURROGATE_SHARED_DATASETS``, else
         the first ``shared/datasets`` folder found walking up from the working
         directory, then from the repository root (``<repo>/../shared/datasets``).
+        ``SKLEARN_SURROGATE_SHARED_DATASETS=off`` turns that search off (see
+        :func:`shared_discovery_disabled`).
 
     Returns
     -------
