@@ -17,10 +17,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
-from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog, ProgressBar
+from skorch.callbacks import EarlyStopping, EpochTimer, PassthroughScoring, ProgressBar
 from skorch.helper import predefined_split
 from torch import nn
 
+from ._callbacks import PlainPrintLog, prepare_user_callbacks
+from ._doc_link import DocLinkMixin
 from ._modules import ACTIVATIONS, MLP, build_module, check_module_output, copy_module_instance
 from ._net import (
     EarlyStoppingOnScore,
@@ -148,7 +150,7 @@ class _InPlaceFloat64Forward:
                 self.module.train(was_training)
 
 
-class SurrogateClassifier(ClassifierMixin, BaseEstimator):
+class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     """Neural-network classifier trained on a surrogate of the metric you care about.
 
     The network (a multi-layer perceptron unless ``module`` says otherwise) is
@@ -626,7 +628,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
             net.initialize()
             if previous is not None:
                 _continue_from(net, previous, keep_optimizer=incremental)
-            net.partial_fit(self._dataset(data, train_rows), None)
+            net.partial_fit(self._dataset(data, train_rows).labeled(self.classes_), None)
         self.net_ = net
         self._finish_fit(net, epochs, n_previous=self.n_iter_ if previous is not None else 0,
                          history=self.history_ if previous is not None else [])
@@ -811,18 +813,15 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
                 ("valid_score", ValidationScore(self.scorer_, y[valid_rows], self.classes_, valid_weights)),
                 ("early_stopping", EarlyStoppingOnScore(self.n_iter_no_change, self.tol)),
             ]
-            train_split = predefined_split(self._dataset(data, valid_rows))
+            train_split = predefined_split(self._dataset(data, valid_rows).labeled(self.classes_))
         if self.verbose:
-            callbacks.append(("print_log", PrintLog()))
+            callbacks.append(("print_log", PlainPrintLog()))
         if self.verbose and self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
-        for i, cb in enumerate(self.callbacks or []):
-            if isinstance(cb, tuple):
-                callbacks.append(cb)
-            elif isinstance(cb, (Callback, type)):
-                callbacks.append((f"user_{i}", copy.deepcopy(cb) if not isinstance(cb, type) else cb))
-            else:
-                raise TypeError(f"callbacks must hold skorch callbacks, got {type(cb).__name__}.")
+        no_validation = {True: " (partial_fit never does)", False: " (early_stopping=False)"}.get(
+            self.early_stopping, " (early_stopping='auto' holds it out for more than 10,000 samples only)"
+        )
+        callbacks += prepare_user_callbacks(self.callbacks, self.classes_, valid_rows is not None, no_validation)
         optimizer_params = dict(self._routed_params("optimizer__"))
         optimizer_class = self._optimizer_class()
         if "weight_decay" in inspect.signature(optimizer_class).parameters:
@@ -847,6 +846,8 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
             shuffle_seed=shuffle_seed,
             mixed_precision=self.mixed_precision,
             compile_forward=self.compile,
+            classes=self.classes_,
+            scorer=self.scorer_,
             **self._sampling_params(loss),
             **optimizer_params,
         )
@@ -879,10 +880,18 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_ = n_previous + ran
         stopper = dict(net.callbacks_).get("early_stopping")
         best = stopper.best_epoch_ if stopper is not None and stopper.best_epoch_ else ran
+        # skorch's EarlyStopping callbacks: load_best restores the module after ours did, so its epoch is kept
+        skorch_stoppers = [cb for _, cb in net.callbacks_ if isinstance(cb, EarlyStopping)]
+        for cb in skorch_stoppers:
+            if cb.load_best and getattr(cb, "best_model_weights_", None) is not None and cb.best_epoch_ != ran:
+                best = cb.best_epoch_
         self.best_epoch_ = n_previous + best
         # skorch ends training quietly on a KeyboardInterrupt (Ctrl-C, or a callback that stops it):
-        # the model is usable, but say so when neither the epoch budget nor our early stopping ended it.
-        stopped_early = stopper is not None and getattr(stopper, "stopped_", False)
+        # the model is usable, but say so when neither the epoch budget nor early stopping (ours, or
+        # skorch's EarlyStopping among the callbacks) ended it.
+        stopped_early = (stopper is not None and getattr(stopper, "stopped_", False)) or any(
+            cb.misses_ >= cb.patience for cb in skorch_stoppers
+        )
         self.interrupted_ = completed < epochs and not stopped_early
         if self.interrupted_:
             warnings.warn(
