@@ -268,9 +268,23 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         split. An int makes ``fit`` reproducible; the global torch random
         state is left untouched.
     verbose : int, default=0
-        0 is silent; 1 prints a per-epoch table; 2 adds a progress bar.
+        0 is silent; 1 prints a per-epoch table (its best values coloured
+        only when ``sys.stdout`` is a terminal); 2 adds a progress bar.
     callbacks : list of skorch callbacks or (name, callback) tuples, or None, default=None
-        Passed on to the skorch net.
+        Passed on to the skorch net (deep-copied at each ``fit``; the fitted
+        ones are in ``net_.callbacks_``); what they record lands in
+        ``history_``. ``EpochScoring`` and ``BatchScoring`` score as on the
+        fitted estimator: the net has ``classes_``, ``decision_function``,
+        ``predict_proba`` (probabilities) and ``predict`` (original labels),
+        scorers get the original labels, the string scorers of binary metrics
+        (``"f1"``, ``"precision"``...) take ``classes_[1]`` as the positive
+        class, and ``scoring=None`` means ``scorer_``. ``on_train=False``
+        scores the validation split, which only early stopping holds out:
+        without it, callbacks that score or monitor validation data raise a
+        ``ValueError``. ``LRScheduler``, ``EarlyStopping``, ``ProgressBar``
+        and ``Checkpoint`` work too; a ``Checkpoint`` needs an explicit
+        ``dirname`` (skorch's default, ``''``, would write into the working
+        directory). See the user guide's page on callbacks.
     **kwargs
         ``loss__*``, ``module__*`` and ``optimizer__*`` parameters, routed to
         the loss, the custom module and the optimizer. Searchable with
@@ -294,14 +308,16 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         The device the network lives on.
     history_ : list of dict
         One entry per epoch: ``epoch``, ``train_loss``, ``dur`` (seconds), and
-        with early stopping ``valid_loss``, ``valid_score``.
+        with early stopping ``valid_loss``, ``valid_score``; callbacks add
+        their own keys (an ``EpochScoring``'s ``name``, ``event_lr``...).
     n_iter_ : int
         Number of epochs run.
     best_epoch_ : int
         The epoch whose weights were kept (the last one without early stopping).
     interrupted_ : bool
         Whether a ``KeyboardInterrupt`` (Ctrl-C, or a callback raising it) ended
-        training before ``max_epochs`` and before early stopping did. The model
+        training before ``max_epochs`` and before early stopping (ours, or a
+        skorch ``EarlyStopping`` among the callbacks) did. The model
         is then usable with the weights it had (the best epoch's, with early
         stopping), and ``fit`` warns.
 
@@ -346,6 +362,15 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     >>> clf = SurrogateClassifier(loss="fbeta", loss__beta=2.0, max_epochs=5, random_state=0).fit(X, y)
     >>> clf.loss_
     FBetaLoss(L=73.0, average='auto', beta=2.0, eps=1e-06)
+
+    skorch callbacks record per-epoch scores in ``history_``; with early
+    stopping they can score the validation split:
+
+    >>> from skorch.callbacks import EpochScoring
+    >>> auc = EpochScoring("roc_auc", name="valid_auc", lower_is_better=False)
+    >>> clf = SurrogateClassifier(max_epochs=3, early_stopping=True, callbacks=[auc], random_state=0).fit(X, y)
+    >>> [key for key in clf.history_[-1] if key.startswith("valid_auc")]
+    ['valid_auc', 'valid_auc_best']
     """
 
     _parameter_constraints = {
