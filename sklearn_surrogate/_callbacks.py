@@ -81,7 +81,8 @@ def prepare_user_callbacks(callbacks, classes, validation, no_validation_reason=
     Returns
     -------
     pairs : list of (str, Callback)
-        Instances are deep copies: the user's objects are left as they were.
+        Deep copies of the instances (the user's objects are left as they
+        were) and new instances of the classes.
 
     Raises
     ------
@@ -97,10 +98,10 @@ def prepare_user_callbacks(callbacks, classes, validation, no_validation_reason=
         name, callback = entry if isinstance(entry, tuple) and len(entry) == 2 else (f"user_{i}", entry)
         if not (isinstance(callback, Callback) or (isinstance(callback, type) and issubclass(callback, Callback))):
             raise TypeError(f"callbacks must hold skorch callbacks, got {type(callback).__name__}.")
-        if not isinstance(callback, type):
-            callback = copy.deepcopy(callback)
-            _check_checkpoint_dirname(callback)
-            _set_positive_label(callback, classes)
+        # a class is instantiated with its defaults, as skorch would, so that it is checked like an instance
+        callback = callback() if isinstance(callback, type) else copy.deepcopy(callback)
+        _check_checkpoint_dirname(callback)
+        _set_positive_label(callback, classes)
         pairs.append((name, callback))
     if not validation:
         _check_no_validation_needed(pairs, no_validation_reason)
@@ -155,8 +156,6 @@ def _check_no_validation_needed(pairs, reason):
         if isinstance(cb, (ScoringBase, PassthroughScoring)) and not cb.on_train
     }
     for name, callback in pairs:
-        if isinstance(callback, type):
-            continue
         what = _reads_validation(callback, valid_names)
         if what:
             raise ValueError(
