@@ -17,10 +17,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
-from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog, ProgressBar
+from skorch.callbacks import EarlyStopping, EpochTimer, PassthroughScoring, ProgressBar
 from skorch.helper import predefined_split
 from torch import nn
 
+from ._callbacks import PlainPrintLog, prepare_user_callbacks
+from ._doc_link import DocLinkMixin
 from ._modules import ACTIVATIONS, MLP, build_module, check_module_output, copy_module_instance
 from ._net import (
     EarlyStoppingOnScore,
@@ -148,7 +150,7 @@ class _InPlaceFloat64Forward:
                 self.module.train(was_training)
 
 
-class SurrogateClassifier(ClassifierMixin, BaseEstimator):
+class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     """Neural-network classifier trained on a surrogate of the metric you care about.
 
     The network (a multi-layer perceptron unless ``module`` says otherwise) is
@@ -266,9 +268,23 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         split. An int makes ``fit`` reproducible; the global torch random
         state is left untouched.
     verbose : int, default=0
-        0 is silent; 1 prints a per-epoch table; 2 adds a progress bar.
+        0 is silent; 1 prints a per-epoch table (its best values coloured
+        only when ``sys.stdout`` is a terminal); 2 adds a progress bar.
     callbacks : list of skorch callbacks or (name, callback) tuples, or None, default=None
-        Passed on to the skorch net.
+        Passed on to the skorch net (deep-copied at each ``fit``; the fitted
+        ones are in ``net_.callbacks_``); what they record lands in
+        ``history_``. ``EpochScoring`` and ``BatchScoring`` score as on the
+        fitted estimator: the net has ``classes_``, ``decision_function``,
+        ``predict_proba`` (probabilities) and ``predict`` (original labels),
+        scorers get the original labels, the string scorers of binary metrics
+        (``"f1"``, ``"precision"``...) take ``classes_[1]`` as the positive
+        class, and ``scoring=None`` means ``scorer_``. ``on_train=False``
+        scores the validation split, which only early stopping holds out:
+        without it, callbacks that score or monitor validation data raise a
+        ``ValueError``. ``LRScheduler``, ``EarlyStopping``, ``ProgressBar``
+        and ``Checkpoint`` work too; a ``Checkpoint`` needs an explicit
+        ``dirname`` (skorch's default, ``''``, would write into the working
+        directory). See the user guide's page on callbacks.
     **kwargs
         ``loss__*``, ``module__*`` and ``optimizer__*`` parameters, routed to
         the loss, the custom module and the optimizer. Searchable with
@@ -292,14 +308,16 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         The device the network lives on.
     history_ : list of dict
         One entry per epoch: ``epoch``, ``train_loss``, ``dur`` (seconds), and
-        with early stopping ``valid_loss``, ``valid_score``.
+        with early stopping ``valid_loss``, ``valid_score``; callbacks add
+        their own keys (an ``EpochScoring``'s ``name``, ``event_lr``...).
     n_iter_ : int
         Number of epochs run.
     best_epoch_ : int
         The epoch whose weights were kept (the last one without early stopping).
     interrupted_ : bool
         Whether a ``KeyboardInterrupt`` (Ctrl-C, or a callback raising it) ended
-        training before ``max_epochs`` and before early stopping did. The model
+        training before ``max_epochs`` and before early stopping (ours, or a
+        skorch ``EarlyStopping`` among the callbacks) did. The model
         is then usable with the weights it had (the best epoch's, with early
         stopping), and ``fit`` warns.
 
@@ -344,6 +362,15 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
     >>> clf = SurrogateClassifier(loss="fbeta", loss__beta=2.0, max_epochs=5, random_state=0).fit(X, y)
     >>> clf.loss_
     FBetaLoss(L=73.0, average='auto', beta=2.0, eps=1e-06)
+
+    skorch callbacks record per-epoch scores in ``history_``; with early
+    stopping they can score the validation split:
+
+    >>> from skorch.callbacks import EpochScoring
+    >>> auc = EpochScoring("roc_auc", name="valid_auc", lower_is_better=False)
+    >>> clf = SurrogateClassifier(max_epochs=3, early_stopping=True, callbacks=[auc], random_state=0).fit(X, y)
+    >>> [key for key in clf.history_[-1] if key.startswith("valid_auc")]
+    ['valid_auc', 'valid_auc_best']
     """
 
     _parameter_constraints = {
@@ -626,7 +653,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
             net.initialize()
             if previous is not None:
                 _continue_from(net, previous, keep_optimizer=incremental)
-            net.partial_fit(self._dataset(data, train_rows), None)
+            net.partial_fit(self._dataset(data, train_rows).labeled(self.classes_), None)
         self.net_ = net
         self._finish_fit(net, epochs, n_previous=self.n_iter_ if previous is not None else 0,
                          history=self.history_ if previous is not None else [])
@@ -811,18 +838,15 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
                 ("valid_score", ValidationScore(self.scorer_, y[valid_rows], self.classes_, valid_weights)),
                 ("early_stopping", EarlyStoppingOnScore(self.n_iter_no_change, self.tol)),
             ]
-            train_split = predefined_split(self._dataset(data, valid_rows))
+            train_split = predefined_split(self._dataset(data, valid_rows).labeled(self.classes_))
         if self.verbose:
-            callbacks.append(("print_log", PrintLog()))
+            callbacks.append(("print_log", PlainPrintLog()))
         if self.verbose and self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
-        for i, cb in enumerate(self.callbacks or []):
-            if isinstance(cb, tuple):
-                callbacks.append(cb)
-            elif isinstance(cb, (Callback, type)):
-                callbacks.append((f"user_{i}", copy.deepcopy(cb) if not isinstance(cb, type) else cb))
-            else:
-                raise TypeError(f"callbacks must hold skorch callbacks, got {type(cb).__name__}.")
+        no_validation = {True: " (partial_fit never does)", False: " (early_stopping=False)"}.get(
+            self.early_stopping, " (early_stopping='auto' holds it out for more than 10,000 samples only)"
+        )
+        callbacks += prepare_user_callbacks(self.callbacks, self.classes_, valid_rows is not None, no_validation)
         optimizer_params = dict(self._routed_params("optimizer__"))
         optimizer_class = self._optimizer_class()
         if "weight_decay" in inspect.signature(optimizer_class).parameters:
@@ -847,6 +871,8 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
             shuffle_seed=shuffle_seed,
             mixed_precision=self.mixed_precision,
             compile_forward=self.compile,
+            classes=self.classes_,
+            scorer=self.scorer_,
             **self._sampling_params(loss),
             **optimizer_params,
         )
@@ -879,10 +905,18 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_ = n_previous + ran
         stopper = dict(net.callbacks_).get("early_stopping")
         best = stopper.best_epoch_ if stopper is not None and stopper.best_epoch_ else ran
+        # skorch's EarlyStopping callbacks: load_best restores the module after ours did, so its epoch is kept
+        skorch_stoppers = [cb for _, cb in net.callbacks_ if isinstance(cb, EarlyStopping)]
+        for cb in skorch_stoppers:
+            if cb.load_best and getattr(cb, "best_model_weights_", None) is not None and cb.best_epoch_ != ran:
+                best = cb.best_epoch_
         self.best_epoch_ = n_previous + best
         # skorch ends training quietly on a KeyboardInterrupt (Ctrl-C, or a callback that stops it):
-        # the model is usable, but say so when neither the epoch budget nor our early stopping ended it.
-        stopped_early = stopper is not None and getattr(stopper, "stopped_", False)
+        # the model is usable, but say so when neither the epoch budget nor early stopping (ours, or
+        # skorch's EarlyStopping among the callbacks) ended it.
+        stopped_early = (stopper is not None and getattr(stopper, "stopped_", False)) or any(
+            cb.misses_ >= cb.patience for cb in skorch_stoppers
+        )
         self.interrupted_ = completed < epochs and not stopped_early
         if self.interrupted_:
             warnings.warn(

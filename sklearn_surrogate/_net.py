@@ -15,11 +15,13 @@ import numpy as np
 import torch
 from scipy.special import expit, softmax
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import BatchScoring, Callback, EpochScoring, LRScheduler
+from skorch.dataset import Dataset as SkorchDataset
+from skorch.utils import to_numpy
 
 from ._sampling import epoch_order
 
-__all__ = ["SurrogateNet", "TensorBatchIterator", "TensorDataset", "logits_to_proba"]
+__all__ = ["LabeledView", "SurrogateNet", "TensorBatchIterator", "TensorDataset", "logits_to_proba"]
 
 
 class TensorDataset(torch.utils.data.Dataset):
@@ -85,6 +87,55 @@ class TensorDataset(torch.utils.data.Dataset):
         rows = self.select(i)
         return self.batch(rows)
 
+    def labeled(self, classes):
+        """This dataset as skorch and its callbacks see it: a :class:`LabeledView` with original labels.
+
+        Parameters
+        ----------
+        classes : ndarray of shape (n_classes,)
+            The labels that the class indices in ``y`` stand for.
+        """
+        return LabeledView(self, classes)
+
+
+class LabeledView(SkorchDataset):
+    """A :class:`TensorDataset` seen as a skorch ``Dataset`` of its own rows, with original labels.
+
+    The estimator hands these views to skorch as the training and validation
+    data, so callbacks that read the data back (skorch's ``EpochScoring`` with
+    ``use_caching=False`` calls ``skorch.utils.data_from_dataset``) get the
+    rows of this subset: ``X`` their features (a tensor on the training
+    device, gathered on access) and ``y`` their labels from ``classes`` (not
+    the class indices the losses train on). Batching goes through the
+    underlying dataset (:meth:`SurrogateNet.get_iterator` unwraps the view),
+    so training is unchanged.
+
+    Parameters
+    ----------
+    dataset : TensorDataset
+    classes : ndarray of shape (n_classes,)
+    """
+
+    def __init__(self, dataset, classes):  # noqa: D107  (no skorch Dataset.__init__: nothing to convert)
+        self.dataset = dataset
+        self.classes = np.asarray(classes)
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, i):
+        return self.dataset[i]
+
+    @property
+    def X(self):
+        """Features of the rows, a tensor on the training device."""
+        return self.dataset.X[self.dataset.select(slice(None))]
+
+    @property
+    def y(self):
+        """Original labels of the rows (an ndarray)."""
+        return self.classes[self.dataset.y[self.dataset.select(slice(None))].cpu().numpy()]
+
 
 def _as_index(rows, n, device):
     if isinstance(rows, slice):
@@ -143,6 +194,23 @@ class TensorBatchIterator:
                 yield data.batch(data.select(slice(start, start + size)))
 
 
+def _ignores_training_batches(callback):
+    """Whether a callback's batch hooks are known to do nothing on training batches.
+
+    skorch's ``EpochScoring`` and ``BatchScoring`` scoring the validation data
+    (``on_train=False``) return at once on training batches, as does
+    ``LRScheduler`` stepping once per epoch; they leave the lean loop on.
+    """
+    cls = type(callback)
+    if any(getattr(cls, m) is not getattr(Callback, m) for m in ("on_batch_begin", "on_grad_computed")):
+        return False
+    if cls.on_batch_end in (EpochScoring.on_batch_end, BatchScoring.on_batch_end):
+        return not callback.on_train
+    if cls.on_batch_end is LRScheduler.on_batch_end:
+        return callback.step_every == "epoch"
+    return False
+
+
 def _overrides(callback, method):
     """Whether a callback implements ``method`` itself (not skorch's no-op default)."""
     own = getattr(type(callback), method, None)
@@ -164,7 +232,16 @@ class SurrogateNet(NeuralNet):
       the per-batch bookkeeping is the same, but batch losses are read back
       from the device once per epoch instead of once per batch;
     * optional bf16 autocast (``mixed_precision``) and ``torch.compile`` of
-      the training forward pass and loss (``compile_forward``).
+      the training forward pass and loss (``compile_forward``);
+    * for the callbacks, it behaves as a fitted scikit-learn classifier
+      would (``classes_``, ``decision_function``, ``predict_proba`` with
+      sigmoid or softmax probabilities, ``predict`` with original labels,
+      ``score`` with the estimator's scorer), batches reach callbacks as
+      ``(X, y)`` with ``y`` the batch's original labels, and datasets as
+      :class:`LabeledView`; so skorch's ``EpochScoring`` and
+      ``BatchScoring`` score with scikit-learn scorers as on the estimator;
+    * a callback may call :meth:`request_stop` to end training once every
+      callback has seen the epoch (the estimator's early stopping does).
 
     Parameters
     ----------
@@ -184,12 +261,18 @@ class SurrogateNet(NeuralNet):
         :func:`torch.compile` (a dict is passed on as its keyword arguments).
         The compiled function is a cache: it is not pickled, and validation
         and prediction use the module itself.
+    classes : ndarray of shape (n_classes,) or None, default=None
+        The original labels, in the order of the network's outputs; needed by
+        the scoring methods and the labels callbacks see.
+    scorer : callable or None, default=None
+        The scorer of :meth:`score` (the estimator's ``scorer_``), so that
+        ``EpochScoring(None, ...)`` scores the target metric.
     *args, **kwargs
         As for :class:`skorch.NeuralNet`.
     """
 
     def __init__(self, *args, shuffle_seed=0, batch_sampling="random", n_classes=2, class_shares=None,
-                 mixed_precision=None, compile_forward=False, **kwargs):
+                 mixed_precision=None, compile_forward=False, classes=None, scorer=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.shuffle_seed = shuffle_seed
         self.batch_sampling = batch_sampling
@@ -197,6 +280,8 @@ class SurrogateNet(NeuralNet):
         self.class_shares = class_shares
         self.mixed_precision = mixed_precision
         self.compile_forward = compile_forward
+        self.classes = classes
+        self.scorer = scorer
 
     @property
     def _default_callbacks(self):
@@ -254,6 +339,8 @@ class SurrogateNet(NeuralNet):
         return y_pred.float() if self.mixed_precision and y_pred.dtype == torch.bfloat16 else y_pred
 
     def get_iterator(self, dataset, training=False):
+        if isinstance(dataset, LabeledView):
+            dataset = dataset.dataset
         if not isinstance(dataset, TensorDataset):
             return super().get_iterator(dataset, training=training)
         batch_size = len(dataset) if self.batch_size == -1 else self.batch_size
@@ -272,7 +359,7 @@ class SurrogateNet(NeuralNet):
 
     def _listens_to_training_batches(self):
         for _, callback in self.callbacks_:
-            if not getattr(callback, "listens_to_training_batches", True):
+            if not getattr(callback, "listens_to_training_batches", True) or _ignores_training_batches(callback):
                 continue
             if any(_overrides(callback, m) for m in ("on_batch_begin", "on_batch_end", "on_grad_computed")):
                 return True
@@ -324,6 +411,77 @@ class SurrogateNet(NeuralNet):
         if not isinstance(y_true, dict):  # plain skorch data path
             return super().get_loss(y_pred, y_true, X=X, training=training)
         return _criterion_value(self.criterion_, y_pred, y_true["y"], y_true.get("sample_weight"), y_true.get("index"))
+
+    # -- what the callbacks see ------------------------------------------
+    def notify(self, method_name, **cb_kwargs):
+        """Call ``method_name`` on the net and every callback, as skorch does, with two differences.
+
+        A batch reaches the callbacks as ``(X, y)`` with ``y`` the original
+        labels of its rows (our batches carry a dictionary of class indices,
+        weights and sample indices for the loss), so scoring callbacks compare
+        predictions with labels as a scikit-learn scorer would. And after
+        ``on_epoch_end`` has reached every callback, a stop asked for with
+        :meth:`request_stop` ends training.
+        """
+        batch = cb_kwargs.get("batch")
+        if isinstance(batch, (tuple, list)) and len(batch) == 2 and isinstance(batch[1], dict):
+            cb_kwargs["batch"] = (batch[0], self._batch_labels(batch[1]))
+        super().notify(method_name, **cb_kwargs)
+        if method_name == "on_epoch_end" and self.__dict__.pop("_stop_requested", False):
+            raise KeyboardInterrupt  # skorch ends training cleanly on this
+
+    def request_stop(self):
+        """End training after the current epoch, once every callback has seen its end."""
+        self._stop_requested = True
+
+    def _batch_labels(self, target):
+        if self.classes is None or "y" not in target:
+            return target
+        return self.classes_[to_numpy(target["y"])]
+
+    @property
+    def classes_(self):
+        """The original class labels (an AttributeError when the net was built without them)."""
+        if self.classes is None:
+            raise AttributeError("This SurrogateNet was built without classes.")
+        return np.asarray(self.classes)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"  # scikit-learn scorers then pick the positive class from classes_
+        if tags.classifier_tags is None:
+            from sklearn.utils import ClassifierTags
+
+            tags.classifier_tags = ClassifierTags()
+        return tags
+
+    def decision_function(self, X):
+        """Logits of ``X`` (float64): shape ``(n,)`` for one output (binary problems), else ``(n, n_classes)``.
+
+        Inside a scoring callback the cached predictions of the epoch's pass
+        are used, as for every skorch prediction method.
+        """
+        outputs = [yp[0] if isinstance(yp, tuple) else yp for yp in self.forward_iter(X, training=False)]
+        logits = torch.cat(outputs).detach().float().cpu().numpy().astype(np.float64)
+        if logits.ndim == 2 and logits.shape[1] == 1:
+            logits = logits[:, 0]
+        return logits
+
+    def predict_proba(self, X):
+        """Class probabilities of ``X`` (sigmoid or softmax of the logits), in the order of ``classes_``."""
+        return logits_to_proba(self.decision_function(X))
+
+    def predict(self, X):
+        """Predicted original labels of ``X``."""
+        logits = self.decision_function(X)
+        index = (logits > 0).astype(int) if logits.ndim == 1 else np.argmax(logits, axis=1)
+        return self.classes_[index]
+
+    def score(self, X, y, sample_weight=None):
+        """``scorer(self, X, y)``: the estimator's target metric, as ``EpochScoring(scoring=None)`` records it."""
+        if self.scorer is None:
+            raise AttributeError("This SurrogateNet was built without a scorer.")
+        return self.scorer(self, X, y, sample_weight=sample_weight)
 
 
 def _batch_loss_function(module, criterion, autocast_device=None):
@@ -442,6 +600,11 @@ class ValidationScore(Callback):
 class EarlyStoppingOnScore(Callback):
     """Stop when ``valid_score`` has not improved for ``patience`` epochs; restore the best weights.
 
+    The stop is asked of the net (:meth:`SurrogateNet.request_stop`), which
+    ends training once every callback has seen the epoch's end. The weights
+    are restored in ``on_train_end``, before the callbacks listed after this
+    one see the end of training.
+
     Parameters
     ----------
     patience : int
@@ -474,7 +637,7 @@ class EarlyStoppingOnScore(Callback):
             self._wait += 1
         if self._wait >= self.patience:
             self.stopped_ = True
-            raise KeyboardInterrupt  # skorch ends training cleanly on this
+            net.request_stop()  # after the other callbacks (user scores, checkpoints) have seen this epoch
 
     def on_train_end(self, net, **kwargs):
         if self._best_state is not None:
