@@ -196,7 +196,7 @@ class SurrogateScorer:
     >>> scorer.score_predictions([0, 0, 1, 1], [0, 1, 1, 1], classes=[0, 1])
     0.75
     >>> scorer.surrogate_loss()
-    BalancedAccuracyLoss(L=73.0, eps=1e-06)
+    BalancedAccuracyLoss(L=73.0, eps=1e-06, pos_label=None)
 
     Every arg-max prediction below is right, but with ``smooth=True`` the
     score is the accuracy expected when predictions are drawn from the
@@ -339,7 +339,8 @@ class SurrogateScorer:
         if self.pos_label is None:
             return classes[-1]
         if self.pos_label not in list(classes):
-            raise ValueError(f"pos_label={self.pos_label!r} is not a valid label. It should be one of {list(classes)}.")
+            labels = classes.tolist() if hasattr(classes, "tolist") else list(classes)
+            raise ValueError(f"pos_label={self.pos_label!r} is not a valid label. It should be one of {labels}.")
         return self.pos_label
 
     def __call__(self, estimator, X, y_true, sample_weight=None, **kwargs):
@@ -556,11 +557,24 @@ class SurrogateScorer:
         -------
         loss : SurrogateLoss
 
+        Raises
+        ------
+        ValueError
+            For a user-supplied metric, which has no built-in surrogate (pass
+            a loss explicitly).
+
         Notes
         -----
         ``roc_auc`` and ``average_precision`` both map to the squared pairwise
-        AUC loss. A user-supplied metric has no built-in surrogate: pass a
-        loss explicitly.
+        AUC loss. The scorer's ``pos_label``, when not None, becomes the
+        loss's, so the loss trains for the class the scorer scores
+        (``SurrogateClassifier`` resolves it against ``classes_`` at ``fit``).
+
+        Examples
+        --------
+        >>> from sklearn_surrogate import make_surrogate_scorer
+        >>> make_surrogate_scorer("f1", pos_label="bad").surrogate_loss()
+        FBetaLoss(L=73.0, average='auto', beta=1.0, eps=1e-06, pos_label='bad')
         """
         from .losses import get_loss
 
@@ -571,6 +585,8 @@ class SurrogateScorer:
             )
         spec = _METRICS[self.metric]
         defaults = {}
+        if self.pos_label is not None:
+            defaults["pos_label"] = self.pos_label
         if self.metric in ("f1", "fbeta"):
             defaults["average"] = self.average
         if self.metric == "fbeta":
@@ -640,7 +656,9 @@ def make_surrogate_scorer(
         The ``beta`` of ``"fbeta"``.
     pos_label : label or None, default=None
         The positive class of binary problems; None means the greater label,
-        ``classes_[-1]`` (the positive class of the surrogate losses).
+        ``classes_[-1]`` (the positive class of the surrogate losses). As
+        ``SurrogateClassifier(loss=scorer)``, the scorer passes it on to its
+        surrogate loss, which then trains for that class.
     smooth : bool, default=False
         Score label metrics with the *expected* confusion matrix of the
         predicted probabilities instead of hard predictions. The estimate is
@@ -677,7 +695,7 @@ def make_surrogate_scorer(
     >>> round(scorer(LogisticRegression().fit(X, y), X, y), 3)
     0.94
     >>> scorer.surrogate_loss()
-    FBetaLoss(L=73.0, average='auto', beta=1.0, eps=1e-06)
+    FBetaLoss(L=73.0, average='auto', beta=1.0, eps=1e-06, pos_label=None)
     """
     return SurrogateScorer(
         metric,

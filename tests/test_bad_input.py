@@ -16,7 +16,8 @@ import scipy.sparse as sp
 import torch
 from sklearn.model_selection import GridSearchCV
 
-from sklearn_surrogate import SurrogateClassifier
+from sklearn_surrogate import SurrogateClassifier, make_surrogate_scorer
+from sklearn_surrogate.losses import FBetaLoss
 
 TABLE = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "bad_input.md"
 ROW = re.compile(r"^\| `(?P<case>\w+)` \| [^|]+ \| `(?P<error>\w+)` \| (?P<message>.+) \|$")
@@ -71,6 +72,9 @@ CASES = {
     "binary_only_loss": lambda: _model(loss="ensloss").fit(X, Y3),
     "multiclass_only_loss": lambda: _model(loss="zloss").fit(X, Y),
     "unknown_loss": lambda: _model(loss="f2").fit(X, Y),
+    "pos_label_not_a_class": lambda: _model(loss=make_surrogate_scorer("f1", pos_label=2)).fit(X, Y),
+    "pos_label_multiclass": lambda: _model(loss="f1", loss__pos_label=0).fit(X, Y3),
+    "pos_label_not_an_index": lambda: FBetaLoss(pos_label="bad")(torch.zeros(4), torch.tensor([0, 1, 0, 1])),
     "unavailable_device": lambda: _model(device="cuda").fit(X, Y),
     "invalid_device": lambda: _model(device="gpu0").fit(X, Y),
     "invalid_parameter": lambda: _model(batch_size=0).fit(X, Y),
