@@ -30,7 +30,9 @@ from sklearn_surrogate import SurrogateClassifier, make_surrogate_scorer
 
 AVERAGES = ["micro", "macro", "weighted", "samples"]
 ESTIMATORS = {
-    "surrogate": lambda: MultiOutputClassifier(SurrogateClassifier(hidden_layer_sizes=(8,), max_epochs=5, random_state=0)),
+    "surrogate": lambda: MultiOutputClassifier(
+        SurrogateClassifier(hidden_layer_sizes=(8,), max_epochs=5, random_state=0)
+    ),
     "knn": lambda: KNeighborsClassifier(n_neighbors=7),
     "ovr_lr": lambda: OneVsRestClassifier(LogisticRegression(solver="newton-cholesky")),
 }

@@ -13,7 +13,7 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.datasets import make_classification
-from sklearn.metrics import f1_score, roc_auc_score
+from sklearn.metrics import f1_score, fbeta_score, roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -74,8 +74,6 @@ def test_fbeta_pos_label_zero_scores_class_zero(beta):
     logits, targets, _ = _batch(n=200, seed=2)
     logits = torch.where(logits > 0, 8.0, -8.0).double()
     predictions = (logits > 0).long().numpy()
-    from sklearn.metrics import fbeta_score
-
     for pos_label in (0, 1):
         value = FBetaLoss(beta=beta, pos_label=pos_label)(logits, targets).item()
         expected = 1.0 - fbeta_score(targets.numpy(), predictions, beta=beta, pos_label=pos_label)
@@ -145,7 +143,8 @@ def test_set_classes_resolves_labels():
     # a later set_params takes over from the resolved label
     loss.set_params(pos_label=1)
     assert torch.equal(loss(logits, targets), FBetaLoss()(logits, targets))
-    with pytest.raises(ValueError, match=r"^pos_label='ugly' is not a valid label. It should be one of \['bad', 'good'\]"):
+    expected = r"^pos_label='ugly' is not a valid label. It should be one of \['bad', 'good'\]"
+    with pytest.raises(ValueError, match=expected):
         FBetaLoss(pos_label="ugly").set_classes(np.array(["bad", "good"]))
     with pytest.raises(ValueError, match="only applies to binary problems"):
         FBetaLoss(pos_label="a").set_classes(np.array(["a", "b", "c"]))
