@@ -330,7 +330,21 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     -----
     Binary problems use one output (the logit of ``classes_[1]``), so
     :meth:`decision_function` has shape ``(n,)``; the surrogate losses treat
-    ``classes_[1]`` as the positive class. Inputs are converted to float32.
+    ``classes_[1]`` as the positive class unless their ``pos_label`` names
+    another. Inputs are converted to float32.
+
+    **The positive class.** The binary confusion-matrix losses (``"f1"``,
+    ``"fbeta"``, ``"accuracy"``, ``"balanced_accuracy"``, ``"gmean"``,
+    ``"mcc"``) and the AUC losses take a ``pos_label``: the class label to
+    train for, resolved against ``classes_`` at ``fit`` (a label that is not
+    a class raises scikit-learn's ``ValueError``, and so does a ``pos_label``
+    on a problem with more than two classes). Set it as ``loss__pos_label``
+    or through a scorer, ``loss=make_surrogate_scorer("f1",
+    pos_label="bad")``, which passes its own on. The default scoring then
+    uses the same ``pos_label``, so :meth:`score`, early stopping and
+    training agree. It matters for F1/F-beta, which score one class only
+    (with string labels such as ``"bad"``/``"good"`` the default trains for
+    ``"good"``); the other losses are symmetric in the two classes.
 
     Examples
     --------
@@ -361,7 +375,7 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
 
     >>> clf = SurrogateClassifier(loss="fbeta", loss__beta=2.0, max_epochs=5, random_state=0).fit(X, y)
     >>> clf.loss_
-    FBetaLoss(L=73.0, average='auto', beta=2.0, eps=1e-06)
+    FBetaLoss(L=73.0, average='auto', beta=2.0, eps=1e-06, pos_label=None)
 
     skorch callbacks record per-epoch scores in ``history_``; with early
     stopping they can score the validation split:
@@ -770,6 +784,8 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         if n_classes == 2 and not loss.supports_binary:
             raise ValueError(f"The loss {name} needs at least 3 classes, but y has 2 (a binary problem).")
         loss.check_input = False  # the data is validated once, here
+        if isinstance(loss, SurrogateLoss):
+            loss.set_classes(self.classes_)  # resolves a pos_label (a class label) into its index
         return loss
 
     def _resolve_scorer(self, loss):
@@ -778,7 +794,12 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         if isinstance(self.scoring, str):
             return make_surrogate_scorer(self.scoring)
         if isinstance(self.loss, SurrogateScorer):
-            return self.loss
+            pos_label = getattr(loss, "pos_label", self.loss.pos_label)
+            if pos_label is self.loss.pos_label or pos_label == self.loss.pos_label:
+                return self.loss
+            scorer = copy.copy(self.loss)  # loss__pos_label overrode the scorer's: score what is trained for
+            scorer.pos_label = pos_label
+            return scorer
         metric = getattr(loss, "target_metric", None)
         if metric is None:
             return make_surrogate_scorer("accuracy")

@@ -22,10 +22,14 @@ from sklearn.metrics import (
 )
 from sklearn.preprocessing import label_binarize
 from sklearn.utils.metadata_routing import MetadataRequest, _routing_enabled
+from sklearn.utils.multiclass import type_of_target
 
 __all__ = ["SurrogateScorer", "get_metric_names", "make_surrogate_scorer"]
 
-_AVERAGES = ("auto", "binary", "macro", "weighted", "micro")
+_AVERAGES = ("auto", "binary", "macro", "weighted", "micro", "samples")
+_MULTILABEL_AVERAGES = ("micro", "macro", "weighted", "samples")
+# metrics scikit-learn defines on multilabel-indicator targets
+_MULTILABEL_METRICS = ("f1", "fbeta", "accuracy", "roc_auc", "average_precision")
 _RESPONSE_METHODS = ("predict", "predict_proba", "decision_function")
 
 
@@ -161,10 +165,12 @@ class SurrogateScorer:
     metric : str or callable
         A name from :func:`get_metric_names`, or a callable
         ``metric(y_true, response, **metric_kwargs)``.
-    average : {"auto", "binary", "macro", "weighted", "micro"}, default="auto"
+    average : {"auto", "binary", "macro", "weighted", "micro", "samples"}, default="auto"
         Averaging of the per-class scores of F1/F-beta and of the ranking
         metrics on multiclass data; ``"auto"`` is ``"binary"`` for two classes
-        and ``"macro"`` otherwise.
+        and ``"macro"`` otherwise. ``"samples"`` is for multilabel targets
+        only; on them ``"auto"`` means ``"macro"`` for the ranking metrics and
+        is refused for F1/F-beta (see :func:`make_surrogate_scorer`).
     beta : float, default=1.0
         The ``beta`` of ``"fbeta"``.
     pos_label : label or None, default=None
@@ -196,7 +202,7 @@ class SurrogateScorer:
     >>> scorer.score_predictions([0, 0, 1, 1], [0, 1, 1, 1], classes=[0, 1])
     0.75
     >>> scorer.surrogate_loss()
-    BalancedAccuracyLoss(L=73.0, eps=1e-06)
+    BalancedAccuracyLoss(L=73.0, eps=1e-06, pos_label=None)
 
     Every arg-max prediction below is right, but with ``smooth=True`` the
     score is the accuracy expected when predictions are drawn from the
@@ -326,6 +332,11 @@ class SurrogateScorer:
 
     # -- scoring ----------------------------------------------------------
     def _resolve_average(self, n_classes):
+        if self.average == "samples":
+            raise ValueError(
+                f"average='samples' needs a multilabel-indicator target (a 2-D array of 0/1 columns), but y has "
+                f"{n_classes} classes; use 'binary', 'macro', 'weighted' or 'micro'."
+            )
         if self.average == "auto":
             return "binary" if n_classes == 2 else "macro"
         if self.average == "binary" and n_classes != 2:
@@ -339,8 +350,133 @@ class SurrogateScorer:
         if self.pos_label is None:
             return classes[-1]
         if self.pos_label not in list(classes):
-            raise ValueError(f"pos_label={self.pos_label!r} is not a valid label. It should be one of {list(classes)}.")
+            labels = classes.tolist() if hasattr(classes, "tolist") else list(classes)
+            raise ValueError(f"pos_label={self.pos_label!r} is not a valid label. It should be one of {labels}.")
         return self.pos_label
+
+    # -- multilabel-indicator targets ---------------------------------------
+    @staticmethod
+    def _is_multilabel(y_true):
+        """Whether ``y_true`` is 2-D with several columns: a multilabel indicator (or refused)."""
+        if y_true.ndim != 2 or y_true.shape[1] < 2:
+            return False
+        target_type = type_of_target(y_true, input_name="y_true")
+        if target_type != "multilabel-indicator":
+            raise ValueError(
+                "make_surrogate_scorer scores binary, multiclass and multilabel-indicator targets; y_true is "
+                f"{target_type!r}."
+            )
+        return True
+
+    def _multilabel_average(self):
+        """The average of F1/F-beta and of the ranking metrics on multilabel targets."""
+        average = self.average
+        if average == "auto":
+            if self._kind == "score":
+                return "macro"  # roc_auc_score's and average_precision_score's default, as scoring="roc_auc"
+            raise ValueError(
+                f"average='auto' is ambiguous for {self.metric} on a multilabel-indicator target: pass "
+                "average='micro', 'macro', 'weighted' or 'samples' to make_surrogate_scorer (scikit-learn's "
+                f"{'f1_score' if self.metric == 'f1' else 'fbeta_score'} refuses its default average='binary' "
+                "there too)."
+            )
+        if average == "binary":
+            raise ValueError(
+                "average='binary' needs a binary target, but y is a multilabel-indicator target; use 'micro', "
+                "'macro', 'weighted' or 'samples'."
+            )
+        return average
+
+    def _check_multilabel_metric(self):
+        if callable(self.metric):
+            return
+        if self.metric not in _MULTILABEL_METRICS:
+            raise ValueError(
+                f"{self.metric} is not defined for multilabel-indicator targets (nor in scikit-learn); score them "
+                "with 'f1' or 'fbeta' (average 'micro', 'macro', 'weighted' or 'samples'), 'accuracy' (subset "
+                "accuracy), 'roc_auc' or 'average_precision'."
+            )
+        if self.smooth:
+            raise ValueError("smooth=True scores binary and multiclass targets only, not multilabel-indicator ones.")
+
+    @staticmethod
+    def _multilabel_response(estimator, X, method, n_labels):
+        """``predict_proba`` or ``decision_function`` of a multilabel estimator as an ``(n, n_labels)`` array.
+
+        ``predict_proba`` may return one ``(n, k)`` array per label (``MultiOutputClassifier``,
+        ``KNeighborsClassifier``): each label's score is then the column of its class 1 (zeros, or
+        ones, for a label seen with a single class at fit), or the last column when the classes
+        are not known.
+        """
+        if not hasattr(estimator, method):
+            raise TypeError(f"{type(estimator).__name__} has no {method}, which scoring multilabel targets needs.")
+        response = getattr(estimator, method)(X)
+        if isinstance(response, (list, tuple)) or np.ndim(response) == 3:
+            classes = getattr(estimator, "classes_", None)
+            columns = []
+            for j, output in enumerate(response):
+                output = np.asarray(output, dtype=np.float64)
+                labels = None
+                if isinstance(classes, (list, tuple)) and len(classes) == len(response):
+                    labels = np.asarray(classes[j])
+                if output.ndim == 1:
+                    columns.append(output)
+                elif labels is not None and len(labels) == output.shape[1]:
+                    positive = np.flatnonzero(labels == 1)
+                    if len(positive):
+                        columns.append(output[:, positive[0]])
+                    else:  # only class 0 was seen for this label
+                        columns.append(np.zeros(output.shape[0]))
+                else:
+                    columns.append(output[:, -1])
+            response = np.column_stack(columns) if columns else np.zeros((np.shape(X)[0], 0))
+        response = np.asarray(response, dtype=np.float64)
+        if response.ndim != 2 or response.shape[1] != n_labels:
+            raise ValueError(
+                f"{type(estimator).__name__}.{method} returned scores of shape {response.shape}; scoring a "
+                f"multilabel target of {n_labels} labels needs one column per label."
+            )
+        return response
+
+    def _score_multilabel(self, estimator, X, y_true, sample_weight):
+        n_labels = y_true.shape[1]
+        if callable(self.metric):
+            if self.response_method == "predict":
+                response = estimator.predict(X)
+            else:
+                response = self._multilabel_response(estimator, X, self.response_method, n_labels)
+            return self._sign * float(self._call_user_metric(y_true, response, sample_weight))
+        self._check_multilabel_metric()
+        if self._kind == "label":
+            return self.score_predictions(y_true, estimator.predict(X), None, sample_weight=sample_weight)
+        # as scikit-learn's scorers: decision values where the estimator has them, else probabilities
+        method = "decision_function" if hasattr(estimator, "decision_function") else "predict_proba"
+        scores = self._multilabel_response(estimator, X, method, n_labels)
+        return self.score_proba(y_true, scores, None, sample_weight=sample_weight)
+
+    def _score_multilabel_predictions(self, y_true, y_pred, sample_weight):
+        self._check_multilabel_metric()
+        if self.metric == "accuracy":
+            value = accuracy_score(y_true, y_pred, sample_weight=sample_weight)  # subset accuracy
+        elif self.metric in ("f1", "fbeta"):
+            beta = 1.0 if self.metric == "f1" else self.beta
+            value = fbeta_score(
+                y_true, y_pred, beta=beta, average=self._multilabel_average(), sample_weight=sample_weight,
+                zero_division=0.0,
+            )
+        else:
+            raise ValueError(f"{self.metric} is scored from continuous scores, not predicted labels.")
+        return self._sign * float(value)
+
+    def _score_multilabel_scores(self, y_true, scores, sample_weight):
+        self._check_multilabel_metric()
+        scores = np.asarray(scores, dtype=np.float64)
+        if scores.shape != y_true.shape:
+            raise ValueError(f"Expected scores of shape {y_true.shape} (one column per label), got {scores.shape}.")
+        if self._kind == "label":  # probabilities: a label is predicted above 0.5
+            return self._score_multilabel_predictions(y_true, (scores > 0.5).astype(int), sample_weight)
+        func = roc_auc_score if self.metric == "roc_auc" else average_precision_score
+        return self._sign * float(func(y_true, scores, average=self._multilabel_average(), sample_weight=sample_weight))
 
     def __call__(self, estimator, X, y_true, sample_weight=None, **kwargs):
         """Score ``estimator`` on ``X``, ``y_true`` (higher is better).
@@ -352,8 +488,9 @@ class SurrogateScorer:
             ``decision_function`` or ``predict_proba``).
         X : array-like of shape (n_samples, n_features)
             Test samples.
-        y_true : array-like of shape (n_samples,)
-            True labels.
+        y_true : array-like of shape (n_samples,) or (n_samples, n_labels)
+            True labels, or a multilabel indicator matrix (see
+            :func:`make_surrogate_scorer` for the metrics defined on it).
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
         **kwargs
@@ -366,6 +503,8 @@ class SurrogateScorer:
             ``greater_is_better=False``).
         """
         y_true = np.asarray(y_true)
+        if self._is_multilabel(y_true):
+            return self._score_multilabel(estimator, X, y_true, sample_weight)
         classes = getattr(estimator, "classes_", None)
         classes = np.unique(y_true) if classes is None else np.asarray(classes)
         if callable(self.metric):
@@ -399,10 +538,11 @@ class SurrogateScorer:
 
         Parameters
         ----------
-        y_true, y_pred : array-like of shape (n,)
-            True and predicted labels.
+        y_true, y_pred : array-like of shape (n,) or (n, n_labels)
+            True and predicted labels, or multilabel indicator matrices.
         classes : array-like of shape (K,)
-            The classifier's classes, sorted.
+            The classifier's classes, sorted (ignored for multilabel
+            targets, and may then be None).
         sample_weight : array-like of shape (n,), default=None
 
         Returns
@@ -412,6 +552,8 @@ class SurrogateScorer:
         y_true, y_pred, classes = np.asarray(y_true), np.asarray(y_pred), np.asarray(classes)
         if callable(self.metric):
             return self._sign * float(self._call_user_metric(y_true, y_pred, sample_weight))
+        if self._is_multilabel(y_true):
+            return self._score_multilabel_predictions(y_true, y_pred, sample_weight)
         average = self._resolve_average(len(classes))
         pos = self._resolve_pos_label(classes) if average == "binary" else 1
         labels = list(classes)
@@ -442,11 +584,15 @@ class SurrogateScorer:
 
         Parameters
         ----------
-        y_true : array-like of shape (n,)
-            True labels.
-        proba : array-like of shape (n, K)
-            Per-class scores in the order of ``classes``.
+        y_true : array-like of shape (n,) or (n, n_labels)
+            True labels, or a multilabel indicator matrix.
+        proba : array-like of shape (n, K) or (n, n_labels)
+            Per-class scores in the order of ``classes``; for a multilabel
+            target, one score per label (label metrics then predict a label
+            where its score exceeds 0.5).
         classes : array-like of shape (K,)
+            The classes (ignored for multilabel targets, and may then be
+            None).
         sample_weight : array-like of shape (n,), default=None
 
         Returns
@@ -454,6 +600,11 @@ class SurrogateScorer:
         score : float
         """
         y_true, proba, classes = np.asarray(y_true), np.asarray(proba, dtype=np.float64), np.asarray(classes)
+        if self._is_multilabel(y_true):
+            if callable(self.metric):
+                response = (proba > 0.5).astype(int) if self.response_method == "predict" else proba
+                return self._sign * float(self._call_user_metric(y_true, response, sample_weight))
+            return self._score_multilabel_scores(y_true, proba, sample_weight)
         if proba.ndim == 1:
             proba = np.column_stack([1.0 - proba, proba])
         if proba.shape != (len(y_true), len(classes)):
@@ -556,11 +707,25 @@ class SurrogateScorer:
         -------
         loss : SurrogateLoss
 
+        Raises
+        ------
+        ValueError
+            For a user-supplied metric, which has no built-in surrogate (pass
+            a loss explicitly), and for ``average="samples"``, a multilabel
+            average the losses do not train for.
+
         Notes
         -----
         ``roc_auc`` and ``average_precision`` both map to the squared pairwise
-        AUC loss. A user-supplied metric has no built-in surrogate: pass a
-        loss explicitly.
+        AUC loss. The scorer's ``pos_label``, when not None, becomes the
+        loss's, so the loss trains for the class the scorer scores
+        (``SurrogateClassifier`` resolves it against ``classes_`` at ``fit``).
+
+        Examples
+        --------
+        >>> from sklearn_surrogate import make_surrogate_scorer
+        >>> make_surrogate_scorer("f1", pos_label="bad").surrogate_loss()
+        FBetaLoss(L=73.0, average='auto', beta=1.0, eps=1e-06, pos_label='bad')
         """
         from .losses import get_loss
 
@@ -569,8 +734,15 @@ class SurrogateScorer:
                 f"The user metric {getattr(self.metric, '__name__', self.metric)!r} has no built-in surrogate "
                 "loss; pass a loss to the estimator explicitly."
             )
+        if self.average == "samples":
+            raise ValueError(
+                "average='samples' scores multilabel targets, which the surrogate losses do not train on; train "
+                "one SurrogateClassifier per label (sklearn.multioutput.MultiOutputClassifier) with a binary loss."
+            )
         spec = _METRICS[self.metric]
         defaults = {}
+        if self.pos_label is not None:
+            defaults["pos_label"] = self.pos_label
         if self.metric in ("f1", "fbeta"):
             defaults["average"] = self.average
         if self.metric == "fbeta":
@@ -632,15 +804,21 @@ def make_surrogate_scorer(
 "roc_auc", "average_precision"} or callable, default="f1"
         The metric. A callable is called as ``metric(y_true, response,
         **kwargs)`` where ``response`` comes from ``response_method``.
-    average : {"auto", "binary", "macro", "weighted", "micro"}, default="auto"
+    average : {"auto", "binary", "macro", "weighted", "micro", "samples"}, default="auto"
         Averaging of per-class scores for F1/F-beta (and the ranking metrics
         on multiclass data). ``"auto"`` is ``"binary"`` for two classes and
-        ``"macro"`` otherwise.
+        ``"macro"`` otherwise. ``"samples"`` (the mean over samples of each
+        sample's score) is defined for multilabel targets only. On multilabel
+        targets ``"auto"`` is ``"macro"`` for ``roc_auc`` and
+        ``average_precision`` (the default of scikit-learn's functions) and an
+        error for F1/F-beta, which need the average named (see Notes).
     beta : float, default=1.0
         The ``beta`` of ``"fbeta"``.
     pos_label : label or None, default=None
         The positive class of binary problems; None means the greater label,
-        ``classes_[-1]`` (the positive class of the surrogate losses).
+        ``classes_[-1]`` (the positive class of the surrogate losses). As
+        ``SurrogateClassifier(loss=scorer)``, the scorer passes it on to its
+        surrogate loss, which then trains for that class.
     smooth : bool, default=False
         Score label metrics with the *expected* confusion matrix of the
         predicted probabilities instead of hard predictions. The estimate is
@@ -667,6 +845,29 @@ def make_surrogate_scorer(
     --------
     sklearn.metrics.make_scorer : The scikit-learn equivalent for one metric.
 
+    Notes
+    -----
+    **Multilabel targets.** On a multilabel indicator ``y`` (a 2-D array of
+    0/1 columns, one per label), as fitted by
+    :class:`~sklearn.multioutput.MultiOutputClassifier` or by natively
+    multilabel estimators such as
+    :class:`~sklearn.neighbors.KNeighborsClassifier`, the scorer gives
+    scikit-learn's values: ``f1`` and ``fbeta`` with ``average="micro"``,
+    ``"macro"``, ``"weighted"`` or ``"samples"``; ``accuracy`` is the subset
+    accuracy (a sample counts when all its labels are right); ``roc_auc`` and
+    ``average_precision`` rank each label's scores, from
+    ``decision_function`` when the estimator has one, else from
+    ``predict_proba`` (a list of one ``(n, 2)`` array per label is read as
+    the probabilities of class 1). ``average="auto"`` is ``"macro"`` for the
+    two ranking metrics, as ``scoring="roc_auc"`` is in scikit-learn; for
+    F1/F-beta it raises a ``ValueError`` asking for an explicit average,
+    as scikit-learn's ``scoring="f1"`` (``average="binary"``) refuses
+    multilabel targets, because micro and macro F1 can differ widely.
+    ``balanced_accuracy``, ``mcc`` and ``gmean`` are not defined there (nor
+    in scikit-learn) and raise a ``ValueError``, as does ``smooth=True``.
+    The matching surrogate losses train binary and multiclass problems only:
+    train one :class:`~sklearn_surrogate.SurrogateClassifier` per label.
+
     Examples
     --------
     >>> from sklearn.datasets import make_classification
@@ -677,7 +878,7 @@ def make_surrogate_scorer(
     >>> round(scorer(LogisticRegression().fit(X, y), X, y), 3)
     0.94
     >>> scorer.surrogate_loss()
-    FBetaLoss(L=73.0, average='auto', beta=1.0, eps=1e-06)
+    FBetaLoss(L=73.0, average='auto', beta=1.0, eps=1e-06, pos_label=None)
     """
     return SurrogateScorer(
         metric,

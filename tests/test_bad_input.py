@@ -15,8 +15,10 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier
 
-from sklearn_surrogate import SurrogateClassifier
+from sklearn_surrogate import SurrogateClassifier, make_surrogate_scorer
+from sklearn_surrogate.losses import FBetaLoss
 
 TABLE = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "bad_input.md"
 ROW = re.compile(r"^\| `(?P<case>\w+)` \| [^|]+ \| `(?P<error>\w+)` \| (?P<message>.+) \|$")
@@ -25,6 +27,7 @@ RNG = np.random.RandomState(0)
 X = RNG.randn(60, 4).astype(np.float32)
 Y = np.array([0, 1] * 30)
 Y3 = np.arange(60) % 3
+YL = np.c_[Y, np.arange(60) % 3 == 0, np.arange(60) % 4 == 0].astype(int)  # a multilabel indicator target
 
 
 def _model(**params):
@@ -71,6 +74,12 @@ CASES = {
     "binary_only_loss": lambda: _model(loss="ensloss").fit(X, Y3),
     "multiclass_only_loss": lambda: _model(loss="zloss").fit(X, Y),
     "unknown_loss": lambda: _model(loss="f2").fit(X, Y),
+    "pos_label_not_a_class": lambda: _model(loss=make_surrogate_scorer("f1", pos_label=2)).fit(X, Y),
+    "pos_label_multiclass": lambda: _model(loss="f1", loss__pos_label=0).fit(X, Y3),
+    "pos_label_not_an_index": lambda: FBetaLoss(pos_label="bad")(torch.zeros(4), torch.tensor([0, 1, 0, 1])),
+    "samples_average_loss": lambda: _model(loss=make_surrogate_scorer("f1", average="samples")).fit(X, Y),
+    "multilabel_f1_average_auto": lambda: make_surrogate_scorer("f1")(KNeighborsClassifier().fit(X, YL), X, YL),
+    "multilabel_undefined_metric": lambda: make_surrogate_scorer("mcc")(KNeighborsClassifier().fit(X, YL), X, YL),
     "unavailable_device": lambda: _model(device="cuda").fit(X, Y),
     "invalid_device": lambda: _model(device="gpu0").fit(X, Y),
     "invalid_parameter": lambda: _model(batch_size=0).fit(X, Y),

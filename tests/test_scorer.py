@@ -567,7 +567,7 @@ def test_user_metric_receives_colliding_kwargs(problem, func, kwargs):
         (("f2",), {}, ValueError, "'f2'"),
         (("roc_auc_ovr",), {}, ValueError, "Unknown metric"),
         ((3,), {}, TypeError, "metric"),
-        (("f1",), {"average": "samples"}, ValueError, "average"),
+        (("f1",), {"average": "weird"}, ValueError, "average"),
         (("f1",), {"average": None}, ValueError, "average"),
         (("fbeta",), {"beta": 0}, ValueError, "beta"),
         (("fbeta",), {"beta": -2.0}, ValueError, "beta"),

@@ -40,6 +40,16 @@ class ``c`` against all others, scored by :math:`s_c`, averaged over classes)
 or one-vs-one pairs (``"ovo"``: class ``i`` against class ``j``, scored by
 :math:`s_i`, averaged over ordered pairs of classes, as in Hand & Till's AUC).
 
+Binary problems rank class index 1 above class 0 unless ``pos_label`` names
+class 0: the logit is then negated and the labels flipped before the formula.
+With :math:`s = \sigma(z)` the flipped scores are :math:`1 - s`, so every
+(positive, negative) difference is unchanged and the pairwise losses give the
+same value (up to rounding): ROC AUC is symmetric in the two classes.
+AUC-M's learned :math:`a` and :math:`b` then stand for the mean score of the
+``pos_label`` class and of the other one, and ``imratio`` for the share of the
+``pos_label`` class; with ``imratio=None`` the objective is again symmetric
+(its optimum maps :math:`(a, b)` to :math:`(1 - b, 1 - a)`).
+
 A batch without positives or without negatives has no pairs: its loss is 0
 with zero gradient. (AUC-M with a fixed ``imratio`` keeps the terms of the
 class that is present; with ``imratio=None`` the batch's own share makes them
@@ -85,10 +95,11 @@ class _PairwiseAUCLoss(SurrogateLoss):
     needs_both_classes = True
     _default_score = "sigmoid"
 
-    def __init__(self, margin=1.0, multiclass="ovr"):
+    def __init__(self, margin=1.0, multiclass="ovr", pos_label=None):
         super().__init__()
         self.margin = margin
         self.multiclass = multiclass
+        self.pos_label = pos_label
 
     def _validate_hyperparameters(self):
         check_real(type(self).__name__, "margin", self.margin)
@@ -108,6 +119,7 @@ class _PairwiseAUCLoss(SurrogateLoss):
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         self._validate_hyperparameters()
+        logits, targets = self._orient_binary(logits, targets)
         scores = self._scores(logits)
         s, pos, neg = _pair_columns(scores, targets, self.multiclass)
         pw, nw, present = _normalised_weights(pos, neg, sample_weight, s.dtype)
@@ -193,6 +205,16 @@ class AUCSquareLoss(_PairwiseAUCLoss):
         The target score gap :math:`m` between a positive and a negative.
     multiclass : {"ovr", "ovo"}, default="ovr"
         One-vs-rest or one-vs-one pairs for multiclass problems.
+    pos_label : int, label or None, default=None
+        The class ranked as positive in a binary problem. None means class
+        index 1 (``classes_[-1]`` of
+        :class:`~sklearn_surrogate.SurrogateClassifier`). Within the
+        estimator it is a class label, resolved against ``classes_`` at
+        ``fit``; called on its own, the loss sees class indices, so it must
+        be 0 or 1. Must be None for multiclass problems.
+        ROC AUC is symmetric in the two classes and so is this loss: it
+        changes nothing but rounding, and is here so that every binary loss
+        takes it.
 
     References
     ----------
@@ -253,6 +275,16 @@ class AUCExponentialLoss(_PairwiseAUCLoss):
     temperature : float, default=1.0
         The scale :math:`\tau` of score differences.
     multiclass : {"ovr", "ovo"}, default="ovr"
+    pos_label : int, label or None, default=None
+        The class ranked as positive in a binary problem. None means class
+        index 1 (``classes_[-1]`` of
+        :class:`~sklearn_surrogate.SurrogateClassifier`). Within the
+        estimator it is a class label, resolved against ``classes_`` at
+        ``fit``; called on its own, the loss sees class indices, so it must
+        be 0 or 1. Must be None for multiclass problems.
+        ROC AUC is symmetric in the two classes and so is this loss: it
+        changes nothing but rounding, and is here so that every binary loss
+        takes it.
 
     References
     ----------
@@ -274,8 +306,8 @@ class AUCExponentialLoss(_PairwiseAUCLoss):
     0.2837
     """
 
-    def __init__(self, temperature=1.0, multiclass="ovr"):
-        super().__init__(margin=0.0, multiclass=multiclass)
+    def __init__(self, temperature=1.0, multiclass="ovr", pos_label=None):
+        super().__init__(margin=0.0, multiclass=multiclass, pos_label=pos_label)
         self.temperature = temperature
 
     def _validate_hyperparameters(self):
@@ -312,6 +344,16 @@ class AUCSquaredHingeLoss(_PairwiseAUCLoss):
     margin : float, default=1.0
         The margin :math:`m`.
     multiclass : {"ovr", "ovo"}, default="ovr"
+    pos_label : int, label or None, default=None
+        The class ranked as positive in a binary problem. None means class
+        index 1 (``classes_[-1]`` of
+        :class:`~sklearn_surrogate.SurrogateClassifier`). Within the
+        estimator it is a class label, resolved against ``classes_`` at
+        ``fit``; called on its own, the loss sees class indices, so it must
+        be 0 or 1. Must be None for multiclass problems.
+        ROC AUC is symmetric in the two classes and so is this loss: it
+        changes nothing but rounding, and is here so that every binary loss
+        takes it.
 
     References
     ----------
@@ -414,6 +456,16 @@ class AUCLogisticLoss(_PairwiseAUCLoss):
         at most ``max_pairs`` pairs described above. None always sums every
         pair (time and memory quadratic in the batch size). The default keeps
         every batch of up to about 500 samples exact.
+    pos_label : int, label or None, default=None
+        The class ranked as positive in a binary problem. None means class
+        index 1 (``classes_[-1]`` of
+        :class:`~sklearn_surrogate.SurrogateClassifier`). Within the
+        estimator it is a class label, resolved against ``classes_`` at
+        ``fit``; called on its own, the loss sees class indices, so it must
+        be 0 or 1. Must be None for multiclass problems.
+        ROC AUC is symmetric in the two classes and so is this loss: it
+        changes nothing but rounding, and is here so that every binary loss
+        takes it.
 
     References
     ----------
@@ -438,8 +490,8 @@ class AUCLogisticLoss(_PairwiseAUCLoss):
 
     _default_score = "logit"
 
-    def __init__(self, temperature=1.0, score="logit", multiclass="ovr", max_pairs=65536):
-        super().__init__(margin=0.0, multiclass=multiclass)
+    def __init__(self, temperature=1.0, score="logit", multiclass="ovr", max_pairs=65536, pos_label=None):
+        super().__init__(margin=0.0, multiclass=multiclass, pos_label=pos_label)
         self.temperature = temperature
         self.score = score
         self.max_pairs = max_pairs
@@ -562,11 +614,25 @@ class AUCMarginLoss(SurrogateLoss):
     margin : float, default=1.0
         The margin :math:`m`.
     imratio : float or None, default=None
-        The positive share :math:`p`; None estimates it from each batch.
+        The positive share :math:`p` (of the ``pos_label`` class); None
+        estimates it from each batch.
     n_outputs : int or None, default=None
         Number of (a, b, alpha) triples: 1 for binary problems, K for K
         classes. None lets :meth:`setup` (called by the estimator before the
         optimizer is built) or, failing that, the first batch size them.
+    pos_label : int, label or None, default=None
+        The class ranked as positive in a binary problem. None means class
+        index 1 (``classes_[-1]`` of
+        :class:`~sklearn_surrogate.SurrogateClassifier`). Within the
+        estimator it is a class label, resolved against ``classes_`` at
+        ``fit``; called on its own, the loss sees class indices, so it must
+        be 0 or 1. Must be None for multiclass problems.
+        :math:`a` is then the mean score of that class and :math:`b` of the
+        other. With ``imratio=None`` the objective is symmetric in the two
+        classes (flipping them maps :math:`(a, b)` to :math:`(1 - b, 1 - a)`,
+        and :math:`a, b` start at 1 and 0 either way), so this changes
+        nothing but rounding; with a fixed ``imratio`` it says which class
+        that share is of.
 
     Notes
     -----
@@ -612,11 +678,12 @@ class AUCMarginLoss(SurrogateLoss):
     needs_both_classes = True
     value_tracks_progress = False
 
-    def __init__(self, margin=1.0, imratio=None, n_outputs=None):
+    def __init__(self, margin=1.0, imratio=None, n_outputs=None, pos_label=None):
         super().__init__()
         self.margin = margin
         self.imratio = imratio
         self.n_outputs = n_outputs
+        self.pos_label = pos_label
         size = 1 if n_outputs is None else int(n_outputs)
         self.a = nn.Parameter(torch.ones(size))
         self.b = nn.Parameter(torch.zeros(size))
@@ -662,6 +729,7 @@ class AUCMarginLoss(SurrogateLoss):
         check_real("AUCMarginLoss", "margin", self.margin)
         if self.imratio is not None:
             check_real("AUCMarginLoss", "imratio", self.imratio, low=0.0, high=1.0, high_inclusive=False)
+        logits, targets = self._orient_binary(logits, targets)
         if logits.ndim == 1:
             s = torch.sigmoid(logits)[:, None]
             y = (targets == 1).to(s.dtype)[:, None]

@@ -10,6 +10,12 @@ A surrogate loss is a pure-torch :class:`torch.nn.Module` called as
   (``{0, 1}`` for binary problems).
 * ``sample_weight`` is an optional non-negative tensor of shape ``(n,)``.
 
+Binary losses that take a ``pos_label`` hyper-parameter train for the class it
+names instead of index 1: the estimator translates a class label into its
+index (:meth:`SurrogateLoss.set_classes`), and :meth:`SurrogateLoss._orient_binary`
+negates the logit and flips the targets when that index is 0, so the loss's
+formula always sees its positive class as index 1.
+
 Each loss class declares, as class attributes, what the estimator and the
 scorers need to know about it (see :class:`SurrogateLoss`). This module imports
 nothing from scikit-learn.
@@ -22,7 +28,7 @@ import numbers
 import torch
 from torch import nn
 
-__all__ = ["SurrogateLoss", "check_real"]
+__all__ = ["SurrogateLoss", "check_real", "resolve_pos_label"]
 
 
 def check_real(owner, name, value, *, low=None, high=None, low_inclusive=False, high_inclusive=True):
@@ -62,6 +68,42 @@ def check_real(owner, name, value, *, low=None, high=None, low_inclusive=False, 
         )
         raise ValueError(f"{owner}: {name} must be a finite real number in {interval}, got {value!r}.")
     return float(value)
+
+
+def resolve_pos_label(pos_label, classes):
+    """Index of ``pos_label`` among ``classes`` (scikit-learn's error when it is not one of them).
+
+    Parameters
+    ----------
+    pos_label : label
+        A class label.
+    classes : array-like of shape (n_classes,)
+        The sorted class labels (an estimator's ``classes_``).
+
+    Returns
+    -------
+    index : int
+
+    Raises
+    ------
+    ValueError
+        ``pos_label=... is not a valid label. It should be one of [...]``, as
+        scikit-learn's metrics say.
+
+    Examples
+    --------
+    >>> from sklearn_surrogate.losses._base import resolve_pos_label
+    >>> resolve_pos_label("bad", ["bad", "good"])
+    0
+    """
+    labels = list(classes.tolist() if hasattr(classes, "tolist") else classes)
+    for index, label in enumerate(labels):
+        try:
+            if bool(label == pos_label):
+                return index
+        except (TypeError, ValueError):  # a pos_label that does not compare to a label (an array...)
+            break
+    raise ValueError(f"pos_label={pos_label!r} is not a valid label. It should be one of {labels}.")
 
 
 class SurrogateLoss(nn.Module):
@@ -143,6 +185,8 @@ class SurrogateLoss(nn.Module):
     needs_both_classes = False
     needs_sample_index = False
     value_tracks_progress = True
+    # (pos_label, index) as resolved by set_classes; None until an estimator calls it
+    _resolved_pos_label = None
 
     def __init__(self):
         super().__init__()
@@ -164,6 +208,97 @@ class SurrogateLoss(nn.Module):
             ``needs_sample_index`` lie in ``[0, n_samples)``).
         """
 
+    def set_classes(self, classes):
+        """Tell the loss which labels its class indices stand for.
+
+        Called by :class:`~sklearn_surrogate.SurrogateClassifier` at every
+        ``fit`` with its ``classes_`` (index ``i`` of the targets is
+        ``classes[i]``). The base class resolves a ``pos_label``
+        hyper-parameter, on the losses that have one, into the index of that
+        class, which :meth:`forward` then trains for. Losses without
+        ``pos_label`` ignore the call.
+
+        Parameters
+        ----------
+        classes : array-like of shape (n_classes,)
+            The sorted class labels.
+
+        Raises
+        ------
+        ValueError
+            When ``pos_label`` is not one of ``classes`` (scikit-learn's
+            wording), or is set on a problem with more than two classes.
+
+        Examples
+        --------
+        >>> from sklearn_surrogate.losses import FBetaLoss
+        >>> loss = FBetaLoss(pos_label="bad")
+        >>> loss.set_classes(["bad", "good"])  # the loss now trains for index 0
+        >>> loss.set_classes(["a", "b"])
+        Traceback (most recent call last):
+        ...
+        ValueError: pos_label='bad' is not a valid label. It should be one of ['a', 'b'].
+        """
+        self._resolved_pos_label = None
+        pos_label = getattr(self, "pos_label", None)
+        if pos_label is None:
+            return
+        n_classes = len(classes)
+        if n_classes > 2:
+            raise ValueError(self._multiclass_pos_label_message(n_classes))
+        self._resolved_pos_label = (pos_label, resolve_pos_label(pos_label, classes))
+
+    def _multiclass_pos_label_message(self, n_classes):
+        return (
+            f"{type(self).__name__}: pos_label={self.pos_label!r} only applies to binary problems, but there are "
+            f"{n_classes} classes; leave pos_label=None (multiclass losses treat every class alike)."
+        )
+
+    def _positive_index(self, n_classes):
+        """Index (0 or 1) of the class a binary problem trains for; 1 unless ``pos_label`` says otherwise."""
+        pos_label = getattr(self, "pos_label", None)
+        if pos_label is None:
+            return 1
+        if n_classes > 2:
+            raise ValueError(self._multiclass_pos_label_message(n_classes))
+        resolved = self._resolved_pos_label
+        if resolved is not None and (resolved[0] is pos_label or resolved[0] == pos_label):
+            return resolved[1]
+        # used on its own, the loss sees class indices: pos_label must be one
+        if isinstance(pos_label, numbers.Integral) and pos_label in (0, 1):
+            return int(pos_label)
+        raise ValueError(
+            f"{type(self).__name__}: pos_label={pos_label!r} is not a class index. Called on its own, a loss sees "
+            "class indices, so pos_label must be 0, 1 or None; SurrogateClassifier(loss=...) translates a class "
+            "label into its index at fit (or call set_classes(classes) first)."
+        )
+
+    def _orient_binary(self, logits, targets):
+        """Make index 1 stand for the ``pos_label`` class of a binary problem.
+
+        With ``pos_label`` None, or naming index 1, the inputs come back
+        unchanged. For index 0 the logit is negated (the two columns of
+        ``(n, 2)`` logits swapped) and the targets flipped: the logit of class
+        1 is minus that of class 0, so the loss's formula, written for index 1,
+        then trains for class 0. Multiclass logits need ``pos_label`` None.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (n,) or (n, K)
+            As returned by :meth:`_check_inputs`.
+        targets : Tensor of int64, shape (n,)
+
+        Returns
+        -------
+        logits, targets : Tensor
+        """
+        if getattr(self, "pos_label", None) is None:
+            return logits, targets
+        n_classes = 2 if logits.ndim == 1 else logits.shape[1]
+        if self._positive_index(n_classes) == 1:
+            return logits, targets
+        return (-logits if logits.ndim == 1 else logits.flip(1)), 1 - targets
+
     def on_epoch_begin(self, epoch, max_epochs):
         """Hook called by the estimator at the start of every epoch.
 
@@ -184,14 +319,17 @@ class SurrogateLoss(nn.Module):
         """Keyword arguments that pin down :attr:`target_metric`.
 
         For example ``{"beta": 2.0}`` for an F-beta loss with ``beta=2``, or
-        ``{"average": "weighted"}`` for a weighted-average multiclass loss.
+        ``{"average": "weighted"}`` for a weighted-average multiclass loss. A
+        loss with a ``pos_label`` other than None passes it on, so the scorer
+        scores the class the loss trains for.
 
         Returns
         -------
         params : dict
             Keyword arguments for :func:`~sklearn_surrogate.make_surrogate_scorer`.
         """
-        return {}
+        pos_label = getattr(self, "pos_label", None)
+        return {} if pos_label is None else {"pos_label": pos_label}
 
     @classmethod
     def _get_param_names(cls):

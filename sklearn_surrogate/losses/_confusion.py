@@ -37,6 +37,14 @@ terms (accuracy, balanced accuracy and the MCC numerator are linear in
 :math:`a`, a single dot product), which keeps the number of tensor operations,
 and so the cost per batch, close to cross-entropy's.
 
+Binary problems train for class index 1 unless ``pos_label`` names the other
+class: the logit is then negated and the labels flipped before the formula
+(:math:`\sigma(-z) = 1 - \sigma(z)`, so the amplified prediction of class 0
+is exactly :math:`1 - a`). Only F-beta with ``average="binary"`` (or
+``"auto"``) depends on which class is positive; accuracy, balanced accuracy,
+G-mean and MCC are symmetric in the two classes, so for them ``pos_label``
+changes nothing but rounding.
+
 Multiclass problems use one-vs-rest confusion matrices. For class :math:`c` the
 soft "predicted :math:`c`" indicator compares the class probability with the
 largest other one,
@@ -152,10 +160,11 @@ class _ConfusionMatrixLoss(SurrogateLoss):
 
     needs_both_classes = True
 
-    def __init__(self, L=73.0, eps=1e-6):
+    def __init__(self, L=73.0, eps=1e-6, pos_label=None):
         super().__init__()
         self.L = L
         self.eps = eps
+        self.pos_label = pos_label
 
     def _validate_hyperparameters(self):
         check_real(type(self).__name__, "L", self.L, low=0.0)
@@ -168,6 +177,7 @@ class _ConfusionMatrixLoss(SurrogateLoss):
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
         self._validate_hyperparameters()
+        logits, targets = self._orient_binary(logits, targets)
         if logits.ndim == 1 and self._has_binary_form():
             a = amplify_binary(logits, float(self.L))
             return 1.0 - self._binary_metric(a, *binary_class_weights(targets, sample_weight, a.dtype))
@@ -213,12 +223,24 @@ class FBetaLoss(_ConfusionMatrixLoss):
         Amplification of the probabilities (the paper's value).
     average : {"auto", "binary", "macro", "weighted", "micro"}, default="auto"
         How one-vs-rest F-beta scores are combined: ``"binary"`` scores the
-        positive class (index 1) only; ``"macro"`` averages classes equally,
-        ``"weighted"`` by support, ``"micro"`` pools the counts. ``"auto"`` is
-        ``"binary"`` for two classes and ``"macro"`` otherwise, as in
+        positive class (``pos_label``, index 1 by default) only; ``"macro"``
+        averages classes equally, ``"weighted"`` by support, ``"micro"``
+        pools the counts. ``"auto"`` is ``"binary"`` for two classes and
+        ``"macro"`` otherwise, as in
         :func:`~sklearn_surrogate.make_surrogate_scorer`.
     eps : float, default=1e-6
         Added to the denominator (counts are fractions of the batch weight).
+    pos_label : int, label or None, default=None
+        The class a binary problem trains for. None means class index 1
+        (``classes_[-1]`` of :class:`~sklearn_surrogate.SurrogateClassifier`).
+        Within the estimator it is a class label, resolved against
+        ``classes_`` at ``fit``; called on its own, the loss sees class
+        indices, so it must be 0 or 1. Must be None for multiclass
+        problems.
+        ``pos_label`` matters with ``average="binary"`` (or ``"auto"`` on two
+        classes): training for the minority class usually needs it named.
+        ``SurrogateClassifier(loss=make_surrogate_scorer("f1",
+        pos_label=...))`` passes the scorer's on.
 
     References
     ----------
@@ -244,12 +266,21 @@ class FBetaLoss(_ConfusionMatrixLoss):
     0.2
     >>> round(FBetaLoss(beta=2.0)(logits, targets).item(), 4)
     0.0909
+
+    ``pos_label=0`` trains for the other class (called on its own, the loss
+    sees class indices; :class:`~sklearn_surrogate.SurrogateClassifier`
+    takes a class label), and the loss is nearly one minus that class's F1:
+
+    >>> round(FBetaLoss(pos_label=0)(logits, targets).item(), 4)
+    0.1429
+    >>> round(1 - f1_score(targets.numpy(), predictions.numpy(), pos_label=0), 4)
+    0.1429
     >>> loss.target_metric, FBetaLoss(beta=2.0).target_metric_params()
     ('f1', {'average': 'auto', 'beta': 2.0})
     """
 
-    def __init__(self, beta=1.0, L=73.0, average="auto", eps=1e-6):
-        super().__init__(L=L, eps=eps)
+    def __init__(self, beta=1.0, L=73.0, average="auto", eps=1e-6, pos_label=None):
+        super().__init__(L=L, eps=eps, pos_label=pos_label)
         self.beta = beta
         self.average = average
 
@@ -264,12 +295,14 @@ class FBetaLoss(_ConfusionMatrixLoss):
         Returns
         -------
         params : dict
-            ``{"average": average}``, plus ``"beta"`` unless ``beta == 1``:
-            arguments for :func:`~sklearn_surrogate.make_surrogate_scorer`.
+            ``{"average": average}``, plus ``"beta"`` unless ``beta == 1``
+            and ``"pos_label"`` unless it is None: arguments for
+            :func:`~sklearn_surrogate.make_surrogate_scorer`.
         """
         params = {"average": self.average}
         if self.beta != 1:
             params["beta"] = self.beta
+        params.update(super().target_metric_params())
         return params
 
     def _validate_hyperparameters(self):
@@ -324,6 +357,15 @@ class AccuracyLoss(_ConfusionMatrixLoss):
         Amplification of the probabilities.
     eps : float, default=1e-6
         Kept for a uniform signature; accuracy has no denominator to protect.
+    pos_label : int, label or None, default=None
+        The class a binary problem trains for. None means class index 1
+        (``classes_[-1]`` of :class:`~sklearn_surrogate.SurrogateClassifier`).
+        Within the estimator it is a class label, resolved against
+        ``classes_`` at ``fit``; called on its own, the loss sees class
+        indices, so it must be 0 or 1. Must be None for multiclass
+        problems.
+        Accuracy is symmetric in the two classes, so this changes nothing
+        but rounding; it is here so that every binary loss takes it.
 
     Examples
     --------
@@ -360,6 +402,15 @@ class BalancedAccuracyLoss(_ConfusionMatrixLoss):
         Amplification of the probabilities.
     eps : float, default=1e-6
         Added to each recall's denominator.
+    pos_label : int, label or None, default=None
+        The class a binary problem trains for. None means class index 1
+        (``classes_[-1]`` of :class:`~sklearn_surrogate.SurrogateClassifier`).
+        Within the estimator it is a class label, resolved against
+        ``classes_`` at ``fit``; called on its own, the loss sees class
+        indices, so it must be 0 or 1. Must be None for multiclass
+        problems.
+        Balanced accuracy is symmetric in the two classes, so this changes nothing
+        but rounding; it is here so that every binary loss takes it.
 
     Examples
     --------
@@ -397,6 +448,15 @@ class GMeanLoss(_ConfusionMatrixLoss):
         Amplification of the probabilities.
     eps : float, default=1e-6
         Added to each recall's denominator and inside the root.
+    pos_label : int, label or None, default=None
+        The class a binary problem trains for. None means class index 1
+        (``classes_[-1]`` of :class:`~sklearn_surrogate.SurrogateClassifier`).
+        Within the estimator it is a class label, resolved against
+        ``classes_`` at ``fit``; called on its own, the loss sees class
+        indices, so it must be 0 or 1. Must be None for multiclass
+        problems.
+        G-mean is symmetric in the two classes, so this changes nothing
+        but rounding; it is here so that every binary loss takes it.
 
     Examples
     --------
@@ -451,6 +511,15 @@ class MCCLoss(_ConfusionMatrixLoss):
     eps : float, default=1e-6
         ``eps**2`` is added inside the square root (the product under it is of
         order 1e-5 on imbalanced batches, so ``eps`` itself would bias MCC).
+    pos_label : int, label or None, default=None
+        The class a binary problem trains for. None means class index 1
+        (``classes_[-1]`` of :class:`~sklearn_surrogate.SurrogateClassifier`).
+        Within the estimator it is a class label, resolved against
+        ``classes_`` at ``fit``; called on its own, the loss sees class
+        indices, so it must be 0 or 1. Must be None for multiclass
+        problems.
+        MCC is symmetric in the two classes, so this changes nothing
+        but rounding; it is here so that every binary loss takes it.
 
     Examples
     --------

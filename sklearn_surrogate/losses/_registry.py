@@ -45,7 +45,7 @@ def register_loss(name, cls, *, overwrite=False, **defaults):
     >>> register_loss("my_f2", FBetaLoss, beta=2.0) is FBetaLoss
     True
     >>> get_loss("my_f2")
-    FBetaLoss(L=73.0, average='auto', beta=2.0, eps=1e-06)
+    FBetaLoss(L=73.0, average='auto', beta=2.0, eps=1e-06, pos_label=None)
     >>> get_loss("my_f2", beta=3.0).beta
     3.0
     >>> clf = SurrogateClassifier(loss="my_f2")  # estimators accept the new name
@@ -105,9 +105,9 @@ def get_loss(name, **params):
     --------
     >>> from sklearn_surrogate.losses import get_loss
     >>> get_loss("fbeta", beta=2.0)
-    FBetaLoss(L=73.0, average='auto', beta=2.0, eps=1e-06)
+    FBetaLoss(L=73.0, average='auto', beta=2.0, eps=1e-06, pos_label=None)
     >>> get_loss("f1")  # a name can bind defaults: "f1" is F-beta with beta=1
-    FBetaLoss(L=73.0, average='auto', beta=1.0, eps=1e-06)
+    FBetaLoss(L=73.0, average='auto', beta=1.0, eps=1e-06, pos_label=None)
     """
     if name not in _LOSSES:
         raise ValueError(f"Unknown loss {name!r}. Registered losses: {', '.join(get_loss_names())}.")
