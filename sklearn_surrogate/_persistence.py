@@ -11,7 +11,7 @@ arbitrary objects (``skops.io``) cannot store them at all. So the estimator's
   code, unlike a pickle);
 * the structure around those tensors (state-dict keys, the optimizer's step
   counts and settings), as dicts, lists and numbers that point into the blob;
-* the device as a string, the net's history as a list of dicts, and the
+* the device as a string, the net's history (as JSON), and the
   estimator's parameters at the last ``fit`` (which built the network).
 
 ``__setstate__`` rebuilds the net with the estimator's own builders from
@@ -20,6 +20,7 @@ those parameters and loads the tensors into it. pickle, joblib,
 """
 
 import copy
+import json
 import warnings
 
 import torch
@@ -43,10 +44,8 @@ class _NotPortable(TypeError):
 def _split(value, prefix, tensors):
     """``value`` with each tensor replaced by a marker; the tensors go into ``tensors``."""
     if isinstance(value, torch.Tensor):
-        key = prefix
-        # own, contiguous CPU memory: safetensors refuses tensors that share storage
-        tensors[key] = value.detach().to("cpu", copy=True).contiguous()
-        return {_TENSOR: key}
+        tensors[prefix] = value.detach().cpu().contiguous()  # no copy for a CPU tensor that is already
+        return {_TENSOR: prefix}
     if isinstance(value, dict):
         if any(not isinstance(k, (str, int)) or isinstance(k, bool) for k in value):
             raise _NotPortable(f"{prefix} has keys that are neither strings nor integers")
@@ -57,6 +56,17 @@ def _split(value, prefix, tensors):
     if isinstance(value, _PLAIN):
         return value
     raise _NotPortable(f"{prefix} holds a {type(value).__name__}")
+
+
+def _blob(tensors):
+    """The tensors as safetensors bytes; tensors that share memory (tied weights) are saved as copies."""
+    seen = set()
+    for key, tensor in tensors.items():
+        pointer = tensor.untyped_storage().data_ptr()
+        if pointer in seen and tensor.numel():
+            tensors[key] = tensor.clone()
+        seen.add(pointer)
+    return save_tensors(tensors)
 
 
 def _join(value, tensors):
@@ -105,7 +115,7 @@ def net_record(estimator):
     return {
         "format": FORMAT,
         "device": str(net.device),
-        "tensors": save_tensors(tensors),
+        "tensors": _blob(tensors),
         "module": module,
         "criterion": criterion,
         "optimizer": optimizer,
@@ -118,14 +128,24 @@ def net_record(estimator):
 
 
 def _plain_history(history):
-    """skorch's History as a list of plain dicts (its rows and their batches)."""
+    """skorch's History as a JSON string, or a list of plain dicts if a callback recorded other values.
+
+    One string rather than many small dicts keeps a skops file small (it stores each dict as a node).
+    """
     rows = []
     for row in history:
         row = dict(row)
         if "batches" in row:
             row["batches"] = [dict(batch) for batch in row["batches"]]
         rows.append(row)
-    return rows
+    try:
+        return json.dumps(rows)
+    except (TypeError, ValueError):
+        return rows
+
+
+def _history_rows(saved):
+    return json.loads(saved) if isinstance(saved, str) else copy.deepcopy(saved)
 
 
 def _target_device(saved):
@@ -194,7 +214,7 @@ def restore_net(estimator, record):
         )
     else:
         net.optimizer_.load_state_dict(_join(optimizer, tensors))
-    net.history_ = History(copy.deepcopy(record["history"]))
+    net.history_ = History(_history_rows(record["history"]))
 
     estimator.net_ = net
     estimator.loss_ = net.criterion_

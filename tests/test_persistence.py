@@ -186,16 +186,36 @@ class _Net(torch.nn.Module):
         return self.head(self.body(X)).squeeze(-1)
 
 
+class _Tied(torch.nn.Module):
+    """One layer registered under two names: its weights appear twice in the state dict, sharing memory."""
+
+    def __init__(self, n_features, n_outputs):
+        super().__init__()
+        self.first = torch.nn.Linear(n_features, n_features)
+        self.again = self.first
+        self.head = torch.nn.Linear(n_features, n_outputs)
+
+    def forward(self, X):
+        return self.head(torch.relu(self.again(torch.relu(self.first(X))))).squeeze(-1)
+
+
+class _RecordsNumpy(__import__("skorch").callbacks.Callback):
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("numpy_value", np.float32(1.5))  # not JSON: the history is kept as a list
+
+
 @pytest.mark.parametrize(
     "params",
     [
+        {"module": _Tied},
+        {"callbacks": [_RecordsNumpy()]},
         {"module": _Net, "module__width": 4},
         {"module": _Net(5, 1)},
         {"loss": get_loss("auc_margin")},
         {"loss": torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor([2.0]))},
         {"optimizer": "sgd", "optimizer__momentum": 0.9},
     ],
-    ids=["module-class", "module-instance", "loss-instance", "torch-loss", "sgd"],
+    ids=["tied-weights", "numpy-history", "module-class", "module-instance", "loss-instance", "torch-loss", "sgd"],
 )
 def test_user_modules_losses_and_optimizers_round_trip_through_pickle(params):
     import pickle
@@ -205,6 +225,7 @@ def test_user_modules_losses_and_optimizers_round_trip_through_pickle(params):
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
     _same_state(restored, clf)
+    assert [dict(row) for row in restored.net_.history] == [dict(row) for row in clf.net_.history]
     clf.partial_fit(X, y)
     restored.partial_fit(X, y)
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
