@@ -5,7 +5,7 @@ how to convert a ``SurrogateClassifier``, so ``skl2onnx.to_onnx`` converts
 it alone or inside a scikit-learn pipeline; :func:`to_onnx` registers and
 converts in one call. The graph is written from the fitted network's
 weights with standard ONNX operators (no torch at inference): the default
-:class:`~sklearn_surrogate._modules.MLP` is supported, custom ``module=``
+multi-layer perceptron (``module=None``) is supported, custom ``module=``
 networks are not.
 
 The graph computes in double precision, like ``predict_proba`` on the CPU,
@@ -47,10 +47,6 @@ def register_onnx_converter():
     After this call, ``skl2onnx.to_onnx`` (and ``convert_sklearn``) convert
     a fitted ``SurrogateClassifier``, alone or as the last step of a
     pipeline with scikit-learn preprocessing. Calling it again is harmless.
-
-    Returns
-    -------
-    None
 
     Examples
     --------

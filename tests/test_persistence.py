@@ -244,3 +244,22 @@ def test_pickle_from_before_the_portable_form_still_loads_and_saves():
     again = pickle.loads(pickle.dumps(legacy))
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
     _same_state(again, clf)
+
+
+def test_persistence_page_examples_run(tmp_path, monkeypatch, capsys):
+    """The code of docs/user_guide/persistence.md runs as written (in a scratch directory)."""
+    pytest.importorskip("skops")
+    pytest.importorskip("skl2onnx")
+    pytest.importorskip("onnxruntime")
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "persistence.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", page, flags=re.DOTALL)
+    assert len(blocks) == 3
+    monkeypatch.chdir(tmp_path)
+    exec(compile("\n".join(blocks), "persistence.md", "exec"), {})
+    printed = capsys.readouterr().out
+    # the page shows the untrusted types skops lists: keep it in step
+    shown = re.search(r"print\(sio.get_untrusted_types.*\n# (\[.*\])", page)[1]
+    assert printed.strip() == shown
