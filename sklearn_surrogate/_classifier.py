@@ -24,6 +24,7 @@ from torch import nn
 from ._callbacks import PlainPrintLog, prepare_user_callbacks
 from ._doc_link import DocLinkMixin
 from ._modules import ACTIVATIONS, MLP, build_module, check_module_output, copy_module_instance
+from ._persistence import net_record, restore_net
 from ._net import (
     EarlyStoppingOnScore,
     LossEpochHook,
@@ -669,6 +670,7 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
                 _continue_from(net, previous, keep_optimizer=incremental)
             net.partial_fit(self._dataset(data, train_rows).labeled(self.classes_), None)
         self.net_ = net
+        self._fit_build = {"params": self.get_params(deep=False), "n_samples": X.shape[0]}  # for __getstate__
         self._finish_fit(net, epochs, n_previous=self.n_iter_ if previous is not None else 0,
                          history=self.history_ if previous is not None else [])
         return self
@@ -1058,9 +1060,26 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "net_")
         return self.scorer_(self, X, y, sample_weight=sample_weight)
 
+    # -- persistence -------------------------------------------------------
+    def __getstate__(self):
+        # The torch objects (net_, loss_, device_) travel as a portable record of plain values and
+        # safetensors bytes, which __setstate__ rebuilds: see sklearn_surrogate/_persistence.py.
+        state = dict(super().__getstate__())  # a copy: BaseEstimator may return __dict__ itself
+        if "net_" in state:
+            state["_net_record"] = net_record(self)
+            for key in ("net_", "loss_", "device_", "_fit_build"):
+                state.pop(key, None)
+        return state
+
     def __setstate__(self, state):
+        state = dict(state)
         state.setdefault("warm_start", False)  # pickles from before warm_start existed
+        record = state.pop("_net_record", None)
         super().__setstate__(state)
+        if record is not None:
+            restore_net(self, record)
+            self._fit_build = {"params": record["params"], "n_samples": record["n_samples"]}
+            return
         net = self.__dict__.get("net_")
-        if net is not None:  # skorch maps a CUDA net to the CPU when no GPU is present
+        if net is not None:  # a pickle of the net itself (older versions): skorch maps CUDA to the CPU
             self.device_ = torch.device(net.device)

@@ -19,6 +19,7 @@ PUBLIC_MODULES = [
     "sklearn_surrogate.learned",
     "sklearn_surrogate.datasets",
     "sklearn_surrogate.benchmark",
+    "sklearn_surrogate.onnx",
 ]
 NOT_DOCUMENTED = {"__version__"}
 

@@ -44,3 +44,222 @@ def test_fitted_model_round_trips_through_joblib(loss, tmp_path):
     # and it can go on training
     restored.set_params(warm_start=True, max_epochs=2).fit(X, y)
     assert restored.n_iter_ == 7
+
+
+# -- the portable form: skops, pickle without torch objects, continued training -------------------------
+OURS = {"sklearn_surrogate._classifier.SurrogateClassifier", "sklearn_surrogate._scorer.SurrogateScorer"}
+
+
+def _tiny(loss="cross_entropy", **params):
+    return SurrogateClassifier(loss=loss, hidden_layer_sizes=(16,), max_epochs=3, random_state=0, **params)
+
+
+def _problem(n_classes):
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 5) * 3 + 1
+    score = X[:, 0] - X[:, 1] + rng.randn(200)
+    y = np.array(["no", "yes", "maybe"])[np.digitize(score, np.quantile(score, [1 / 3, 2 / 3])[: n_classes - 1])]
+    return X, y
+
+
+def _same_state(a, b):
+    for part in ("module_", "criterion_"):
+        sa, sb = getattr(a.net_, part).state_dict(), getattr(b.net_, part).state_dict()
+        assert sa.keys() == sb.keys()
+        for key in sa:
+            assert torch.equal(sa[key].cpu(), sb[key].cpu()), (part, key)
+
+
+@pytest.mark.parametrize("name", get_loss_names())
+def test_every_loss_round_trips_through_skops_in_a_pipeline(name, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _problem(2 if get_loss(name).supports_binary else 3)
+    model = make_pipeline(StandardScaler(), _tiny(name)).fit(X, y)
+    path = tmp_path / "model.skops"
+    sio.dump(model, path)
+    untrusted = sio.get_untrusted_types(file=path)
+    assert set(untrusted) == OURS  # no torch, skorch or safetensors types: the net is plain values and bytes
+    loaded = sio.load(path, trusted=untrusted)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert loaded.score(X, y) == model.score(X, y)
+    clf, original = loaded[-1], model[-1]
+    _same_state(clf, original)
+    assert clf.history_ == original.history_ and clf.n_iter_ == original.n_iter_
+    # it trains on: a warm start and a partial_fit
+    Xs = loaded[0].transform(X)
+    clf.set_params(warm_start=True, max_epochs=2).fit(Xs, y)
+    clf.partial_fit(Xs, y)
+    assert clf.n_iter_ == original.n_iter_ + 3 and np.isfinite(clf.predict_proba(Xs)).all()
+
+
+def test_skops_file_holds_no_pickle(tmp_path):
+    """Every binary member of the skops file is a safetensors blob (tensors and a JSON header), never a pickle."""
+    sio = pytest.importorskip("skops.io")
+    import zipfile
+
+    from safetensors.torch import load as load_tensors
+
+    X, y = _problem(3)
+    clf = _tiny("auc_margin").fit(X, y)
+    sio.dump(clf, tmp_path / "model.skops")
+    with zipfile.ZipFile(tmp_path / "model.skops") as archive:
+        blobs = [archive.read(n) for n in archive.namelist() if n.endswith(".bin")]
+    assert len(blobs) == 1
+    tensors = load_tensors(blobs[0])
+    assert {k.split(".")[0] for k in tensors} == {"module", "criterion", "optimizer"}
+    assert not blobs[0].startswith(b"\x80")  # not a pickle stream
+
+
+class _NoTorchUnpickler(__import__("pickle").Unpickler):
+    def find_class(self, module, name):
+        if module.split(".")[0] in ("torch", "skorch"):
+            raise AssertionError(f"the pickle refers to {module}.{name}")
+        return super().find_class(module, name)
+
+
+def test_pickle_holds_no_torch_objects_and_keeps_everything():
+    import io
+    import pickle
+
+    X, y = _problem(2)
+    clf = _tiny("auc_margin", early_stopping=True).fit(X, y)
+    restored = _NoTorchUnpickler(io.BytesIO(pickle.dumps(clf))).load()
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    _same_state(restored, clf)
+    assert restored.device_ == torch.device("cpu") and restored.loss_ is restored.net_.criterion_
+    assert [dict(row) for row in restored.net_.history] == [dict(row) for row in clf.net_.history]
+    for attr in ("history_", "n_iter_", "best_epoch_", "interrupted_", "classes_"):
+        np.testing.assert_equal(getattr(restored, attr), getattr(clf, attr))
+    opt_a, opt_b = clf.net_.optimizer_.state_dict(), restored.net_.optimizer_.state_dict()
+    assert opt_a["param_groups"] == opt_b["param_groups"]
+    for key, state in opt_a["state"].items():
+        for name, value in state.items():
+            assert torch.equal(value, opt_b["state"][key][name]), (key, name)
+    # the restored optimizer state is the one training continues with: the same next step
+    clf.partial_fit(X, y)
+    restored.partial_fit(X, y)
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_deepcopy_and_resave_and_rng_untouched():
+    import copy
+    import pickle
+
+    X, y = _problem(2)
+    clf = _tiny("aldr_kl").fit(X, y)
+    before = torch.random.get_rng_state()
+    twice = pickle.loads(pickle.dumps(pickle.loads(pickle.dumps(clf))))
+    copied = copy.deepcopy(clf)
+    assert torch.equal(torch.random.get_rng_state(), before)  # rebuilding draws no global random numbers
+    for other in (twice, copied):
+        np.testing.assert_array_equal(other.predict_proba(X), clf.predict_proba(X))
+        _same_state(other, clf)  # ALDR-KL's per-sample temperatures included
+    assert copied.net_ is not clf.net_
+
+
+def test_parameters_changed_after_fit_do_not_change_the_saved_model():
+    import pickle
+
+    X, y = _problem(2)
+    clf = _tiny("fbeta", loss__beta=2.0).fit(X, y)
+    clf.set_params(hidden_layer_sizes=(4, 4), activation="tanh", loss="f1", optimizer="sgd")
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert type(restored.loss_) is type(clf.loss_) and restored.loss_.beta == 2.0
+    assert type(restored.net_.optimizer_) is torch.optim.Adam
+    assert restored.hidden_layer_sizes == (4, 4)  # the parameters themselves are kept as set
+    restored.fit(X, y)  # and the next fit uses them
+    assert len(restored.net_.module_.layers) == 5
+
+
+class _Net(torch.nn.Module):
+    def __init__(self, n_features, n_outputs, width=8):
+        super().__init__()
+        self.body = torch.nn.Sequential(torch.nn.Linear(n_features, width), torch.nn.ReLU())
+        self.head = torch.nn.Linear(width, n_outputs)
+
+    def forward(self, X):
+        return self.head(self.body(X)).squeeze(-1)
+
+
+class _Tied(torch.nn.Module):
+    """One layer registered under two names: its weights appear twice in the state dict, sharing memory."""
+
+    def __init__(self, n_features, n_outputs):
+        super().__init__()
+        self.first = torch.nn.Linear(n_features, n_features)
+        self.again = self.first
+        self.head = torch.nn.Linear(n_features, n_outputs)
+
+    def forward(self, X):
+        return self.head(torch.relu(self.again(torch.relu(self.first(X))))).squeeze(-1)
+
+
+class _RecordsNumpy(__import__("skorch").callbacks.Callback):
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("numpy_value", np.float32(1.5))  # not JSON: the history is kept as a list
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"module": _Tied},
+        {"callbacks": [_RecordsNumpy()]},
+        {"module": _Net, "module__width": 4},
+        {"module": _Net(5, 1)},
+        {"loss": get_loss("auc_margin")},
+        {"loss": torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor([2.0]))},
+        {"optimizer": "sgd", "optimizer__momentum": 0.9},
+    ],
+    ids=["tied-weights", "numpy-history", "module-class", "module-instance", "loss-instance", "torch-loss", "sgd"],
+)
+def test_user_modules_losses_and_optimizers_round_trip_through_pickle(params):
+    import pickle
+
+    X, y = _problem(2)
+    clf = SurrogateClassifier(max_epochs=3, random_state=0, **params).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    _same_state(restored, clf)
+    assert [dict(row) for row in restored.net_.history] == [dict(row) for row in clf.net_.history]
+    clf.partial_fit(X, y)
+    restored.partial_fit(X, y)
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_pickle_from_before_the_portable_form_still_loads_and_saves():
+    """Older pickles held the skorch net itself; they load as before, and save in the new form."""
+    import pickle
+
+    X, y = _problem(2)
+    clf = _tiny("aldr_kl").fit(X, y)
+    old_state = {k: v for k, v in clf.__dict__.items() if k != "_fit_build"}
+    legacy = SurrogateClassifier.__new__(SurrogateClassifier)
+    legacy.__setstate__(copy_state := dict(old_state))
+    assert legacy.net_ is copy_state["net_"]
+    again = pickle.loads(pickle.dumps(legacy))
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    _same_state(again, clf)
+
+
+def test_persistence_page_examples_run(tmp_path, monkeypatch, capsys):
+    """The code of docs/user_guide/persistence.md runs as written (in a scratch directory)."""
+    pytest.importorskip("skops")
+    pytest.importorskip("skl2onnx")
+    pytest.importorskip("onnxruntime")
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "persistence.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", page, flags=re.DOTALL)
+    assert len(blocks) == 3
+    monkeypatch.chdir(tmp_path)
+    exec(compile("\n".join(blocks), "persistence.md", "exec"), {})
+    printed = capsys.readouterr().out
+    # the page shows the untrusted types skops lists: keep it in step
+    shown = re.search(r"print\(sio.get_untrusted_types.*\n# (\[.*\])", page)[1]
+    assert printed.strip() == shown
