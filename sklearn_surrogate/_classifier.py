@@ -9,6 +9,7 @@ import warnings
 import weakref
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
@@ -32,7 +33,7 @@ from ._net import (
     logits_to_proba,
 )
 from ._scorer import SurrogateScorer, get_metric_names, make_surrogate_scorer
-from ._torch_utils import as_float_tensor, resolve_device, to_numpy, torch_threads
+from ._torch_utils import SparseRows, as_float_tensor, resolve_device, to_numpy, torch_threads
 from .losses import SurrogateLoss, get_loss, get_loss_names
 
 __all__ = ["SurrogateClassifier"]
@@ -511,7 +512,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
         tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
     # -- fit ----------------------------------------------------------
@@ -580,7 +581,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("batch_size must be a positive integer or -1 (full batch), got 0.")
         # warm start and partial_fit continue from the fitted network; a plain fit starts afresh
         previous = self.__dict__.get("net_") if (incremental or self.warm_start) else None
-        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], reset=previous is None)
+        X, y = self._validate_training_data(X, y, reset=previous is None)
         y_type = type_of_target(y, input_name="y")
         if y_type not in ("binary", "multiclass"):
             check_classification_targets(y)  # sklearn's wording for continuous targets
@@ -631,6 +632,15 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
         self._finish_fit(net, epochs, n_previous=self.n_iter_ if previous is not None else 0,
                          history=self.history_ if previous is not None else [])
         return self
+
+    def _validate_training_data(self, X, y, reset):
+        """``validate_data`` for ``fit``; sparse ``X`` becomes CSR float32, without a copy when it already is."""
+        if not sp.issparse(X):  # (a pandas frame of sparse columns comes back as CSR float64; see _tensors)
+            return validate_data(self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64], reset=reset)
+        # training runs in float32: convert the stored values once, here, not to float64 first; a float64
+        # value beyond float32's range becomes inf, which the finiteness check then names
+        with np.errstate(over="ignore"):
+            return validate_data(self, X, y, accept_sparse="csr", dtype=np.float32, reset=reset)
 
     def _encode_classes(self, y, continuing, incremental, classes):
         """Set ``classes_`` (first fit) or check ``y`` against it (warm start, partial_fit); return indices."""
@@ -782,9 +792,14 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
     def _tensors(self, X, y_idx, weights):
         """Features, labels and weights as tensors on the training device, each made once.
 
-        On the CPU a float32 array is shared with the tensor, not copied.
+        On the CPU a float32 array is shared with the tensor, not copied. A
+        sparse ``X`` stays a CSR matrix on the CPU (:class:`SparseRows`),
+        densified one batch at a time.
         """
-        X_t = as_float_tensor(X, self.device_)
+        if sp.issparse(X):
+            X_t = SparseRows(X if X.dtype == np.float32 else X.astype(np.float32), self.device_)
+        else:
+            X_t = as_float_tensor(X, self.device_)
         y_t = torch.as_tensor(y_idx, dtype=torch.long, device=self.device_)
         w_t = None if weights is None else torch.as_tensor(weights, dtype=torch.float32, device=self.device_)
         return X_t, y_t, w_t
@@ -900,7 +915,8 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
             return self._batched_logits(X)
 
     def _batched_logits(self, X):
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        # sparse X stays sparse: each chunk is densified on its own, in the forward pass's dtype
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=[np.float32, np.float64])
         device = self.net_.device if isinstance(self.net_.device, torch.device) else torch.device(self.net_.device)
         batch = max(int(self.batch_size), 1024) if int(self.batch_size) > 0 else max(X.shape[0], 1)
         outputs = []
