@@ -315,6 +315,13 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
     :meth:`decision_function` has shape ``(n,)``; the surrogate losses treat
     ``classes_[1]`` as the positive class. Inputs are converted to float32.
 
+    ``X`` may be a SciPy sparse matrix or array (CSR, CSC, COO... of any
+    numeric or boolean dtype, such as :class:`~sklearn.preprocessing.OneHotEncoder`'s
+    output). It is converted once to CSR float32 (not copied when it already
+    is) and never densified whole: each mini-batch, each early-stopping
+    validation batch and each prediction chunk is densified on its own, on
+    the CPU, and then moved to the device.
+
     Examples
     --------
     >>> from sklearn.datasets import make_classification
@@ -345,6 +352,16 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
     >>> clf = SurrogateClassifier(loss="fbeta", loss__beta=2.0, max_epochs=5, random_state=0).fit(X, y)
     >>> clf.loss_
     FBetaLoss(L=73.0, average='auto', beta=2.0, eps=1e-06)
+
+    Sparse input, such as one-hot encoded categories, is densified one batch
+    at a time:
+
+    >>> from sklearn.preprocessing import OneHotEncoder
+    >>> codes = (X[:, :3] > 0).astype(int)
+    >>> X_onehot = OneHotEncoder().fit_transform(codes)  # a SciPy sparse matrix
+    >>> clf = SurrogateClassifier(max_epochs=5, random_state=0).fit(X_onehot, y)
+    >>> clf.predict_proba(X_onehot[:2]).shape
+    (2, 2)
     """
 
     _parameter_constraints = {
@@ -522,8 +539,9 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric features (numpy array, pandas DataFrame...).
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Numeric features (numpy array, pandas DataFrame, SciPy sparse
+            matrix or array...). Sparse input is densified one batch at a time.
         y : array-like of shape (n_samples,)
             Class labels (any sortable labels: ints, strings...).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -557,8 +575,8 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric features.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Numeric features; sparse input is densified one batch at a time.
         y : array-like of shape (n_samples,)
             Class labels, all among ``classes`` (or ``classes_`` after the first call).
         classes : array-like of shape (n_classes,), default=None
@@ -953,8 +971,8 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The input samples.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input samples; sparse input is densified one chunk at a time.
 
         Returns
         -------
@@ -968,8 +986,8 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The input samples.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input samples; sparse input is densified one chunk at a time.
 
         Returns
         -------
@@ -983,8 +1001,8 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The input samples.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input samples; sparse input is densified one chunk at a time.
 
         Returns
         -------
@@ -1004,7 +1022,7 @@ class SurrogateClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Test samples.
         y : array-like of shape (n_samples,)
             True labels.

@@ -33,8 +33,10 @@ class TensorDataset(torch.utils.data.Dataset):
 
     Parameters
     ----------
-    X : Tensor of shape (n, d)
-        All rows of the data.
+    X : Tensor of shape (n, d), or SparseRows
+        All rows of the data. Sparse data comes as a
+        :class:`~sklearn_surrogate._torch_utils.SparseRows`, whose indexing
+        returns the dense tensor of just the rows asked for.
     y : Tensor of int64, shape (n,)
     sample_weight : Tensor of shape (n,) or None
     rows : Tensor of int64 or None, default=None
