@@ -87,7 +87,7 @@ def as_float_tensor(X, device, dtype=torch.float32):
     np_dtype = np.float64 if dtype == torch.float64 else np.float32
     if sp.issparse(X):
         # convert the stored values first (small), then densify once, already in the target dtype
-        return torch.from_numpy(X.astype(np_dtype, copy=False).toarray()).to(device)
+        return torch.from_numpy(X.astype(np_dtype, copy=False).toarray()).to(device=device, dtype=dtype)
     X = np.asarray(X)
     if X.dtype != np_dtype:
         X = X.astype(np_dtype)

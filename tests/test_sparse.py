@@ -64,7 +64,8 @@ def test_sparse_fit_matches_dense_with_early_stopping_and_weights(n_classes, loo
     sparse = fast(**params).fit(sp.csr_matrix(X), y, sample_weight=weights)
     assert loop == "lean" or sparse.net_._listens_to_training_batches()
     assert [row["valid_score"] for row in sparse.history_] == [row["valid_score"] for row in dense.history_]
-    assert [row["train_loss"] for row in sparse.history_] == pytest.approx([row["train_loss"] for row in dense.history_])
+    losses = [row["train_loss"] for row in dense.history_]
+    assert [row["train_loss"] for row in sparse.history_] == pytest.approx(losses)
     assert sparse.best_epoch_ == dense.best_epoch_
     _assert_same_model(sparse, dense, sp.csr_matrix(X), X)
     assert sparse.score(sp.csr_matrix(X), y) == pytest.approx(dense.score(X, y))
@@ -252,3 +253,17 @@ def test_sparse_batches_reach_the_gpu(params):
     assert seen and {device for device, _ in seen} == {"cuda"} and max(s[0] for _, s in seen) <= 32
     dense = fast(device="cuda", early_stopping=True, **params).fit(X, y)
     np.testing.assert_allclose(clf.predict_proba(sp.csr_matrix(X)), dense.predict_proba(X), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("container", [sp.csr_matrix, sp.csr_array])
+def test_sparse_rows_index_like_a_tensor(container):
+    """SparseRows answers a slice, an index tensor and a single row as the dense tensor would."""
+    X, _ = _sparse_data(n=50, d=6)
+    rows = _torch_utils.SparseRows(container(X), torch.device("cpu"))
+    dense = torch.from_numpy(X)
+    assert len(rows) == 50 and rows.shape == (50, 6)
+    index = torch.tensor([7, 3, 3, 49])
+    for key in (slice(10, 20), index, 5, torch.tensor(5)):
+        out = rows[key]
+        assert out.dtype == torch.float32 and out.shape == dense[key].shape
+        torch.testing.assert_close(out, dense[key], rtol=0, atol=0)
