@@ -9,6 +9,7 @@ import warnings
 import weakref
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
@@ -35,7 +36,7 @@ from ._net import (
     logits_to_proba,
 )
 from ._scorer import SurrogateScorer, get_metric_names, make_surrogate_scorer
-from ._torch_utils import as_float_tensor, resolve_device, to_numpy, torch_threads
+from ._torch_utils import SparseRows, as_float_tensor, resolve_device, to_numpy, torch_threads
 from .losses import SurrogateLoss, get_loss, get_loss_names
 
 __all__ = ["SurrogateClassifier"]
@@ -355,6 +356,13 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     where the probabilities themselves matter; the user guide's model
     selection page shows, measured, what that does to them.
 
+    ``X`` may be a SciPy sparse matrix or array (CSR, CSC, COO... of any
+    numeric or boolean dtype, such as :class:`~sklearn.preprocessing.OneHotEncoder`'s
+    output). It is converted once to CSR float32 (not copied when it already
+    is) and never densified whole: each mini-batch, each early-stopping
+    validation batch and each prediction chunk is densified on its own, on
+    the CPU, and then moved to the device.
+
     Examples
     --------
     >>> from sklearn.datasets import make_classification
@@ -394,6 +402,16 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     >>> clf = SurrogateClassifier(max_epochs=3, early_stopping=True, callbacks=[auc], random_state=0).fit(X, y)
     >>> [key for key in clf.history_[-1] if key.startswith("valid_auc")]
     ['valid_auc', 'valid_auc_best']
+
+    Sparse input, such as one-hot encoded categories, is densified one batch
+    at a time:
+
+    >>> from sklearn.preprocessing import OneHotEncoder
+    >>> codes = (X[:, :3] > 0).astype(int)
+    >>> X_onehot = OneHotEncoder().fit_transform(codes)  # a SciPy sparse matrix
+    >>> clf = SurrogateClassifier(max_epochs=5, random_state=0).fit(X_onehot, y)
+    >>> clf.predict_proba(X_onehot[:2]).shape
+    (2, 2)
     """
 
     _parameter_constraints = {
@@ -561,7 +579,7 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
         tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
     # -- fit ----------------------------------------------------------
@@ -571,8 +589,9 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric features (numpy array, pandas DataFrame...).
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Numeric features (numpy array, pandas DataFrame, SciPy sparse
+            matrix or array...). Sparse input is densified one batch at a time.
         y : array-like of shape (n_samples,)
             Class labels (any sortable labels: ints, strings...).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -606,8 +625,8 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric features.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Numeric features; sparse input is densified one batch at a time.
         y : array-like of shape (n_samples,)
             Class labels, all among ``classes`` (or ``classes_`` after the first call).
         classes : array-like of shape (n_classes,), default=None
@@ -630,7 +649,7 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
             raise ValueError("batch_size must be a positive integer or -1 (full batch), got 0.")
         # warm start and partial_fit continue from the fitted network; a plain fit starts afresh
         previous = self.__dict__.get("net_") if (incremental or self.warm_start) else None
-        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], reset=previous is None)
+        X, y = self._validate_training_data(X, y, reset=previous is None)
         y_type = type_of_target(y, input_name="y")
         if y_type not in ("binary", "multiclass"):
             check_classification_targets(y)  # sklearn's wording for continuous targets
@@ -682,6 +701,15 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         self._finish_fit(net, epochs, n_previous=self.n_iter_ if previous is not None else 0,
                          history=self.history_ if previous is not None else [])
         return self
+
+    def _validate_training_data(self, X, y, reset):
+        """``validate_data`` for ``fit``; sparse ``X`` becomes CSR float32, without a copy when it already is."""
+        if not sp.issparse(X):  # (a pandas frame of sparse columns comes back as CSR float64; see _tensors)
+            return validate_data(self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64], reset=reset)
+        # training runs in float32: convert the stored values once, here, not to float64 first; a float64
+        # value beyond float32's range becomes inf, which the finiteness check then names
+        with np.errstate(over="ignore"):
+            return validate_data(self, X, y, accept_sparse="csr", dtype=np.float32, reset=reset)
 
     def _encode_classes(self, y, continuing, incremental, classes):
         """Set ``classes_`` (first fit) or check ``y`` against it (warm start, partial_fit); return indices."""
@@ -840,9 +868,14 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     def _tensors(self, X, y_idx, weights):
         """Features, labels and weights as tensors on the training device, each made once.
 
-        On the CPU a float32 array is shared with the tensor, not copied.
+        On the CPU a float32 array is shared with the tensor, not copied. A
+        sparse ``X`` stays a CSR matrix on the CPU (:class:`SparseRows`),
+        densified one batch at a time.
         """
-        X_t = as_float_tensor(X, self.device_)
+        if sp.issparse(X):
+            X_t = SparseRows(X if X.dtype == np.float32 else X.astype(np.float32), self.device_)
+        else:
+            X_t = as_float_tensor(X, self.device_)
         y_t = torch.as_tensor(y_idx, dtype=torch.long, device=self.device_)
         w_t = None if weights is None else torch.as_tensor(weights, dtype=torch.float32, device=self.device_)
         return X_t, y_t, w_t
@@ -965,7 +998,8 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
             return self._batched_logits(X)
 
     def _batched_logits(self, X):
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        # sparse X stays sparse: each chunk is densified on its own, in the forward pass's dtype
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=[np.float32, np.float64])
         device = self.net_.device if isinstance(self.net_.device, torch.device) else torch.device(self.net_.device)
         batch = max(int(self.batch_size), 1024) if int(self.batch_size) > 0 else max(X.shape[0], 1)
         outputs = []
@@ -1002,8 +1036,8 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The input samples.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input samples; sparse input is densified one chunk at a time.
 
         Returns
         -------
@@ -1017,8 +1051,8 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The input samples.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input samples; sparse input is densified one chunk at a time.
 
         Returns
         -------
@@ -1032,8 +1066,8 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The input samples.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input samples; sparse input is densified one chunk at a time.
 
         Returns
         -------
@@ -1053,7 +1087,7 @@ class SurrogateClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Test samples.
         y : array-like of shape (n_samples,)
             True labels.

@@ -20,6 +20,7 @@ from skorch.dataset import Dataset as SkorchDataset
 from skorch.utils import to_numpy
 
 from ._sampling import epoch_order
+from ._torch_utils import SparseRows
 
 __all__ = ["LabeledView", "SurrogateNet", "TensorBatchIterator", "TensorDataset", "logits_to_proba"]
 
@@ -35,8 +36,10 @@ class TensorDataset(torch.utils.data.Dataset):
 
     Parameters
     ----------
-    X : Tensor of shape (n, d)
-        All rows of the data.
+    X : Tensor of shape (n, d), or SparseRows
+        All rows of the data. Sparse data comes as a
+        :class:`~sklearn_surrogate._torch_utils.SparseRows`, whose indexing
+        returns the dense tensor of just the rows asked for.
     y : Tensor of int64, shape (n,)
     sample_weight : Tensor of shape (n,) or None
     rows : Tensor of int64 or None, default=None
@@ -128,7 +131,13 @@ class LabeledView(SkorchDataset):
 
     @property
     def X(self):
-        """Features of the rows, a tensor on the training device."""
+        """Features of the rows: a tensor on the training device, or, for sparse data, the dataset itself.
+
+        Sparse data is never densified whole: the net's prediction methods
+        take the dataset and densify it one batch at a time.
+        """
+        if isinstance(self.dataset.X, SparseRows):
+            return self.dataset
         return self.dataset.X[self.dataset.select(slice(None))]
 
     @property

@@ -4,10 +4,11 @@ import contextlib
 import re
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from joblib import cpu_count
 
-__all__ = ["as_float_tensor", "resolve_device", "resolve_n_threads", "to_numpy", "torch_threads"]
+__all__ = ["SparseRows", "as_float_tensor", "resolve_device", "resolve_n_threads", "to_numpy", "torch_threads"]
 
 _DEVICE_PATTERN = re.compile(r"^(cpu|cuda|mps|xpu)(:\d+)?$")
 
@@ -78,14 +79,55 @@ def resolve_device(device):
 
 
 def as_float_tensor(X, device, dtype=torch.float32):
-    """A dense float tensor on ``device`` from a numpy array (no copy when possible)."""
-    X = np.asarray(X)
+    """A dense float tensor on ``device`` from a numpy array (no copy when possible).
+
+    A SciPy sparse matrix is densified whole, so callers pass a bounded block
+    of rows (a batch, a prediction chunk), never a full sparse data set.
+    """
     np_dtype = np.float64 if dtype == torch.float64 else np.float32
+    if sp.issparse(X):
+        # convert the stored values first (small), then densify once, already in the target dtype
+        return torch.from_numpy(X.astype(np_dtype, copy=False).toarray()).to(device=device, dtype=dtype)
+    X = np.asarray(X)
     if X.dtype != np_dtype:
         X = X.astype(np_dtype)
     if not X.flags.writeable:  # torch warns on read-only memory (memmaps)
         X = X.copy()
     return torch.as_tensor(X, dtype=dtype).to(device)
+
+
+class SparseRows:
+    """A CSR matrix that hands out dense float32 tensors of row blocks.
+
+    It stands in for the feature tensor of a
+    :class:`~sklearn_surrogate._net.TensorDataset` when ``X`` is sparse:
+    indexing it with a batch's row indices (an int64 tensor or a slice)
+    gathers those rows from the CSR matrix, densifies them and moves them to
+    ``device``. Only one batch is ever dense; the matrix itself stays on the
+    CPU, as it came (no copy).
+
+    Parameters
+    ----------
+    matrix : scipy.sparse CSR matrix or array of float32
+        All rows of the data.
+    device : torch.device
+        Where the dense batches go.
+    """
+
+    def __init__(self, matrix, device):
+        self.matrix = matrix
+        self.device = device
+        self.shape = matrix.shape
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, rows):
+        if isinstance(rows, torch.Tensor):
+            rows = rows.cpu().numpy()
+        if not isinstance(rows, slice) and np.ndim(rows) == 0:  # a single row (a Dataset item): one dimension
+            return as_float_tensor(self.matrix[[int(rows)]], self.device)[0]
+        return as_float_tensor(self.matrix[rows], self.device)
 
 
 def to_numpy(tensor):

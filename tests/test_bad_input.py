@@ -65,7 +65,7 @@ CASES = {
     "partial_fit_without_classes": lambda: _model().partial_fit(X, Y),
     "warm_start_other_classes": lambda: _model(warm_start=True).fit(X, Y).fit(X, np.where(Y == 1, 2, 0)),
     "wrong_n_features": lambda: _model().fit(X, Y).predict(X[:, :3]),
-    "sparse_X": lambda: _model().fit(sp.csr_matrix(X), Y),
+    "inf_in_sparse_X": lambda: _model().fit(sp.csr_matrix(_with_value(np.inf)), Y),
     "string_features": lambda: _model().fit(np.full((60, 4), "a", dtype=object), Y),
     "three_d_X": lambda: _model().fit(X.reshape(60, 2, 2), Y),
     "sample_weight_length": lambda: _model().fit(X, Y, sample_weight=np.ones(59)),

@@ -11,8 +11,16 @@ _SAMPLE_WEIGHT_REASON = (
     "mini-batch SGD: weighting a sample by k and repeating it k times change the batch "
     "composition and number of optimiser steps, so the fits agree only in expectation"
 )
+# The sparse variant runs on the dense variant's 15 rows, made CSR, and fails the same way: on data
+# that fits in one batch the two fits differ by float32 rounding alone (about 1e-6 relative, above
+# the check's float64 tolerance, rtol=1e-7).
+_SPARSE_SAMPLE_WEIGHT_REASON = (
+    "training runs in float32: on this check's data (a single mini-batch) the fits agree to about 1e-6 "
+    "relative, above the check's float64 tolerance (rtol=1e-7)"
+)
 EXPECTED_FAILED = {
     "check_sample_weight_equivalence_on_dense_data": _SAMPLE_WEIGHT_REASON,
+    "check_sample_weight_equivalence_on_sparse_data": _SPARSE_SAMPLE_WEIGHT_REASON,
 }
 
 
