@@ -11,125 +11,18 @@ metric (:meth:`SurrogateScorer.surrogate_loss`), so
 import numbers
 
 import numpy as np
-from sklearn.metrics import (
-    accuracy_score,
-    average_precision_score,
-    balanced_accuracy_score,
-    fbeta_score,
-    matthews_corrcoef,
-    recall_score,
-    roc_auc_score,
-)
-from sklearn.preprocessing import label_binarize
+from sklearn.base import is_classifier
+from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
+from sklearn.utils._response import _get_response_values
 from sklearn.utils.metadata_routing import MetadataRequest, _routing_enabled
 from sklearn.utils.multiclass import type_of_target
+
+from ._metric_table import METRIC_TABLE, expected_confusion_matrix
 
 __all__ = ["SurrogateScorer", "get_metric_names", "make_surrogate_scorer"]
 
 _AVERAGES = ("auto", "binary", "macro", "weighted", "micro", "samples")
-_MULTILABEL_AVERAGES = ("micro", "macro", "weighted", "samples")
-# metrics scikit-learn defines on multilabel-indicator targets
-_MULTILABEL_METRICS = ("f1", "fbeta", "accuracy", "roc_auc", "average_precision")
 _RESPONSE_METHODS = ("predict", "predict_proba", "decision_function")
-
-
-# ---------------------------------------------------------------------------
-# Metrics on label predictions (exact) and on probabilities (smooth)
-# ---------------------------------------------------------------------------
-def _gmean_score(y_true, y_pred, *, labels, sample_weight=None):
-    """Geometric mean of the per-class recalls (sqrt(TPR * TNR) when binary)."""
-    present = [c for c in labels if np.any(y_true == c)]
-    recalls = recall_score(
-        y_true, y_pred, labels=present, average=None, sample_weight=sample_weight, zero_division=0.0
-    )
-    return float(np.prod(recalls) ** (1.0 / len(recalls))) if len(recalls) else 0.0
-
-
-def expected_confusion_matrix(y_true_idx, proba, sample_weight=None):
-    """Expected confusion matrix of a probabilistic classifier.
-
-    ``C[i, j] = sum_n w_n [y_n = i] proba[n, j]``: the confusion matrix one
-    would observe, on average, by drawing each prediction from the predicted
-    distribution.
-
-    Parameters
-    ----------
-    y_true_idx : ndarray of int, shape (n,)
-        True class indices.
-    proba : ndarray of shape (n, K)
-        Predicted class probabilities.
-    sample_weight : ndarray of shape (n,), default=None
-
-    Returns
-    -------
-    C : ndarray of shape (K, K)
-    """
-    proba = np.asarray(proba, dtype=np.float64)
-    w = np.ones(len(y_true_idx)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    onehot = np.zeros_like(proba)
-    onehot[np.arange(len(y_true_idx)), y_true_idx] = 1.0
-    return (onehot * w[:, None]).T @ proba
-
-
-def _safe_divide(num, den):
-    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
-    out = np.zeros(np.broadcast(num, den).shape)
-    np.divide(num, den, out=out, where=den > 0)
-    return out
-
-
-def _metric_from_confusion(C, metric, *, average, pos_index, beta):
-    """Label metrics from a (possibly soft) confusion matrix ``C`` (rows: truth)."""
-    total = C.sum()
-    tp = np.diag(C)
-    support = C.sum(axis=1)
-    predicted = C.sum(axis=0)
-    fn, fp = support - tp, predicted - tp
-    if metric == "accuracy":
-        return float(_safe_divide(tp.sum(), total))
-    if metric in ("balanced_accuracy", "gmean"):
-        recalls = _safe_divide(tp, support)[support > 0]
-        if metric == "balanced_accuracy":
-            return float(recalls.mean()) if recalls.size else 0.0
-        return float(np.prod(recalls) ** (1.0 / recalls.size)) if recalls.size else 0.0
-    if metric == "mcc":
-        num = tp.sum() * total - support @ predicted
-        den = np.sqrt((total**2 - predicted @ predicted) * (total**2 - support @ support))
-        return float(_safe_divide(num, den))
-    # f1 / fbeta
-    b2 = beta**2
-
-    def fb(tp_, fp_, fn_):
-        return _safe_divide((1 + b2) * tp_, (1 + b2) * tp_ + b2 * fn_ + fp_)
-
-    if average == "binary":
-        return float(fb(tp[pos_index], fp[pos_index], fn[pos_index]))
-    if average == "micro":
-        return float(fb(tp.sum(), fp.sum(), fn.sum()))
-    scores = fb(tp, fp, fn)
-    if average == "macro":
-        return float(scores.mean())
-    return float(_safe_divide((scores * support).sum(), support.sum()))
-
-
-class _MetricSpec:
-    """What a built-in metric needs: kind of response and matching loss name."""
-
-    def __init__(self, kind, loss):
-        self.kind = kind  # "label" or "score"
-        self.loss = loss
-
-
-_METRICS = {
-    "f1": _MetricSpec("label", "f1"),
-    "fbeta": _MetricSpec("label", "fbeta"),
-    "accuracy": _MetricSpec("label", "accuracy"),
-    "balanced_accuracy": _MetricSpec("label", "balanced_accuracy"),
-    "mcc": _MetricSpec("label", "mcc"),
-    "gmean": _MetricSpec("label", "gmean"),
-    "roc_auc": _MetricSpec("score", "auc_square"),
-    "average_precision": _MetricSpec("score", "auc_square"),
-}
 
 
 def get_metric_names():
@@ -146,7 +39,7 @@ def get_metric_names():
     >>> get_metric_names()
     ['accuracy', 'average_precision', 'balanced_accuracy', 'f1', 'fbeta', 'gmean', 'mcc', 'roc_auc']
     """
-    return sorted(_METRICS)
+    return sorted(METRIC_TABLE)
 
 
 # ---------------------------------------------------------------------------
@@ -239,46 +132,56 @@ class SurrogateScorer:
         self._validate()
 
     # -- validation -------------------------------------------------------
+    # scikit-learn's constraints; those of average and beta apply to the built-in metrics only (a
+    # callable metric receives them as keyword arguments), and a built-in name must be in the table.
+    _parameter_constraints = {
+        "metric": [str, callable],
+        "response_method": [StrOptions(set(_RESPONSE_METHODS)), None],
+        "smooth": ["boolean"],
+        "greater_is_better": "no_validation",
+        "pos_label": "no_validation",
+        "metric_kwargs": [dict],
+    }
+    _builtin_constraints = {
+        "average": [StrOptions(set(_AVERAGES))],
+        "beta": [Interval(numbers.Real, 0, np.inf, closed="neither")],
+    }
+
     def _validate(self):
+        params = {key: getattr(self, key) for key in self._parameter_constraints}
+        validate_parameter_constraints(self._parameter_constraints, params, caller_name=type(self).__name__)
         if callable(self.metric):
             if self.response_method is None:
                 self.response_method = "predict"
-            if self.response_method not in _RESPONSE_METHODS:
-                raise ValueError(
-                    f"response_method must be one of {_RESPONSE_METHODS}, got {self.response_method!r}."
-                )
-        elif isinstance(self.metric, str):
-            if self.metric not in _METRICS:
-                raise ValueError(
-                    f"Unknown metric {self.metric!r}. Valid metrics are: {', '.join(get_metric_names())}, "
-                    "or a callable metric(y_true, y_pred_or_score)."
-                )
-            if self.response_method is not None:
-                raise ValueError("response_method is only used with a callable metric.")
-            if self.metric_kwargs:
-                raise ValueError("Extra keyword arguments are only passed to a callable metric.")
-        else:
-            raise TypeError(f"metric must be a string or a callable, got {type(self.metric).__name__}.")
-        if callable(self.metric):
             # average, beta and pos_label given explicitly are the user metric's business
             for key, default in (("average", "auto"), ("beta", 1.0), ("pos_label", None)):
                 value = getattr(self, key)
                 if value is not default and value != default:
                     self.metric_kwargs.setdefault(key, value)
-        else:
-            if self.average not in _AVERAGES:
-                raise ValueError(f"average must be one of {_AVERAGES}, got {self.average!r}.")
-            beta = self.beta
-            if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not (beta > 0 and np.isfinite(beta)):
-                raise ValueError(f"beta must be a positive finite number, got {self.beta!r}.")
-        if not isinstance(self.smooth, (bool, np.bool_)):
-            raise TypeError(f"smooth must be a bool, got {type(self.smooth).__name__}.")
+            return
+        if self.metric not in METRIC_TABLE:
+            raise ValueError(
+                f"Unknown metric {self.metric!r}. Valid metrics are: {', '.join(get_metric_names())}, "
+                "or a callable metric(y_true, y_pred_or_score)."
+            )
+        if self.response_method is not None:
+            raise ValueError("response_method is only used with a callable metric.")
+        if self.metric_kwargs:
+            raise ValueError("Extra keyword arguments are only passed to a callable metric.")
+        if isinstance(self.beta, bool):  # a bool is a Real to the Interval constraint
+            raise ValueError(f"beta must be a positive finite number, got {self.beta!r}.")
+        params = {key: getattr(self, key) for key in self._builtin_constraints}
+        validate_parameter_constraints(self._builtin_constraints, params, caller_name=type(self).__name__)
+
+    @property
+    def _entry(self):
+        return METRIC_TABLE[self.metric]
 
     @property
     def _kind(self):
         if callable(self.metric):
             return "label" if self.response_method == "predict" else "score"
-        return _METRICS[self.metric].kind
+        return self._entry.response
 
     @property
     def _sign(self):
@@ -377,7 +280,7 @@ class SurrogateScorer:
             raise ValueError(
                 f"average='auto' is ambiguous for {self.metric} on a multilabel-indicator target: pass "
                 "average='micro', 'macro', 'weighted' or 'samples' to make_surrogate_scorer (scikit-learn's "
-                f"{'f1_score' if self.metric == 'f1' else 'fbeta_score'} refuses its default average='binary' "
+                f"{self._entry.func.__name__} refuses its default average='binary' "
                 "there too)."
             )
         if average == "binary":
@@ -390,7 +293,7 @@ class SurrogateScorer:
     def _check_multilabel_metric(self):
         if callable(self.metric):
             return
-        if self.metric not in _MULTILABEL_METRICS:
+        if not self._entry.multilabel:
             raise ValueError(
                 f"{self.metric} is not defined for multilabel-indicator targets (nor in scikit-learn); score them "
                 "with 'f1' or 'fbeta' (average 'micro', 'macro', 'weighted' or 'samples'), 'accuracy' (subset "
@@ -454,18 +357,18 @@ class SurrogateScorer:
         scores = self._multilabel_response(estimator, X, method, n_labels)
         return self.score_proba(y_true, scores, None, sample_weight=sample_weight)
 
+    def _multilabel_options(self):
+        """Options of the table entry on multilabel targets (its function's default average otherwise)."""
+        return {"average": self._multilabel_average()} if "average" in self._entry.options else {}
+
     def _score_multilabel_predictions(self, y_true, y_pred, sample_weight):
         self._check_multilabel_metric()
-        if self.metric == "accuracy":
-            value = accuracy_score(y_true, y_pred, sample_weight=sample_weight)  # subset accuracy
-        elif self.metric in ("f1", "fbeta"):
-            beta = 1.0 if self.metric == "f1" else self.beta
-            value = fbeta_score(
-                y_true, y_pred, beta=beta, average=self._multilabel_average(), sample_weight=sample_weight,
-                zero_division=0.0,
-            )
-        else:
+        if self._kind != "label":
             raise ValueError(f"{self.metric} is scored from continuous scores, not predicted labels.")
+        # accuracy is the subset accuracy
+        value = self._entry.score(
+            y_true, y_pred, beta=self.beta, sample_weight=sample_weight, **self._multilabel_options()
+        )
         return self._sign * float(value)
 
     def _score_multilabel_scores(self, y_true, scores, sample_weight):
@@ -475,8 +378,8 @@ class SurrogateScorer:
             raise ValueError(f"Expected scores of shape {y_true.shape} (one column per label), got {scores.shape}.")
         if self._kind == "label":  # probabilities: a label is predicted above 0.5
             return self._score_multilabel_predictions(y_true, (scores > 0.5).astype(int), sample_weight)
-        func = roc_auc_score if self.metric == "roc_auc" else average_precision_score
-        return self._sign * float(func(y_true, scores, average=self._multilabel_average(), sample_weight=sample_weight))
+        value = self._entry.score(y_true, scores, sample_weight=sample_weight, **self._multilabel_options())
+        return self._sign * float(value)
 
     def __call__(self, estimator, X, y_true, sample_weight=None, **kwargs):
         """Score ``estimator`` on ``X``, ``y_true`` (higher is better).
@@ -515,12 +418,8 @@ class SurrogateScorer:
         if len(classes) == 2 and not self.smooth and hasattr(estimator, "decision_function") and (
             self.response_method in (None, "decision_function")
         ):
-            scores = np.asarray(estimator.decision_function(X), dtype=np.float64)
-            if scores.ndim == 2:
-                scores = scores[:, -1]
+            scores = np.asarray(self._positive_scores(estimator, X, "decision_function", classes), dtype=np.float64)
             pos = self._resolve_pos_label(classes)
-            if pos == classes[0]:
-                scores = -scores
             proba = np.column_stack([-scores, scores]) if pos == classes[-1] else np.column_stack([scores, -scores])
             return self.score_proba(y_true, proba, classes, sample_weight=sample_weight)
         if self.metric == "average_precision" and not self.smooth and hasattr(estimator, "decision_function"):
@@ -556,24 +455,10 @@ class SurrogateScorer:
             return self._score_multilabel_predictions(y_true, y_pred, sample_weight)
         average = self._resolve_average(len(classes))
         pos = self._resolve_pos_label(classes) if average == "binary" else 1
-        labels = list(classes)
-        m = self.metric
-        if m in ("f1", "fbeta"):
-            beta = 1.0 if m == "f1" else self.beta
-            value = fbeta_score(
-                y_true, y_pred, beta=beta, labels=labels if average != "binary" else None, pos_label=pos,
-                average=average, sample_weight=sample_weight, zero_division=0.0,
-            )
-        elif m == "accuracy":
-            value = accuracy_score(y_true, y_pred, sample_weight=sample_weight)
-        elif m == "balanced_accuracy":
-            value = balanced_accuracy_score(y_true, y_pred, sample_weight=sample_weight)
-        elif m == "mcc":
-            value = matthews_corrcoef(y_true, y_pred, sample_weight=sample_weight)
-        elif m == "gmean":
-            value = _gmean_score(y_true, y_pred, labels=labels, sample_weight=sample_weight)
-        else:  # pragma: no cover - guarded by _validate
-            raise ValueError(f"{m!r} is scored from probabilities, not labels.")
+        value = self._entry.score(
+            y_true, y_pred, average=average, pos_label=pos, labels=list(classes) if average != "binary" else None,
+            beta=self.beta, classes=list(classes), sample_weight=sample_weight,
+        )
         return self._sign * float(value)
 
     def score_proba(self, y_true, proba, classes, sample_weight=None):
@@ -628,28 +513,43 @@ class SurrogateScorer:
             pos_index = int(np.flatnonzero(classes == self._resolve_pos_label(classes))[0])
             y_idx = np.searchsorted(classes, y_true)
             C = expected_confusion_matrix(y_idx, proba, sample_weight)
-            beta = 1.0 if self.metric == "f1" else float(self.beta)
-            return self._sign * _metric_from_confusion(C, self.metric, average=average, pos_index=pos_index, beta=beta)
+            smooth = self._entry.smooth(C, average=average, pos_index=pos_index, beta=float(self.beta))
+            return self._sign * smooth
         # ranking metrics
-        average = self._resolve_average(n_classes)
+        entry, average = self._entry, self._resolve_average(n_classes)
         if n_classes == 2:
             pos_index = int(np.flatnonzero(classes == self._resolve_pos_label(classes))[0])
             y_bin = (y_true == classes[pos_index]).astype(int)
-            scores = proba[:, pos_index]
-            func = roc_auc_score if self.metric == "roc_auc" else average_precision_score
-            return self._sign * float(func(y_bin, scores, sample_weight=sample_weight))
-        if self.metric == "roc_auc":
-            if average not in ("macro", "weighted"):
-                raise ValueError(f"Multiclass roc_auc supports average 'macro' or 'weighted', got {average!r}.")
+            return self._sign * float(entry.score(y_bin, proba[:, pos_index], sample_weight=sample_weight))
+        if entry.multiclass_averages is not None and average not in entry.multiclass_averages:
+            raise ValueError(
+                f"Multiclass {self.metric} supports average {' or '.join(map(repr, entry.multiclass_averages))}, "
+                f"got {average!r}."
+            )
+        if entry.multiclass == "ovr":  # one-vs-rest on probabilities: scikit-learn wants rows summing to 1
             proba = proba / proba.sum(axis=1, keepdims=True)
-            value = roc_auc_score(
-                y_true, proba, multi_class="ovr", average=average, labels=classes, sample_weight=sample_weight
-            )
-        else:
-            value = average_precision_score(
-                label_binarize(y_true, classes=classes), proba, average=average, sample_weight=sample_weight
-            )
+        value = entry.score_multiclass(y_true, proba, classes=classes, average=average, sample_weight=sample_weight)
         return self._sign * float(value)
+
+    def _positive_scores(self, estimator, X, method, classes):
+        """The positive class's scores of a binary classifier, by scikit-learn's response handling.
+
+        ``_get_response_values`` takes the ``pos_label`` column of ``predict_proba`` and negates
+        decision values when ``pos_label`` is ``classes_[0]``. Estimators it does not know as
+        classifiers of these classes get the same treatment here; 2-D decision values of a binary
+        classifier are read from their last column.
+        """
+        pos = self._resolve_pos_label(classes)
+        if _is_classifier_of(estimator, classes):
+            response, _ = _get_response_values(estimator, X, method, pos_label=pos)
+            response = np.asarray(response)
+        else:
+            response = np.asarray(getattr(estimator, method)(X))
+            if method == "predict_proba":
+                return response[:, int(np.flatnonzero(classes == pos)[0])]
+            if pos == classes[0]:
+                response = -response
+        return response[:, -1] if response.ndim == 2 else response
 
     def _user_response(self, estimator, X, classes):
         """What a callable metric is given: labels, or the positive class's (or every class's) scores."""
@@ -657,15 +557,9 @@ class SurrogateScorer:
             return estimator.predict(X)
         if not hasattr(estimator, self.response_method):
             raise TypeError(f"{type(estimator).__name__} has no {self.response_method}, which {self!r} needs.")
-        response = np.asarray(getattr(estimator, self.response_method)(X))
-        if len(classes) != 2:
-            return response
-        pos = self._resolve_pos_label(classes)
-        if self.response_method == "predict_proba":
-            return response[:, int(np.flatnonzero(classes == pos)[0])]
-        if response.ndim == 2:
-            response = response[:, -1]
-        return -response if pos == classes[0] else response
+        if len(classes) == 2:
+            return self._positive_scores(estimator, X, self.response_method, classes)
+        return np.asarray(getattr(estimator, self.response_method)(X))
 
     # -- scikit-learn's decision-threshold tuning --------------------------
     # TunedThresholdClassifierCV builds its curve scorer from a scorer's private ``_score_func``,
@@ -739,15 +633,20 @@ class SurrogateScorer:
                 "average='samples' scores multilabel targets, which the surrogate losses do not train on; train "
                 "one SurrogateClassifier per label (sklearn.multioutput.MultiOutputClassifier) with a binary loss."
             )
-        spec = _METRICS[self.metric]
-        defaults = {}
-        if self.pos_label is not None:
-            defaults["pos_label"] = self.pos_label
-        if self.metric in ("f1", "fbeta"):
-            defaults["average"] = self.average
-        if self.metric == "fbeta":
-            defaults["beta"] = self.beta
-        return get_loss(spec.loss, **{**defaults, **params})
+        entry = self._entry
+        defaults = {loss_key: getattr(self, key) for key, loss_key in entry.loss_params.items()}
+        defaults = {key: value for key, value in defaults.items() if value is not None}
+        return get_loss(entry.loss, **{**defaults, **params})
+
+
+def _is_classifier_of(estimator, classes):
+    """Whether scikit-learn sees ``estimator`` as a classifier whose ``classes_`` are ``classes``."""
+    try:
+        is_clf = is_classifier(estimator)
+    except AttributeError:  # no scikit-learn tags
+        return False
+    fitted = getattr(estimator, "classes_", None)
+    return is_clf and fitted is not None and np.array_equal(np.asarray(fitted), classes)
 
 
 class _NoThresholdedMetric(ValueError, AttributeError):
