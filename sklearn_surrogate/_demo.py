@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.metrics import balanced_accuracy_score, f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.pipeline import Pipeline
 
 from ._classifier import SurrogateClassifier
+from ._metric_table import METRIC_TABLE
 from .datasets import load_openml, load_shipped, make_preprocessor
 from .losses import get_loss
 
@@ -43,7 +43,7 @@ def _ovr_auc(y_true, proba, classes):
     for column, label in enumerate(classes):
         positive = y_true == label
         if positive.any() and not positive.all():
-            aucs.append(roc_auc_score(positive, proba[:, column]))
+            aucs.append(METRIC_TABLE["roc_auc"].score(positive, proba[:, column]))
     return float(np.mean(aucs)) if aucs else float("nan")
 
 
@@ -54,14 +54,15 @@ def _test_metrics(y_true, y_pred, proba, classes):
     Multiclass problems: macro F1 (over the labels present in ``y_true`` or
     ``y_pred``) and macro one-vs-rest AUC (over the labels in ``y_true``).
     """
+    f1, roc_auc, balanced = (METRIC_TABLE[name] for name in ("f1", "roc_auc", "balanced_accuracy"))
     if len(classes) == 2:
         positive = classes[1]
-        f1 = f1_score(y_true, y_pred, pos_label=positive)
-        auc = roc_auc_score(y_true == positive, proba[:, 1])
+        f1_value = f1.score(y_true, y_pred, pos_label=positive)
+        auc = roc_auc.score(y_true == positive, proba[:, 1])
     else:
-        f1 = f1_score(y_true, y_pred, average="macro", zero_division=0.0)
+        f1_value = f1.score(y_true, y_pred, average="macro")
         auc = _ovr_auc(y_true, proba, classes)
-    return f1, auc, balanced_accuracy_score(y_true, y_pred)
+    return f1_value, auc, balanced.score(y_true, y_pred)
 
 
 def _evaluate(loss, X, y, splits, random_state, max_epochs):

@@ -154,23 +154,20 @@ def score_predictions(y_true, y_pred, proba):
     >>> {name: round(float(value), 3) for name, value in scores.items()}
     {'f1': 0.667, 'roc_auc': 0.778, 'average_precision': 0.806, 'balanced_accuracy': 0.667}
     """
-    from sklearn.metrics import average_precision_score, balanced_accuracy_score, f1_score, roc_auc_score
+    from .._metric_table import METRIC_TABLE
 
     n_classes = proba.shape[1]
-    if n_classes == 2:
-        return {
-            "f1": f1_score(y_true, y_pred, zero_division=0.0),
-            "roc_auc": roc_auc_score(y_true, proba[:, 1]),
-            "average_precision": average_precision_score(y_true, proba[:, 1]),
-            "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
-        }
-    onehot = np.eye(n_classes)[y_true]
-    return {
-        "f1": f1_score(y_true, y_pred, average="macro", labels=np.arange(n_classes), zero_division=0.0),
-        "roc_auc": roc_auc_score(y_true, proba, multi_class="ovr", labels=np.arange(n_classes)),
-        "average_precision": average_precision_score(onehot, proba, average="macro"),
-        "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
-    }
+    scores = {}
+    for name in METRICS:
+        entry = METRIC_TABLE[name]
+        if entry.response == "label":
+            options = {} if n_classes == 2 else {"average": "macro", "labels": np.arange(n_classes)}
+            scores[name] = entry.score(y_true, y_pred, **options)
+        elif n_classes == 2:
+            scores[name] = entry.score(y_true, proba[:, 1])
+        else:
+            scores[name] = entry.score_multiclass(y_true, proba, classes=np.arange(n_classes), average="macro")
+    return scores
 
 
 def _seed(random_state, dataset, repeat, fold):

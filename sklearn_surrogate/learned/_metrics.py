@@ -6,50 +6,37 @@ probabilities ``(n, K)``; higher is better.
 
 import numpy as np
 
+from .._metric_table import METRIC_TABLE
+
 __all__ = ["BUILTIN_METRICS", "resolve_metric"]
 
 
-def _binary_f1(y, P):
-    from sklearn.metrics import f1_score
+def _on_labels(name, **options):
+    """The table's label metric ``name`` on the arg-max predictions of ``P``."""
+    entry = METRIC_TABLE[name]
 
-    return f1_score(y, P.argmax(1), zero_division=0.0)
+    def evaluate(y, P):
+        return entry.score(y, P.argmax(1), **options)
 
-
-def _roc_auc(y, P):
-    from sklearn.metrics import roc_auc_score
-
-    return roc_auc_score(y, P[:, 1]) if P.shape[1] == 2 else roc_auc_score(y, P, multi_class="ovr")
-
-
-def _balanced_accuracy(y, P):
-    from sklearn.metrics import balanced_accuracy_score
-
-    return balanced_accuracy_score(y, P.argmax(1))
-
-
-def _accuracy(y, P):
-    return float(np.mean(P.argmax(1) == y))
-
-
-def _mcc(y, P):
-    from sklearn.metrics import matthews_corrcoef
-
-    return matthews_corrcoef(y, P.argmax(1))
+    return evaluate
 
 
 def _macro_f1(y, P):
-    from sklearn.metrics import f1_score
+    return METRIC_TABLE["f1"].score(y, P.argmax(1), average="macro", labels=np.arange(P.shape[1]))
 
-    return f1_score(y, P.argmax(1), average="macro", labels=np.arange(P.shape[1]), zero_division=0.0)
+
+def _roc_auc(y, P):
+    entry = METRIC_TABLE["roc_auc"]
+    return entry.score(y, P[:, 1]) if P.shape[1] == 2 else entry.score_multiclass(y, P)
 
 
 # name -> (function of (y indices, probabilities), binary?, multiclass?)
 BUILTIN_METRICS = {
-    "f1": (_binary_f1, True, False),
+    "f1": (_on_labels("f1"), True, False),
     "roc_auc": (_roc_auc, True, True),
-    "balanced_accuracy": (_balanced_accuracy, True, True),
-    "accuracy": (_accuracy, True, True),
-    "mcc": (_mcc, True, True),
+    "balanced_accuracy": (_on_labels("balanced_accuracy"), True, True),
+    "accuracy": (_on_labels("accuracy"), True, True),
+    "mcc": (_on_labels("mcc"), True, True),
     "macro_f1": (_macro_f1, False, True),
 }
 """dict: the metrics :func:`learn_surrogate` knows by name.
