@@ -1,0 +1,55 @@
+"""The metric table: every entry is consistent with the scorer, the losses and its own smooth form."""
+
+import inspect
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from sklearn_surrogate import SurrogateScorer, get_metric_names, make_surrogate_scorer
+from sklearn_surrogate._metric_table import METRIC_TABLE, expected_confusion_matrix
+from sklearn_surrogate.losses import get_loss
+
+
+def test_scorer_names_are_the_table():
+    assert get_metric_names() == sorted(METRIC_TABLE)
+
+
+@pytest.mark.parametrize("name", sorted(METRIC_TABLE))
+def test_entry_loss_is_registered_and_its_parameters_exist(name):
+    entry = METRIC_TABLE[name]
+    assert entry.response in ("label", "score")
+    scorer_params = inspect.signature(SurrogateScorer).parameters
+    assert set(entry.loss_params) <= set(scorer_params)
+    loss = get_loss(entry.loss)
+    assert set(entry.loss_params.values()) <= set(loss.get_params())
+    assert type(make_surrogate_scorer(name).surrogate_loss()) is type(loss)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in METRIC_TABLE.items() if e.smooth is not None))
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_smooth_form_of_one_hot_probabilities_is_the_exact_metric(name, n_classes):
+    entry = METRIC_TABLE[name]
+    rng = np.random.default_rng(n_classes)
+    y = np.arange(40) % n_classes
+    y_pred = np.where(rng.random(40) < 0.7, y, rng.integers(0, n_classes, 40))
+    weights = rng.random(40)
+    C = expected_confusion_matrix(y, np.eye(n_classes)[y_pred], weights)
+    average = "binary" if n_classes == 2 else "macro"
+    smooth = entry.smooth(C, average=average, pos_index=1, beta=2.0)
+    exact = entry.score(
+        y, y_pred, sample_weight=weights, average=average, pos_label=1, beta=2.0,
+        labels=None if n_classes == 2 else list(range(n_classes)), classes=list(range(n_classes)),
+    )
+    assert_allclose(smooth, exact)
+
+
+def test_unknown_option_is_refused():
+    with pytest.raises(TypeError, match="bogus"):
+        METRIC_TABLE["f1"].score([0, 1], [0, 1], bogus=1)
+
+
+@pytest.mark.parametrize("beta", [np.inf, np.float32(-1.0)])
+def test_infinite_or_negative_beta_is_refused(beta):
+    with pytest.raises(ValueError, match="beta"):
+        make_surrogate_scorer("fbeta", beta=beta)
