@@ -183,12 +183,10 @@ def restore_net(estimator, record):
     builder.verbose = 0
     builder.device_ = device
 
-    n_classes = len(estimator.classes_)
-    n_outputs = 1 if n_classes == 2 else n_classes
     with torch.random.fork_rng(devices=builder._rng_devices()):  # building draws initial weights
-        module = builder._build_module(estimator.n_features_in_, n_outputs)
-        loss = builder._resolve_loss(n_classes, sample_weighted=False)
-        loss.setup(n_classes, record["n_samples"])
+        module = builder._build_module(estimator.n_features_in_, builder._n_outputs())
+        loss = builder._make_loss(sample_weighted=False)  # the classifier's _resolve_loss
+        builder._setup_loss(loss, record["n_samples"])
         builder.loss_ = loss
         net = builder._build_net(
             module, loss, record["shuffle_seed"], None, None, None, None, max_epochs=record["max_epochs"]

@@ -1,0 +1,517 @@
+"""``BaseSurrogateEstimator``: what every estimator trained by a skorch net shares.
+
+The base holds everything that is not about classes: the routed
+``loss__*``/``module__*``/``optimizer__*`` parameters, building the network,
+the optimizer and the net, the training tensors, the fit template (seeds,
+early stopping, warm start, ``partial_fit``), the inference path and the
+persistence hooks. A concrete estimator (:class:`SurrogateClassifier`; a
+regressor would be another) adds its targets through a few hooks:
+
+``_check_targets``
+    validate and encode ``y``, return the encoded targets and the sample weights;
+``_n_outputs``
+    the number of network outputs;
+``_make_loss`` / ``_setup_loss``
+    build the fit's loss and size its state;
+``_resolve_scorer``
+    the metric of ``score`` and early stopping;
+``_split``
+    the early-stopping validation rows (a plain random split by default);
+``_output_labels`` / ``_sampling_params``
+    what the net needs to know about the targets (labels, batch sampling).
+"""
+
+import contextlib
+import inspect
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import EarlyStopping, EpochTimer, PassthroughScoring, ProgressBar
+from skorch.helper import predefined_split
+from torch import nn
+
+from ._callbacks import PlainPrintLog, prepare_user_callbacks
+from ._doc_link import DocLinkMixin
+from ._inference import inference_forward
+from ._modules import ACTIVATIONS, MLP, build_module, check_module_output, copy_module_instance
+from ._net import EarlyStoppingOnScore, LossEpochHook, NonFiniteLossGuard, SurrogateNet, TensorDataset, ValidationScore
+from ._persistence import net_record, restore_net
+from ._torch_utils import SparseRows, as_float_tensor, resolve_device, to_numpy, torch_threads
+from ._warm_start import continue_from
+
+__all__ = ["BaseSurrogateEstimator"]
+
+_PARAM_PREFIXES = ("loss__", "module__", "optimizer__")
+_OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+
+class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
+    """Base class of the estimators trained by a :class:`SurrogateNet`; not meant to be used directly.
+
+    Subclasses define ``__init__`` with their full signature (scikit-learn
+    reads the parameters from it), pass the shared parameters on to this
+    ``__init__``, merge their constraints with
+    ``{**BaseSurrogateEstimator._parameter_constraints, ...}`` and implement
+    the hooks listed in the module docstring.
+    """
+
+    _parameter_constraints = {
+        "loss": [str, type, nn.Module],
+        "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "module": [None, callable, nn.Module],
+        "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, -1, None, closed="left")],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "device": [str, torch.device],
+        "n_threads": [Interval(numbers.Integral, None, None, closed="neither"), None],
+        "mixed_precision": [StrOptions({"bf16"}), None],
+        "compile": ["boolean", dict],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+    }
+
+    #: dtype of the encoded targets on the device (class indices for a classifier)
+    _target_dtype = torch.float32
+
+    def __init__(
+        self,
+        loss,
+        *,
+        hidden_layer_sizes,
+        activation,
+        dropout,
+        module,
+        optimizer,
+        lr,
+        weight_decay,
+        batch_size,
+        max_epochs,
+        early_stopping,
+        validation_fraction,
+        n_iter_no_change,
+        tol,
+        device,
+        n_threads,
+        mixed_precision,
+        compile,
+        warm_start,
+        random_state,
+        verbose,
+        callbacks,
+        **kwargs,
+    ):
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.module = module
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.device = device
+        self.n_threads = n_threads
+        self.mixed_precision = mixed_precision
+        self.compile = compile
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        # Routed sub-parameters (loss__beta, module__width, optimizer__momentum...) are
+        # stored as they come; like every parameter they are validated in `fit`.
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    # -- the hooks a concrete estimator implements ------------------------
+    def _check_targets(self, X, y, sample_weight, *, continuing, incremental, **options):
+        """Validate and encode ``y`` (setting fitted target attributes); return ``(y_encoded, weights)``."""
+        raise NotImplementedError
+
+    def _n_outputs(self):
+        """Number of network outputs for the fitted targets."""
+        raise NotImplementedError
+
+    def _make_loss(self, sample_weighted):
+        """A fresh loss module for this fit, from ``loss`` and the ``loss__*`` parameters."""
+        raise NotImplementedError
+
+    def _setup_loss(self, loss, n_samples):
+        """Size the loss's state for the fitted targets and ``n_samples`` training rows."""
+        raise NotImplementedError
+
+    def _resolve_scorer(self, loss):
+        """The scorer of ``score`` and early stopping."""
+        raise NotImplementedError
+
+    def _output_labels(self):
+        """The labels the network's outputs stand for (a classifier's ``classes_``), or None."""
+        return None
+
+    def _sampling_params(self, loss):
+        """Keyword arguments of :class:`SurrogateNet` that say how batches are sampled."""
+        return {}
+
+    def _split(self, y_encoded, early_stopping, seed):
+        """Training and validation rows (``None, None`` without early stopping); a random split here."""
+        if not early_stopping:
+            return None, None
+        rows = np.arange(len(y_encoded))
+        return train_test_split(rows, test_size=self.validation_fraction, random_state=seed)
+
+    # -- parameters: routed sub-parameters ------------------------------
+    def _extra_params(self):
+        """Parameters stored from ``**kwargs`` (every public, non-fitted attribute beyond the signature)."""
+        named = set(self._get_param_names())
+        return {
+            k: v for k, v in vars(self).items() if k not in named and not k.startswith("_") and not k.endswith("_")
+        }
+
+    def _routed_params(self, prefix):
+        return {k: v for k, v in self._extra_params().items() if k.startswith(prefix)}
+
+    def _check_extra_params(self):
+        unknown = sorted(k for k in self._extra_params() if not k.startswith(_PARAM_PREFIXES))
+        if unknown:
+            raise ValueError(
+                f"Invalid parameter {unknown[0]!r} for estimator {type(self).__name__}. Valid parameters are: "
+                f"{sorted(self._get_param_names())} and parameters starting with {', '.join(_PARAM_PREFIXES)}."
+            )
+
+    def get_params(self, deep=True):
+        """Get the parameters of this estimator.
+
+        Besides the constructor's parameters, the result holds the routed
+        ``loss__*``, ``module__*`` and ``optimizer__*`` parameters that were
+        set, so :func:`~sklearn.base.clone` and grid searches keep them.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            If True, also return the parameters of contained sub-objects that
+            are estimators.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        params = super().get_params(deep=deep)
+        params.update(self._extra_params())
+        return params
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator.
+
+        Accepts the constructor's parameters and routed ``loss__*``,
+        ``module__*`` and ``optimizer__*`` parameters. As in scikit-learn,
+        values are not validated here but at ``fit``, which also rejects
+        unknown names.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : estimator instance
+            The estimator.
+        """
+        named = set(self._get_param_names())
+        # Anything beyond the signature is stored and checked in `fit` (scikit-learn's rule that
+        # set_params does not validate); `fit` names unknown parameters.
+        extra = {k: v for k, v in params.items() if k not in named}
+        for key, value in extra.items():
+            setattr(self, key, value)
+        others = {k: v for k, v in params.items() if k not in extra}
+        if others:
+            super().set_params(**others)
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = True
+        return tags
+
+    def __sklearn_clone__(self):
+        try:
+            return super().__sklearn_clone__()
+        except Exception:
+            # clone deep-copies the parameters: say clearly when it was a module instance that could not be
+            if isinstance(self.module, torch.nn.Module):
+                copy_module_instance(self.module)  # raises the explanatory TypeError
+            raise
+
+    # -- fit ----------------------------------------------------------
+    def _fit(self, X, y, sample_weight, *, incremental=False, **target_options):
+        """The fit template behind ``fit`` (``incremental=False``) and ``partial_fit`` (one epoch, continuing).
+
+        ``target_options`` (a classifier's ``classes``) go to ``_check_targets``.
+        """
+        self._check_extra_params()
+        if self.batch_size == 0:
+            raise ValueError("batch_size must be a positive integer or -1 (full batch), got 0.")
+        # warm start and partial_fit continue from the fitted network; a plain fit starts afresh
+        previous = self.__dict__.get("net_") if (incremental or self.warm_start) else None
+        X, y = self._validate_training_data(X, y, reset=previous is None)
+        y_encoded, weights = self._check_targets(
+            X, y, sample_weight, continuing=previous is not None, incremental=incremental, **target_options
+        )
+
+        self.device_ = resolve_device(self.device)
+        loss = self._make_loss(sample_weighted=weights is not None)
+        self.loss_ = loss
+        self.scorer_ = self._resolve_scorer(loss)
+
+        rng = check_random_state(self.random_state)
+        seeds = rng.randint(0, 2**31 - 1, size=3)
+        if incremental and previous is not None:
+            # each partial_fit call draws fresh seeds (a new batch order), reproducibly from random_state
+            seeds = np.random.SeedSequence([int(seeds[0]), int(self.n_iter_)]).generate_state(3) >> 1
+        torch_seed, shuffle_seed, split_seed = (int(seed) for seed in seeds)
+        early_stopping = not incremental and (
+            self.early_stopping is True or (self.early_stopping == "auto" and X.shape[0] > 10_000)
+        )
+        train_rows, valid_rows = self._split(y_encoded, early_stopping, split_seed)
+
+        self._setup_loss(loss, X.shape[0])
+        epochs = 1 if incremental else self.max_epochs
+        with torch.random.fork_rng(devices=self._rng_devices()):
+            torch.manual_seed(torch_seed)
+            module = self._build_module(X.shape[1], self._n_outputs())
+            data = self._tensors(X, y_encoded, weights)
+            net = self._build_net(module, loss, shuffle_seed, y, weights, data, valid_rows, max_epochs=epochs)
+            net.initialize()
+            if previous is not None:
+                continue_from(net, previous, keep_optimizer=incremental)
+            net.partial_fit(self._dataset(data, train_rows).labeled(self._output_labels()), None)
+        self.net_ = net
+        self._fit_build = {"params": self.get_params(deep=False), "n_samples": X.shape[0]}  # for __getstate__
+        self._finish_fit(net, epochs, n_previous=self.n_iter_ if previous is not None else 0,
+                         history=self.history_ if previous is not None else [])
+        return self
+
+    def _validate_training_data(self, X, y, reset):
+        """``validate_data`` for ``fit``; sparse ``X`` becomes CSR float32, without a copy when it already is."""
+        if not sp.issparse(X):  # (a pandas frame of sparse columns comes back as CSR float64; see _tensors)
+            return validate_data(self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64], reset=reset)
+        # training runs in float32: convert the stored values once, here, not to float64 first; a float64
+        # value beyond float32's range becomes inf, which the finiteness check then names
+        with np.errstate(over="ignore"):
+            return validate_data(self, X, y, accept_sparse="csr", dtype=np.float32, reset=reset)
+
+    def _rng_devices(self):
+        return [self.device_] if self.device_.type == "cuda" else []
+
+    def _build_module(self, n_features, n_outputs):
+        module_params = {k[len("module__") :]: v for k, v in self._routed_params("module__").items()}
+        if self.module is None:
+            if module_params:
+                raise ValueError(f"module__* parameters {sorted(module_params)} need a custom `module`.")
+            sizes = tuple(int(s) for s in np.atleast_1d(self.hidden_layer_sizes))
+            if any(s < 1 for s in sizes):
+                raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}.")
+            module = MLP(n_features, n_outputs, sizes, self.activation, float(self.dropout))
+        else:
+            module = build_module(self.module, n_features, n_outputs, module_params)
+        module = module.to(self.device_)
+        check_module_output(module, n_features, n_outputs, self.device_)
+        return module
+
+    def _optimizer_class(self):
+        if isinstance(self.optimizer, str):
+            return _OPTIMIZERS[self.optimizer]
+        if not (isinstance(self.optimizer, type) and issubclass(self.optimizer, torch.optim.Optimizer)):
+            raise TypeError(f"optimizer must be a name or a torch.optim.Optimizer subclass, got {self.optimizer!r}.")
+        return self.optimizer
+
+    def _tensors(self, X, y_encoded, weights):
+        """Features, targets and weights as tensors on the training device, each made once.
+
+        On the CPU a float32 array is shared with the tensor, not copied. A
+        sparse ``X`` stays a CSR matrix on the CPU (:class:`SparseRows`),
+        densified one batch at a time.
+        """
+        if sp.issparse(X):
+            X_t = SparseRows(X if X.dtype == np.float32 else X.astype(np.float32), self.device_)
+        else:
+            X_t = as_float_tensor(X, self.device_)
+        y_t = torch.as_tensor(y_encoded, dtype=self._target_dtype, device=self.device_)
+        w_t = None if weights is None else torch.as_tensor(weights, dtype=torch.float32, device=self.device_)
+        return X_t, y_t, w_t
+
+    def _dataset(self, data, rows):
+        """A :class:`TensorDataset` of ``rows`` (None: all) over the shared tensors."""
+        X_t, y_t, w_t = data
+        if rows is not None:
+            rows = torch.as_tensor(rows, dtype=torch.long, device=self.device_)
+        return TensorDataset(X_t, y_t, w_t, rows, with_index=bool(self.loss_.needs_sample_index))
+
+    def _build_net(self, module, loss, shuffle_seed, y, weights, data, valid_rows, max_epochs=None):
+        labels = self._output_labels()
+        callbacks = [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("non_finite_guard", NonFiniteLossGuard()),
+            ("loss_epoch_hook", LossEpochHook()),
+        ]
+        train_split = None
+        if valid_rows is not None:
+            valid_weights = None if weights is None else weights[valid_rows]
+            callbacks += [
+                ("valid_loss", PassthroughScoring(name="valid_loss")),
+                ("valid_score", ValidationScore(self.scorer_, y[valid_rows], labels, valid_weights)),
+                ("early_stopping", EarlyStoppingOnScore(self.n_iter_no_change, self.tol)),
+            ]
+            train_split = predefined_split(self._dataset(data, valid_rows).labeled(labels))
+        if self.verbose:
+            callbacks.append(("print_log", PlainPrintLog()))
+        if self.verbose and self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        no_validation = {True: " (partial_fit never does)", False: " (early_stopping=False)"}.get(
+            self.early_stopping, " (early_stopping='auto' holds it out for more than 10,000 samples only)"
+        )
+        callbacks += prepare_user_callbacks(self.callbacks, labels, valid_rows is not None, no_validation)
+        optimizer_params = dict(self._routed_params("optimizer__"))
+        optimizer_class = self._optimizer_class()
+        if "weight_decay" in inspect.signature(optimizer_class).parameters:
+            optimizer_params.setdefault("optimizer__weight_decay", self.weight_decay)
+        elif self.weight_decay:
+            raise ValueError(
+                f"weight_decay={self.weight_decay} needs an optimizer that takes weight_decay; "
+                f"{optimizer_class.__name__} does not."
+            )
+        return SurrogateNet(
+            module=module,
+            criterion=loss,
+            optimizer=optimizer_class,
+            lr=self.lr,
+            max_epochs=self.max_epochs if max_epochs is None else max_epochs,
+            batch_size=int(self.batch_size),
+            train_split=train_split,
+            callbacks=callbacks,
+            predict_nonlinearity=None,
+            device=self.device_,
+            verbose=int(bool(self.verbose)),
+            shuffle_seed=shuffle_seed,
+            mixed_precision=self.mixed_precision,
+            compile_forward=self.compile,
+            classes=labels,
+            scorer=self.scorer_,
+            **self._sampling_params(loss),
+            **optimizer_params,
+        )
+
+    def _finish_fit(self, net, epochs, n_previous=0, history=()):
+        net.train_split = None  # drop the validation tensors (and their device) from the fitted net
+        ran = len(net.history)  # epochs started (skorch adds the row when an epoch begins)
+        completed = sum(1 for row in net.history if "train_loss" in row)
+        rows = [{k: v for k, v in row.items() if k != "batches"} for row in net.history]
+        for row in rows:  # number epochs across warm starts and partial_fit calls
+            row["epoch"] = n_previous + row.get("epoch", 0)
+        self.history_ = list(history) + rows
+        self.n_iter_ = n_previous + ran
+        stopper = dict(net.callbacks_).get("early_stopping")
+        best = stopper.best_epoch_ if stopper is not None and stopper.best_epoch_ else ran
+        # skorch's EarlyStopping callbacks: load_best restores the module after ours did, so its epoch is kept
+        skorch_stoppers = [cb for _, cb in net.callbacks_ if isinstance(cb, EarlyStopping)]
+        for cb in skorch_stoppers:
+            if cb.load_best and getattr(cb, "best_model_weights_", None) is not None and cb.best_epoch_ != ran:
+                best = cb.best_epoch_
+        self.best_epoch_ = n_previous + best
+        # skorch ends training quietly on a KeyboardInterrupt (Ctrl-C, or a callback that stops it):
+        # the model is usable, but say so when neither the epoch budget nor early stopping (ours, or
+        # skorch's EarlyStopping among the callbacks) ended it.
+        stopped_early = (stopper is not None and getattr(stopper, "stopped_", False)) or any(
+            cb.misses_ >= cb.patience for cb in skorch_stoppers
+        )
+        self.interrupted_ = completed < epochs and not stopped_early
+        if self.interrupted_:
+            warnings.warn(
+                f"Training was interrupted (KeyboardInterrupt) after {completed} complete epoch(s) of {epochs}. "
+                f"The model keeps the weights it had (epoch {self.best_epoch_}) and can predict; n_iter_ and "
+                "history_ record what ran. Call fit again to train in full.",
+                UserWarning,
+                stacklevel=5,  # the caller of fit/partial_fit (through sklearn's _fit_context wrapper)
+            )
+
+    # -- predict ---------------------------------------------------------
+    def _logits(self, X):
+        check_is_fitted(self, "net_")
+        with torch_threads(self.n_threads):
+            return self._batched_logits(X)
+
+    def _batched_logits(self, X):
+        # sparse X stays sparse: each chunk is densified on its own, in the forward pass's dtype
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=[np.float32, np.float64])
+        device = self.net_.device if isinstance(self.net_.device, torch.device) else torch.device(self.net_.device)
+        batch = max(int(self.batch_size), 1024) if int(self.batch_size) > 0 else max(X.shape[0], 1)
+        outputs = []
+        with torch.inference_mode(), self.net_.autocast() if device.type != "cpu" else contextlib.nullcontext():
+            forward, dtype = self._inference_forward(self.net_.module_, device)
+            for start in range(0, X.shape[0], batch):
+                chunk = as_float_tensor(X[start : start + batch], device, dtype=dtype)
+                outputs.append(to_numpy(forward(chunk)).astype(np.float64))
+        n_outputs = self._n_outputs()
+        logits = np.concatenate(outputs) if outputs else np.zeros((0,) if n_outputs == 1 else (0, n_outputs))
+        if logits.ndim == 2 and logits.shape[1] == 1:
+            logits = logits[:, 0]
+        return logits
+
+    @staticmethod
+    def _inference_forward(module, device):
+        """The forward function used for prediction, and its input dtype (see :func:`inference_forward`)."""
+        return inference_forward(module, device)
+
+    # -- persistence -------------------------------------------------------
+    def __getstate__(self):
+        # The torch objects (net_, loss_, device_) travel as a portable record of plain values and
+        # safetensors bytes, which __setstate__ rebuilds: see sklearn_surrogate/_persistence.py.
+        state = dict(super().__getstate__())  # a copy: BaseEstimator may return __dict__ itself
+        if "net_" in state:
+            state["_net_record"] = net_record(self)
+            for key in ("net_", "loss_", "device_", "_fit_build"):
+                state.pop(key, None)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        state.setdefault("warm_start", False)  # pickles from before warm_start existed
+        record = state.pop("_net_record", None)
+        super().__setstate__(state)
+        if record is not None:
+            restore_net(self, record)
+            self._fit_build = {"params": record["params"], "n_samples": record["n_samples"]}
+            return
+        net = self.__dict__.get("net_")
+        if net is not None:  # a pickle of the net itself (older versions): skorch maps CUDA to the CPU
+            self.device_ = torch.device(net.device)
