@@ -9,8 +9,9 @@ import torch.nn.functional as F
 
 from ..losses._base import SurrogateLoss, check_real
 from ..losses._cross_entropy import per_sample_cross_entropy
+from ._io import SHIPPED_METRICS, read_surrogate, shipped_surrogate_path
 
-__all__ = ["ReLoss"]
+__all__ = ["ReLoss", "load_surrogate"]
 
 # learned-metric name -> (scorer metric, scorer parameters)
 _TARGETS = {
@@ -26,8 +27,6 @@ _SCHEDULES = ("constant", "linear", "cosine")
 
 @functools.lru_cache(maxsize=None)
 def _shipped_network(metric, architecture):
-    from ._io import SHIPPED_METRICS, load_surrogate, shipped_surrogate_path
-
     if metric not in SHIPPED_METRICS:
         raise ValueError(
             f"No shipped surrogate for metric {metric!r}; shipped: {sorted(SHIPPED_METRICS)}. Learn one with "
@@ -159,8 +158,6 @@ class ReLoss(SurrogateLoss):
         ``surrogate``'s own ``trained_classes``.
         """
         if self.surrogate is None:
-            from ._io import SHIPPED_METRICS
-
             kind = SHIPPED_METRICS.get(self.metric)
             return (2,) if kind == "binary" else (3,) if kind == "multiclass" else ()
         return tuple(getattr(self.surrogate, "trained_classes", ()) or ())
@@ -294,3 +291,54 @@ class ReLoss(SurrogateLoss):
         if ce_weight:
             value = value + ce_weight * self._weighted_mean(per_sample_cross_entropy(logits, targets), sample_weight)
         return value
+
+
+def load_surrogate(path):
+    """Load a surrogate saved by :func:`save_surrogate`, as a frozen :class:`ReLoss`.
+
+    No code is executed from the file: it holds only weights and string
+    metadata.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save_surrogate`.
+
+    Returns
+    -------
+    loss : ReLoss
+        A ``ReLoss`` whose ``surrogate`` is the stored network, frozen (no
+        gradient, evaluation mode), with ``trained_classes`` as stored. Its
+        ``metric`` is the stored built-in metric name, or None for a
+        surrogate of a user metric or a bare network. ``loss.metadata_``
+        holds the file's metadata (all strings).
+
+    Raises
+    ------
+    ValueError
+        If the file is not a surrogate file of a known format, or its
+        weights do not fit the architecture it declares, or are not finite.
+    FileNotFoundError
+        If ``path`` does not exist.
+
+    See Also
+    --------
+    save_surrogate : Write such a file.
+
+    Examples
+    --------
+    The shipped surrogates are such files:
+
+    >>> from importlib import resources
+    >>> from sklearn_surrogate.learned import load_surrogate
+    >>> path = resources.files("sklearn_surrogate.learned") / "weights" / "f1-set.safetensors"
+    >>> loss = load_surrogate(path)
+    >>> loss.metric, loss.architecture, loss.trained_classes
+    ('f1', 'set', (2,))
+    >>> loss.metadata_["steps"], any(p.requires_grad for p in loss.surrogate.parameters())
+    ('1500', False)
+    """
+    network, meta, builtin = read_surrogate(path)
+    loss = ReLoss(metric=meta["metric"] if builtin else None, architecture=meta["architecture"], surrogate=network)
+    loss.metadata_ = meta
+    return loss
