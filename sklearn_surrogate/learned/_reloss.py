@@ -3,11 +3,14 @@
 import copy
 import functools
 import math
+from numbers import Real
 
 import torch
 import torch.nn.functional as F
 
-from ..losses._base import SurrogateLoss, check_real
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..losses._base import SurrogateLoss
 from ..losses._cross_entropy import per_sample_cross_entropy
 from ._io import SHIPPED_METRICS, read_surrogate, shipped_surrogate_path
 
@@ -123,6 +126,11 @@ class ReLoss(SurrogateLoss):
 
     needs_both_classes = True
 
+    _parameter_constraints = {
+        "ce_weight": [Interval(Real, 0, None, closed="left")],
+        "ce_schedule": [StrOptions(set(_SCHEDULES))],
+    }
+
     def __init__(self, metric="f1", architecture="set", surrogate=None, ce_weight=0.5, ce_schedule="constant"):
         super().__init__()
         self.metric = metric
@@ -204,6 +212,7 @@ class ReLoss(SurrogateLoss):
         n_samples : int
             Number of training samples (not used).
         """
+        super().setup(n_classes, n_samples)
         self._network()  # load the shipped surrogate now, before the loss is moved to a device
         self._progress = 0.0
 
@@ -244,9 +253,8 @@ class ReLoss(SurrogateLoss):
         return self
 
     def _current_ce_weight(self):
-        weight = check_real("ReLoss", "ce_weight", self.ce_weight, low=0.0, low_inclusive=True)
-        if self.ce_schedule not in _SCHEDULES:
-            raise ValueError(f"ReLoss: ce_schedule must be one of {_SCHEDULES}, got {self.ce_schedule!r}.")
+        self._check_hyperparameters()
+        weight = float(self.ce_weight)
         if self.ce_schedule == "linear":
             return weight * (1.0 - self._progress)
         if self.ce_schedule == "cosine":
