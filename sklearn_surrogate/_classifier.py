@@ -9,7 +9,6 @@ inference path and persistence are :class:`BaseSurrogateEstimator`'s
 """
 
 import copy
-import inspect
 import numbers
 import warnings
 
@@ -28,29 +27,9 @@ from ._inference import _float64_copy  # noqa: F401  (imported from here by the 
 from ._net import logits_to_proba
 from ._scorer import SurrogateScorer, get_metric_names, make_surrogate_scorer
 from ._torch_utils import torch_threads
-from .losses import SurrogateLoss, get_loss, get_loss_names
+from .losses import resolve_loss
 
 __all__ = ["SurrogateClassifier"]
-
-class _ForeignLoss(SurrogateLoss):
-    """Adapter for a plain torch loss module called as ``loss(logits, targets)``.
-
-    Sample weights are passed on only when the module's ``forward`` takes a
-    ``sample_weight`` argument (``accepts_sample_weight``).
-    """
-
-    def __init__(self, loss):
-        super().__init__()
-        self.loss = loss
-        self.accepts_sample_weight = "sample_weight" in inspect.signature(loss.forward).parameters
-
-    def forward(self, logits, targets, sample_weight=None):
-        if logits.ndim == 1 or (logits.ndim == 2 and logits.shape[1] == 1):
-            targets = targets.to(logits.dtype).reshape(logits.shape)
-        if self.accepts_sample_weight and sample_weight is not None:
-            return self.loss(logits, targets, sample_weight=sample_weight)
-        return self.loss(logits, targets)
-
 
 
 class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
@@ -551,46 +530,11 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
     def _resolve_loss(self, n_classes, sample_weighted):
         """Build a fresh loss module from ``loss`` and the ``loss__*`` parameters."""
         params = {k[len("loss__") :]: v for k, v in self._routed_params("loss__").items()}
-        spec = self.loss
-        if isinstance(spec, str):
-            if spec not in get_loss_names():
-                raise ValueError(f"Unknown loss {spec!r}. Registered losses: {', '.join(get_loss_names())}.")
-            loss = get_loss(spec, **params)
-        elif isinstance(spec, SurrogateScorer):
-            loss = spec.surrogate_loss(**params)
-        elif isinstance(spec, type):
-            if not issubclass(spec, nn.Module):
-                raise TypeError(f"loss class {spec.__name__} is not a torch.nn.Module subclass.")
-            loss = spec(**params)
-        elif isinstance(spec, nn.Module):
-            loss = copy.deepcopy(spec)
-            for key, value in params.items():
-                if isinstance(loss, SurrogateLoss):
-                    loss.set_params(**{key: value})
-                elif hasattr(loss, key):
-                    setattr(loss, key, value)
-                else:
-                    raise ValueError(f"Invalid parameter loss__{key} for loss {type(loss).__name__}.")
-        else:
-            raise TypeError(
-                f"loss must be a registered name, a loss class, a torch.nn.Module or a scorer, got {type(spec).__name__}."
-            )
-        if not isinstance(loss, SurrogateLoss):
-            loss = _ForeignLoss(loss)
-        if sample_weighted and isinstance(loss, _ForeignLoss) and not loss.accepts_sample_weight:
-            raise ValueError(
-                f"The loss {type(loss.loss).__name__} does not accept sample weights; drop sample_weight and "
-                "class_weight or use a loss from sklearn_surrogate.losses."
-            )
-        name = type(loss).__name__
-        if n_classes > 2 and not loss.supports_multiclass:
-            raise ValueError(f"The loss {name} supports binary problems only, but y has {n_classes} classes.")
-        if n_classes == 2 and not loss.supports_binary:
-            raise ValueError(f"The loss {name} needs at least 3 classes, but y has 2 (a binary problem).")
-        loss.check_input = False  # the data is validated once, here
-        if isinstance(loss, SurrogateLoss):
-            loss.set_classes(self.classes_)  # resolves a pos_label (a class label) into its index
-        return loss
+        # the data is validated once, at fit: the loss's per-batch input checks are off
+        return resolve_loss(
+            self.loss, params, n_classes=n_classes, classes=self.classes_, sample_weighted=sample_weighted,
+            check_input=False,
+        )
 
     def _resolve_scorer(self, loss):
         if isinstance(self.scoring, SurrogateScorer):

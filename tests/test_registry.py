@@ -236,3 +236,37 @@ def test_register_non_callable_raises():
 def test_registry_left_clean():
     # the guard removed every custom entry of the tests above
     assert not [n for n in get_loss_names() if n.startswith("custom_") and n.endswith("_for_test")]
+
+
+# -- the learned surrogates register from sklearn_surrogate.learned --------------------
+
+
+def test_importing_the_losses_does_not_load_the_learned_package():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import sklearn_surrogate.losses as losses\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('sklearn_surrogate.learned'))\n"
+        "assert not loaded, loaded\n"
+        "assert type(losses.get_loss('reloss')).__name__ == 'ReLoss'\n"
+        "assert 'sklearn_surrogate.learned' in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("metric", ["f1", "roc_auc", "balanced_accuracy", "accuracy", "macro_f1"])
+def test_reloss_metric_variants_are_reloss_with_that_metric(metric):
+    from sklearn_surrogate.learned import ReLoss
+    from sklearn_surrogate.losses._registry import base_loss_names, estimator_params
+
+    name = f"reloss_{metric}"
+    assert name in get_loss_names() and name not in base_loss_names()
+    loss = get_loss(name)
+    assert type(loss) is ReLoss
+    assert loss.get_params() == get_loss("reloss", metric=metric).get_params()
+    assert get_loss(name, ce_weight=0.0).ce_weight == 0.0  # explicit parameters still override
+    assert estimator_params(name) == {"loss": "reloss", "loss__metric": metric}
+    assert sklearn_surrogate.SurrogateClassifier(**estimator_params(name)).get_params()["loss__metric"] == metric

@@ -45,7 +45,7 @@ def method_names(losses, baselines=None):
     Parameters
     ----------
     losses : sequence of str
-        Loss names (registered names or ``"reloss_<metric>"``); a name that
+        Registered loss names (``"reloss_<metric>"`` among them); a name that
         is already among the baselines is not repeated.
     baselines : sequence of str, default=None
         Baseline names; all of :data:`BASELINES` when None.
@@ -69,11 +69,10 @@ def method_names(losses, baselines=None):
 
 def _surrogate(loss, random_state):
     from .. import SurrogateClassifier
+    from ..losses._registry import estimator_params
 
-    params = {"loss": loss}
-    if loss.startswith("reloss_"):  # reloss_<metric>: the shipped learned surrogate for <metric>
-        params = {"loss": "reloss", "loss__metric": loss[len("reloss_"):]}
-    return SurrogateClassifier(random_state=random_state, **params)
+    # the registry spells a variant such as reloss_f1 as its base loss and parameters (loss="reloss", loss__metric="f1")
+    return SurrogateClassifier(random_state=random_state, **estimator_params(loss))
 
 
 def make_method(name, *, random_state=0, n_classes=2, target="f1"):
@@ -92,8 +91,8 @@ def make_method(name, *, random_state=0, n_classes=2, target="f1"):
     Parameters
     ----------
     name : str
-        A baseline of :data:`BASELINES`, a registered loss name, or
-        ``"reloss_<metric>"`` for a shipped learned surrogate.
+        A baseline of :data:`BASELINES` or a registered loss name (such as
+        ``"reloss_<metric>"`` for a shipped learned surrogate).
     random_state : int, default=0
         Seed of the model (and of the threshold-tuning split).
     n_classes : int, default=2

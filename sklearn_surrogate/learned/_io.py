@@ -14,9 +14,10 @@ from importlib import resources
 
 import torch
 
+from ..losses._base import SurrogateLoss
 from ._networks import architecture_of, build_surrogate
 
-__all__ = ["load_surrogate", "save_surrogate", "shipped_surrogate_path", "shipped_surrogates"]
+__all__ = ["read_surrogate", "save_surrogate", "shipped_surrogate_path", "shipped_surrogates"]
 
 FORMAT = "sklearn_surrogate.reloss"
 FORMAT_VERSION = "1"
@@ -77,9 +78,8 @@ def save_surrogate(loss, path, **metadata):
     """
     from safetensors.torch import save_file
 
-    from ._reloss import ReLoss
-
-    network = loss.surrogate if isinstance(loss, ReLoss) else loss
+    is_loss = isinstance(loss, SurrogateLoss)  # a ReLoss (the only loss holding a surrogate network)
+    network = getattr(loss, "surrogate", loss) if is_loss else loss
     architecture = architecture_of(network)
     if architecture is None:
         raise TypeError(f"Cannot save a surrogate network of type {type(network).__name__}.")
@@ -91,7 +91,7 @@ def save_surrogate(loss, path, **metadata):
         "config": json.dumps(network.config()),
         "trained_classes": json.dumps(list(getattr(network, "trained_classes", ()) or ())),
         "metric": str(getattr(loss, "metric", None) or info.get("metric", "")),
-        "builtin_metric": json.dumps(isinstance(loss, ReLoss) and loss.metric is not None),
+        "builtin_metric": json.dumps(is_loss and getattr(loss, "metric", None) is not None),
     }
     for key in ("held_out_spearman", "n_samples", "steps", "gradient_penalty", "random_state"):
         if key in info:
@@ -115,53 +115,21 @@ def _read(path):
     return meta, tensors
 
 
-def load_surrogate(path):
-    """Load a surrogate saved by :func:`save_surrogate`, as a frozen :class:`ReLoss`.
+def read_surrogate(path):
+    """Read a file written by :func:`save_surrogate`: the frozen network and the file's metadata.
 
-    No code is executed from the file: it holds only weights and string
-    metadata.
-
-    Parameters
-    ----------
-    path : str or path-like
-        A file written by :func:`save_surrogate`.
+    :func:`~sklearn_surrogate.learned.load_surrogate` wraps the network in a
+    :class:`~sklearn_surrogate.learned.ReLoss`.
 
     Returns
     -------
-    loss : ReLoss
-        A ``ReLoss`` whose ``surrogate`` is the stored network, frozen (no
-        gradient, evaluation mode), with ``trained_classes`` as stored. Its
-        ``metric`` is the stored built-in metric name, or None for a
-        surrogate of a user metric or a bare network. ``loss.metadata_``
-        holds the file's metadata (all strings).
-
-    Raises
-    ------
-    ValueError
-        If the file is not a surrogate file of a known format, or its
-        weights do not fit the architecture it declares, or are not finite.
-    FileNotFoundError
-        If ``path`` does not exist.
-
-    See Also
-    --------
-    save_surrogate : Write such a file.
-
-    Examples
-    --------
-    The shipped surrogates are such files:
-
-    >>> from importlib import resources
-    >>> from sklearn_surrogate.learned import load_surrogate
-    >>> path = resources.files("sklearn_surrogate.learned") / "weights" / "f1-set.safetensors"
-    >>> loss = load_surrogate(path)
-    >>> loss.metric, loss.architecture, loss.trained_classes
-    ('f1', 'set', (2,))
-    >>> loss.metadata_["steps"], any(p.requires_grad for p in loss.surrogate.parameters())
-    ('1500', False)
+    network : torch.nn.Module
+        Frozen (no gradient, evaluation mode), with ``trained_classes`` as stored.
+    meta : dict of str
+        The file's metadata.
+    builtin : bool
+        Whether the stored ``metric`` names a built-in metric.
     """
-    from ._reloss import ReLoss
-
     meta, tensors = _read(path)
     where = os.fspath(path)
     if meta.get("format") != FORMAT:
@@ -187,9 +155,7 @@ def load_surrogate(path):
     network.eval()
     for parameter in network.parameters():
         parameter.requires_grad_(False)
-    loss = ReLoss(metric=meta["metric"] if builtin else None, architecture=meta["architecture"], surrogate=network)
-    loss.metadata_ = meta
-    return loss
+    return network, meta, builtin
 
 
 def shipped_surrogate_path(metric, architecture="set"):

@@ -3,14 +3,18 @@
 import copy
 import functools
 import math
+from numbers import Real
 
 import torch
 import torch.nn.functional as F
 
-from ..losses._base import SurrogateLoss, check_real
-from ..losses._cross_entropy import per_sample_cross_entropy
+from sklearn.utils._param_validation import Interval, StrOptions
 
-__all__ = ["ReLoss"]
+from ..losses._base import SurrogateLoss
+from ..losses._cross_entropy import per_sample_cross_entropy
+from ._io import SHIPPED_METRICS, read_surrogate, shipped_surrogate_path
+
+__all__ = ["ReLoss", "load_surrogate"]
 
 # learned-metric name -> (scorer metric, scorer parameters)
 _TARGETS = {
@@ -26,8 +30,6 @@ _SCHEDULES = ("constant", "linear", "cosine")
 
 @functools.lru_cache(maxsize=None)
 def _shipped_network(metric, architecture):
-    from ._io import SHIPPED_METRICS, load_surrogate, shipped_surrogate_path
-
     if metric not in SHIPPED_METRICS:
         raise ValueError(
             f"No shipped surrogate for metric {metric!r}; shipped: {sorted(SHIPPED_METRICS)}. Learn one with "
@@ -124,6 +126,11 @@ class ReLoss(SurrogateLoss):
 
     needs_both_classes = True
 
+    _parameter_constraints = {
+        "ce_weight": [Interval(Real, 0, None, closed="left")],
+        "ce_schedule": [StrOptions(set(_SCHEDULES))],
+    }
+
     def __init__(self, metric="f1", architecture="set", surrogate=None, ce_weight=0.5, ce_schedule="constant"):
         super().__init__()
         self.metric = metric
@@ -159,8 +166,6 @@ class ReLoss(SurrogateLoss):
         ``surrogate``'s own ``trained_classes``.
         """
         if self.surrogate is None:
-            from ._io import SHIPPED_METRICS
-
             kind = SHIPPED_METRICS.get(self.metric)
             return (2,) if kind == "binary" else (3,) if kind == "multiclass" else ()
         return tuple(getattr(self.surrogate, "trained_classes", ()) or ())
@@ -207,6 +212,7 @@ class ReLoss(SurrogateLoss):
         n_samples : int
             Number of training samples (not used).
         """
+        super().setup(n_classes, n_samples)
         self._network()  # load the shipped surrogate now, before the loss is moved to a device
         self._progress = 0.0
 
@@ -247,9 +253,8 @@ class ReLoss(SurrogateLoss):
         return self
 
     def _current_ce_weight(self):
-        weight = check_real("ReLoss", "ce_weight", self.ce_weight, low=0.0, low_inclusive=True)
-        if self.ce_schedule not in _SCHEDULES:
-            raise ValueError(f"ReLoss: ce_schedule must be one of {_SCHEDULES}, got {self.ce_schedule!r}.")
+        self._check_hyperparameters()
+        weight = float(self.ce_weight)
         if self.ce_schedule == "linear":
             return weight * (1.0 - self._progress)
         if self.ce_schedule == "cosine":
@@ -294,3 +299,54 @@ class ReLoss(SurrogateLoss):
         if ce_weight:
             value = value + ce_weight * self._weighted_mean(per_sample_cross_entropy(logits, targets), sample_weight)
         return value
+
+
+def load_surrogate(path):
+    """Load a surrogate saved by :func:`save_surrogate`, as a frozen :class:`ReLoss`.
+
+    No code is executed from the file: it holds only weights and string
+    metadata.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save_surrogate`.
+
+    Returns
+    -------
+    loss : ReLoss
+        A ``ReLoss`` whose ``surrogate`` is the stored network, frozen (no
+        gradient, evaluation mode), with ``trained_classes`` as stored. Its
+        ``metric`` is the stored built-in metric name, or None for a
+        surrogate of a user metric or a bare network. ``loss.metadata_``
+        holds the file's metadata (all strings).
+
+    Raises
+    ------
+    ValueError
+        If the file is not a surrogate file of a known format, or its
+        weights do not fit the architecture it declares, or are not finite.
+    FileNotFoundError
+        If ``path`` does not exist.
+
+    See Also
+    --------
+    save_surrogate : Write such a file.
+
+    Examples
+    --------
+    The shipped surrogates are such files:
+
+    >>> from importlib import resources
+    >>> from sklearn_surrogate.learned import load_surrogate
+    >>> path = resources.files("sklearn_surrogate.learned") / "weights" / "f1-set.safetensors"
+    >>> loss = load_surrogate(path)
+    >>> loss.metric, loss.architecture, loss.trained_classes
+    ('f1', 'set', (2,))
+    >>> loss.metadata_["steps"], any(p.requires_grad for p in loss.surrogate.parameters())
+    ('1500', False)
+    """
+    network, meta, builtin = read_surrogate(path)
+    loss = ReLoss(metric=meta["metric"] if builtin else None, architecture=meta["architecture"], surrogate=network)
+    loss.metadata_ = meta
+    return loss

@@ -8,7 +8,14 @@ what is registered. One module per family:
   balanced accuracy, G-mean, MCC);
 * ``_auc``: pairwise AUC surrogates and the AUC-margin loss;
 * ``_ldr``: label-distributionally-robust LDR-KL and adaptive ALDR-KL;
-* ``_ensloss``: EnsLoss, stochastic calibrated loss ensembles.
+* ``_ensloss``: EnsLoss, stochastic calibrated loss ensembles;
+* ``_foreign``: the adapter for plain torch losses;
+* ``_registry``: the names, and :func:`resolve_loss`, which turns an
+  estimator's ``loss`` parameter into a ready loss.
+
+The learned surrogates (``reloss``, ``reloss_<metric>``) register from
+:mod:`sklearn_surrogate.learned`, which the registry imports on its first
+look-up (not when this package is imported).
 """
 
 from ._auc import AUCExponentialLoss, AUCLogisticLoss, AUCMarginLoss, AUCSquaredHingeLoss, AUCSquareLoss
@@ -17,7 +24,7 @@ from ._confusion import AccuracyLoss, BalancedAccuracyLoss, FBetaLoss, GMeanLoss
 from ._ensloss import EnsLoss
 from ._ldr import ALDRKLLoss, LDRKLLoss
 from ._cross_entropy import CompSumLoss, CrossEntropyLoss, FocalLoss, GeneralizedCrossEntropyLoss, MAELoss, ZLoss
-from ._registry import get_loss, get_loss_names, register_loss
+from ._registry import _register, get_loss, get_loss_names, register_loss, resolve_loss
 
 __all__ = [
     "ALDRKLLoss",
@@ -43,34 +50,37 @@ __all__ = [
     "get_loss",
     "get_loss_names",
     "register_loss",
+    "resolve_loss",
 ]
 
-# cross-entropy and relatives
-register_loss("cross_entropy", CrossEntropyLoss)
-register_loss("comp_sum", CompSumLoss)
-register_loss("gce", GeneralizedCrossEntropyLoss)
-register_loss("mae", MAELoss)
-register_loss("focal", FocalLoss)
-register_loss("zloss", ZLoss)
-# confusion-matrix surrogates (AnyLoss)
-register_loss("f1", FBetaLoss, beta=1.0)
-register_loss("fbeta", FBetaLoss)
-register_loss("accuracy", AccuracyLoss)
-register_loss("balanced_accuracy", BalancedAccuracyLoss)
-register_loss("gmean", GMeanLoss)
-register_loss("mcc", MCCLoss)
-# AUC surrogates
-register_loss("auc_square", AUCSquareLoss)
-register_loss("auc_squared_hinge", AUCSquaredHingeLoss)
-register_loss("auc_logistic", AUCLogisticLoss)
-register_loss("auc_exp", AUCExponentialLoss)
-register_loss("auc_margin", AUCMarginLoss)
-# label-distributionally robust
-register_loss("ldr_kl", LDRKLLoss)
-register_loss("aldr_kl", ALDRKLLoss)
-# stochastic loss ensembles
-register_loss("ensloss", EnsLoss)
-# learned relational surrogates (ReLoss): loss="reloss", loss__metric="f1" uses the shipped F1 surrogate
-from ..learned._reloss import ReLoss  # noqa: E402  (learned builds on this package's base class)
-
-register_loss("reloss", ReLoss)
+_BUILT_IN = [
+    # cross-entropy and relatives
+    ("cross_entropy", CrossEntropyLoss, {}),
+    ("comp_sum", CompSumLoss, {}),
+    ("gce", GeneralizedCrossEntropyLoss, {}),
+    ("mae", MAELoss, {}),
+    ("focal", FocalLoss, {}),
+    ("zloss", ZLoss, {}),
+    # confusion-matrix surrogates (AnyLoss)
+    ("f1", FBetaLoss, {"beta": 1.0}),
+    ("fbeta", FBetaLoss, {}),
+    ("accuracy", AccuracyLoss, {}),
+    ("balanced_accuracy", BalancedAccuracyLoss, {}),
+    ("gmean", GMeanLoss, {}),
+    ("mcc", MCCLoss, {}),
+    # AUC surrogates
+    ("auc_square", AUCSquareLoss, {}),
+    ("auc_squared_hinge", AUCSquaredHingeLoss, {}),
+    ("auc_logistic", AUCLogisticLoss, {}),
+    ("auc_exp", AUCExponentialLoss, {}),
+    ("auc_margin", AUCMarginLoss, {}),
+    # label-distributionally robust
+    ("ldr_kl", LDRKLLoss, {}),
+    ("aldr_kl", ALDRKLLoss, {}),
+    # stochastic loss ensembles
+    ("ensloss", EnsLoss, {}),
+]
+# registered without loading the plugins (register_loss would import sklearn_surrogate.learned)
+for _name, _cls, _defaults in _BUILT_IN:
+    _register(_name, _cls, _defaults)
+del _name, _cls, _defaults

@@ -60,12 +60,15 @@ Class-balanced or stratified batches avoid that
 
 import math
 import numbers
+from numbers import Real
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._base import SurrogateLoss, check_real
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import SurrogateLoss
 
 __all__ = [
     "AUCExponentialLoss",
@@ -95,16 +98,13 @@ class _PairwiseAUCLoss(SurrogateLoss):
     needs_both_classes = True
     _default_score = "sigmoid"
 
+    _parameter_constraints = {"margin": [Interval(Real, None, None, closed="neither")], "multiclass": [StrOptions(set(_MULTICLASS))]}
+
     def __init__(self, margin=1.0, multiclass="ovr", pos_label=None):
         super().__init__()
         self.margin = margin
         self.multiclass = multiclass
         self.pos_label = pos_label
-
-    def _validate_hyperparameters(self):
-        check_real(type(self).__name__, "margin", self.margin)
-        if self.multiclass not in _MULTICLASS:
-            raise ValueError(f"{type(self).__name__}: multiclass must be one of {_MULTICLASS}, got {self.multiclass!r}.")
 
     def _scores(self, logits):
         if getattr(self, "score", self._default_score) == "logit":
@@ -118,7 +118,7 @@ class _PairwiseAUCLoss(SurrogateLoss):
         Parameters and return value as in :meth:`SurrogateLoss.forward`.
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        self._validate_hyperparameters()
+        self._check_hyperparameters()
         logits, targets = self._orient_binary(logits, targets)
         scores = self._scores(logits)
         s, pos, neg = _pair_columns(scores, targets, self.multiclass)
@@ -306,13 +306,11 @@ class AUCExponentialLoss(_PairwiseAUCLoss):
     0.2837
     """
 
+    _parameter_constraints = {**_PairwiseAUCLoss._parameter_constraints, "temperature": [Interval(Real, 0, None, closed="neither")]}
+
     def __init__(self, temperature=1.0, multiclass="ovr", pos_label=None):
         super().__init__(margin=0.0, multiclass=multiclass, pos_label=pos_label)
         self.temperature = temperature
-
-    def _validate_hyperparameters(self):
-        super()._validate_hyperparameters()
-        check_real(type(self).__name__, "temperature", self.temperature, low=0.0)
 
     def _pair_means(self, s, pw, nw, pos, neg, present):
         inv_t = 1.0 / float(self.temperature)
@@ -490,22 +488,18 @@ class AUCLogisticLoss(_PairwiseAUCLoss):
 
     _default_score = "logit"
 
+    _parameter_constraints = {
+        **_PairwiseAUCLoss._parameter_constraints,
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "score": [StrOptions({"logit", "sigmoid"})],
+        "max_pairs": [Interval(numbers.Integral, 1, None, closed="left"), None],
+    }
+
     def __init__(self, temperature=1.0, score="logit", multiclass="ovr", max_pairs=65536, pos_label=None):
         super().__init__(margin=0.0, multiclass=multiclass, pos_label=pos_label)
         self.temperature = temperature
         self.score = score
         self.max_pairs = max_pairs
-
-    def _validate_hyperparameters(self):
-        super()._validate_hyperparameters()
-        check_real(type(self).__name__, "temperature", self.temperature, low=0.0)
-        if self.score not in ("logit", "sigmoid"):
-            raise ValueError(f"AUCLogisticLoss: score must be 'logit' or 'sigmoid', got {self.score!r}.")
-        max_pairs = self.max_pairs
-        if max_pairs is not None and not (
-            isinstance(max_pairs, numbers.Integral) and not isinstance(max_pairs, bool) and max_pairs >= 1
-        ):
-            raise ValueError(f"AUCLogisticLoss: max_pairs must be a positive integer or None, got {max_pairs!r}.")
 
     def _pair_means(self, s, pw, nw, pos, neg, present):
         # no closed form: one column at a time (a zero placeholder, with a zero gradient, without pairs)
@@ -678,6 +672,8 @@ class AUCMarginLoss(SurrogateLoss):
     needs_both_classes = True
     value_tracks_progress = False
 
+    _parameter_constraints = {"margin": [Interval(Real, None, None, closed="neither")], "imratio": [Interval(Real, 0, 1, closed="neither"), None]}
+
     def __init__(self, margin=1.0, imratio=None, n_outputs=None, pos_label=None):
         super().__init__()
         self.margin = margin
@@ -705,6 +701,7 @@ class AUCMarginLoss(SurrogateLoss):
         n_samples : int
             Number of training samples (unused).
         """
+        super().setup(n_classes, n_samples)
         if self.n_outputs is None:
             self._ensure_size(1 if n_classes == 2 else n_classes, self.a)
 
@@ -726,9 +723,7 @@ class AUCMarginLoss(SurrogateLoss):
         Parameters and return value as in :meth:`SurrogateLoss.forward`.
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        check_real("AUCMarginLoss", "margin", self.margin)
-        if self.imratio is not None:
-            check_real("AUCMarginLoss", "imratio", self.imratio, low=0.0, high=1.0, high_inclusive=False)
+        self._check_hyperparameters()
         logits, targets = self._orient_binary(logits, targets)
         if logits.ndim == 1:
             s = torch.sigmoid(logits)[:, None]

@@ -17,8 +17,12 @@ negates the logit and flips the targets when that index is 0, so the loss's
 formula always sees its positive class as index 1.
 
 Each loss class declares, as class attributes, what the estimator and the
-scorers need to know about it (see :class:`SurrogateLoss`). This module imports
-nothing from scikit-learn.
+scorers need to know about it (see :class:`SurrogateLoss`), and its
+hyper-parameters' valid values in ``_parameter_constraints`` (scikit-learn's
+``Interval``/``StrOptions`` constraints). They are validated once: by
+:meth:`SurrogateLoss.setup` (once per ``fit``), or by the first call of a loss
+used on its own and the first call after a hyper-parameter changes, never on
+every batch.
 """
 
 import inspect
@@ -26,6 +30,7 @@ import math
 import numbers
 
 import torch
+from sklearn.utils._param_validation import validate_parameter_constraints
 from torch import nn
 
 __all__ = ["SurrogateLoss", "check_real", "resolve_pos_label"]
@@ -187,10 +192,55 @@ class SurrogateLoss(nn.Module):
     value_tracks_progress = True
     # (pos_label, index) as resolved by set_classes; None until an estimator calls it
     _resolved_pos_label = None
+    # hyper-parameter -> list of scikit-learn constraints (Interval, StrOptions, types, None)
+    _parameter_constraints = {}
+    # whether the current hyper-parameters were validated; reset when one is set
+    _hyperparameters_checked = False
 
     def __init__(self):
         super().__init__()
         self.check_input = True
+
+    def __setattr__(self, name, value):
+        super().__setattr__(name, value)
+        if name in type(self)._param_name_set():
+            object.__setattr__(self, "_hyperparameters_checked", False)
+
+    @classmethod
+    def _param_name_set(cls):
+        names = cls.__dict__.get("_cached_param_names")
+        if names is None:
+            names = frozenset(cls._get_param_names())
+            type.__setattr__(cls, "_cached_param_names", names)
+        return names
+
+    def _validate_hyperparameters(self):
+        """Check the hyper-parameters against ``_parameter_constraints``.
+
+        Subclasses with rules that constraints cannot state (a value that
+        depends on another) extend it, calling ``super()`` first.
+
+        Raises
+        ------
+        ValueError
+            scikit-learn's ``InvalidParameterError`` (a ``ValueError`` and a
+            ``TypeError``), naming the hyper-parameter, or the subclass's own.
+        """
+        constraints = self._parameter_constraints
+        if constraints:
+            values = {}
+            for name, allowed in constraints.items():
+                value = getattr(self, name)
+                if isinstance(value, bool) and not any(c is bool or c == "boolean" for c in allowed):
+                    value = str(value)  # a bool is no number here (scikit-learn's Interval would take it as 0 or 1)
+                values[name] = value
+            validate_parameter_constraints(constraints, values, caller_name=type(self).__name__)
+
+    def _check_hyperparameters(self):
+        """Validate the hyper-parameters unless they were since they last changed (one attribute read per batch)."""
+        if not self._hyperparameters_checked:
+            self._validate_hyperparameters()
+            object.__setattr__(self, "_hyperparameters_checked", True)
 
     def setup(self, n_classes, n_samples):
         """Size any per-class or per-sample state before training starts.
@@ -206,7 +256,15 @@ class SurrogateLoss(nn.Module):
         n_samples : int
             Number of training samples (indices passed to losses with
             ``needs_sample_index`` lie in ``[0, n_samples)``).
+
+        Raises
+        ------
+        ValueError
+            When a hyper-parameter is invalid (validated here, once per
+            ``fit``, instead of on every batch).
         """
+        object.__setattr__(self, "_hyperparameters_checked", False)
+        self._check_hyperparameters()
 
     def set_classes(self, classes):
         """Tell the loss which labels its class indices stand for.

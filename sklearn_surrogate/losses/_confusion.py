@@ -57,9 +57,12 @@ would call no class predicted whenever the top probability is below 0.5).
 """
 
 
-import torch
+from numbers import Real
 
-from ._base import SurrogateLoss, check_real
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import SurrogateLoss
 
 __all__ = [
     "AccuracyLoss",
@@ -160,15 +163,13 @@ class _ConfusionMatrixLoss(SurrogateLoss):
 
     needs_both_classes = True
 
+    _parameter_constraints = {"L": [Interval(Real, 0, None, closed="neither")], "eps": [Interval(Real, 0, 1, closed="neither")]}
+
     def __init__(self, L=73.0, eps=1e-6, pos_label=None):
         super().__init__()
         self.L = L
         self.eps = eps
         self.pos_label = pos_label
-
-    def _validate_hyperparameters(self):
-        check_real(type(self).__name__, "L", self.L, low=0.0)
-        check_real(type(self).__name__, "eps", self.eps, low=0.0, high=1.0, high_inclusive=False)
 
     def forward(self, logits, targets, sample_weight=None):
         """Compute the loss of a batch: one minus the metric of the batch's soft confusion matrix.
@@ -176,7 +177,7 @@ class _ConfusionMatrixLoss(SurrogateLoss):
         Parameters and return value as in :meth:`SurrogateLoss.forward`.
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        self._validate_hyperparameters()
+        self._check_hyperparameters()
         logits, targets = self._orient_binary(logits, targets)
         if logits.ndim == 1 and self._has_binary_form():
             a = amplify_binary(logits, float(self.L))
@@ -279,6 +280,12 @@ class FBetaLoss(_ConfusionMatrixLoss):
     ('f1', {'average': 'auto', 'beta': 2.0})
     """
 
+    _parameter_constraints = {
+        **_ConfusionMatrixLoss._parameter_constraints,
+        "beta": [Interval(Real, 0, None, closed="neither")],
+        "average": [StrOptions(set(_AVERAGES))],
+    }
+
     def __init__(self, beta=1.0, L=73.0, average="auto", eps=1e-6, pos_label=None):
         super().__init__(L=L, eps=eps, pos_label=pos_label)
         self.beta = beta
@@ -304,12 +311,6 @@ class FBetaLoss(_ConfusionMatrixLoss):
             params["beta"] = self.beta
         params.update(super().target_metric_params())
         return params
-
-    def _validate_hyperparameters(self):
-        super()._validate_hyperparameters()
-        check_real("FBetaLoss", "beta", self.beta, low=0.0)
-        if self.average not in _AVERAGES:
-            raise ValueError(f"FBetaLoss: average must be one of {_AVERAGES}, got {self.average!r}.")
 
     def _has_binary_form(self):
         return self.average in ("auto", "binary")

@@ -6,11 +6,14 @@ softmax probability of the positive class is :math:`\sigma(z)`.
 """
 
 import numbers
+from numbers import Real
 
 import torch
 import torch.nn.functional as F
 
-from ._base import SurrogateLoss, check_real
+from sklearn.utils._param_validation import Interval
+
+from ._base import SurrogateLoss
 
 __all__ = ["CompSumLoss", "CrossEntropyLoss", "FocalLoss", "ZLoss"]
 
@@ -160,6 +163,7 @@ class CompSumLoss(SurrogateLoss):
     """
 
     target_metric = None
+    _parameter_constraints = {"tau": [Interval(Real, 0, 2, closed="both")]}
 
     def __init__(self, tau=0.5):
         super().__init__()
@@ -171,7 +175,7 @@ class CompSumLoss(SurrogateLoss):
         Parameters and return value as in :meth:`SurrogateLoss.forward`.
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        check_real(type(self).__name__, "tau", self.tau, low=0.0, high=2.0, low_inclusive=True)
+        self._check_hyperparameters()
         log_p = -per_sample_cross_entropy(logits, targets)
         tau = float(self.tau)
         if tau == 1.0:
@@ -204,6 +208,8 @@ class GeneralizedCrossEntropyLoss(CompSumLoss):
     0.2892
     """
 
+    _parameter_constraints = {"q": [Interval(Real, 0, 1, closed="right")]}
+
     def __init__(self, q=0.7):
         SurrogateLoss.__init__(self)
         self.q = q
@@ -211,7 +217,6 @@ class GeneralizedCrossEntropyLoss(CompSumLoss):
     @property
     def tau(self):
         """The comp-sum parameter, ``1 + q`` (read-only)."""
-        check_real(type(self).__name__, "q", self.q, low=0.0, high=1.0)
         return 1.0 + float(self.q)
 
 
@@ -237,6 +242,8 @@ class MAELoss(CompSumLoss):
     >>> round((1 - p_true).mean().item(), 4)
     0.2645
     """
+
+    _parameter_constraints = {}
 
     def __init__(self):
         SurrogateLoss.__init__(self)
@@ -285,6 +292,8 @@ class FocalLoss(SurrogateLoss):
 
     target_metric = None
 
+    _parameter_constraints = {"gamma": [Interval(Real, 0, None, closed="left")]}
+
     def __init__(self, gamma=2.0, alpha=None):
         super().__init__()
         self.gamma = gamma
@@ -296,7 +305,7 @@ class FocalLoss(SurrogateLoss):
         Parameters and return value as in :meth:`SurrogateLoss.forward`.
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        check_real("FocalLoss", "gamma", self.gamma, low=0.0, low_inclusive=True)
+        self._check_hyperparameters()
         log_p = -per_sample_cross_entropy(logits, targets)
         one_minus_p = -torch.expm1(log_p)
         values = -(one_minus_p.clamp_min(0.0) ** float(self.gamma)) * log_p
@@ -363,6 +372,8 @@ class ZLoss(SurrogateLoss):
     target_metric = None
     supports_binary = False
 
+    _parameter_constraints = {"a": [Interval(Real, 0, None, closed="neither")], "b": [Interval(Real, None, None, closed="neither")]}
+
     def __init__(self, a=1.0, b=1.0, eps=1e-6):
         super().__init__()
         self.a = a
@@ -387,8 +398,7 @@ class ZLoss(SurrogateLoss):
             The weighted mean Z-loss.
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        check_real("ZLoss", "a", self.a, low=0.0)
-        check_real("ZLoss", "b", self.b)
+        self._check_hyperparameters()
         centred = logits - logits.mean(dim=1, keepdim=True)
         std = torch.sqrt((centred * centred).mean(dim=1, keepdim=True) + float(self.eps) ** 2)
         z_y = (centred / std).gather(1, targets[:, None])[:, 0]

@@ -33,7 +33,11 @@ by the estimator's ``random_state``); nothing is tied to a particular device.
 
 import torch
 
-from ._base import SurrogateLoss, check_real
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval
+
+from ._base import SurrogateLoss
 
 __all__ = ["EnsLoss"]
 
@@ -88,6 +92,8 @@ class EnsLoss(SurrogateLoss):
     supports_multiclass = False
     value_tracks_progress = False
 
+    _parameter_constraints = {"clip": [Interval(Real, 0, None, closed="neither")], "offset": [Interval(Real, 0, None, closed="neither")]}
+
     def __init__(self, clip=1.0, offset=1e-6):
         super().__init__()
         self.clip = clip
@@ -112,8 +118,7 @@ class EnsLoss(SurrogateLoss):
             the derivatives :math:`g` drawn for this call.
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        for name in ("clip", "offset"):
-            check_real("EnsLoss", name, getattr(self, name), low=0.0)
+        self._check_hyperparameters()
         signs = 2.0 * targets.to(logits.dtype) - 1.0
         margins = signs * logits
         with torch.no_grad():

@@ -37,7 +37,11 @@ import math
 
 import torch
 
-from ._base import SurrogateLoss, check_real
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval
+
+from ._base import SurrogateLoss
 
 __all__ = ["ALDRKLLoss", "LDRKLLoss"]
 
@@ -148,6 +152,8 @@ class LDRKLLoss(SurrogateLoss):
 
     target_metric = None
 
+    _parameter_constraints = {"lam": [Interval(Real, 0, None, closed="neither")], "margin": [Interval(Real, 0, None, closed="left")]}
+
     def __init__(self, margin=2.0, lam=1.0):
         super().__init__()
         self.margin = margin
@@ -159,8 +165,7 @@ class LDRKLLoss(SurrogateLoss):
         Parameters and return value as in :meth:`SurrogateLoss.forward`.
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        check_real("LDRKLLoss", "lam", self.lam, low=0.0)
-        check_real("LDRKLLoss", "margin", self.margin, low=0.0, low_inclusive=True)
+        self._check_hyperparameters()
         lam = float(self.lam)
         if logits.ndim == 1:
             values = _binary_ldr_values(_binary_score_gap(logits), targets, float(self.margin), lam)
@@ -249,6 +254,12 @@ class ALDRKLLoss(SurrogateLoss):
     target_metric = None
     needs_sample_index = True
 
+    _parameter_constraints = {
+        "lam0": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 1, None, closed="neither")],
+        "margin": [Interval(Real, 0, None, closed="left")],
+    }
+
     def __init__(self, margin=1.0, lam0=1.0, alpha=2.0, softplus=True, n_samples=None):
         super().__init__()
         self.margin = margin
@@ -273,6 +284,7 @@ class ALDRKLLoss(SurrogateLoss):
             Number of training samples: the row indices passed as ``index``
             lie in ``[0, n_samples)``.
         """
+        super().setup(n_classes, n_samples)
         self._resize(n_samples if self.n_samples is None else int(self.n_samples))
 
     def _resize(self, size):
@@ -302,9 +314,7 @@ class ALDRKLLoss(SurrogateLoss):
             The weighted mean ALDR-KL loss.
         """
         logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        check_real("ALDRKLLoss", "lam0", self.lam0, low=0.0)
-        check_real("ALDRKLLoss", "alpha", self.alpha, low=1.0)
-        check_real("ALDRKLLoss", "margin", self.margin, low=0.0, low_inclusive=True)
+        self._check_hyperparameters()
         if index is None:
             raise ValueError(
                 "ALDRKLLoss keeps a temperature per training sample and needs index= (each sample's row "
