@@ -12,6 +12,10 @@ torch.set_num_threads(int(os.environ.get("SKLEARN_SURROGATE_TEST_THREADS", "1"))
 
 import pytest
 
+# The deprecated alias warns when imported, so pytest's doctest collection must not import it;
+# tests/app/test_benchmark.py checks the warning and the names.
+collect_ignore = ["sklearn_surrogate/benchmark.py"]
+
 
 @pytest.fixture(autouse=True)
 def _restore_loss_registry():

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sklearn_surrogate.benchmark import run_benchmark, write_report
+from sklearn_surrogate.app import run_benchmark, write_report
 from sklearn_surrogate.datasets import shared_manifest
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -15,7 +15,7 @@ are check-pointed under its ``datasets/`` folder, so an interrupted run resumes.
 import argparse
 from pathlib import Path
 
-from sklearn_surrogate.benchmark import run_benchmark, write_report
+from sklearn_surrogate.app import run_benchmark, write_report
 from sklearn_surrogate.datasets import shared_manifest
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -12,7 +12,7 @@ from sklearn.utils import Bunch
 
 from sklearn_surrogate.datasets import (
     SHIPPED_DATASETS,
-    _openml,
+    _shared,
     load_openml,
     load_shared,
     load_shipped,
@@ -228,7 +228,7 @@ def test_load_shared_explicit_folder_and_environment(manifest, monkeypatch, tmp_
 def test_missing_shared_folder_is_explained(monkeypatch, tmp_path):
     monkeypatch.delenv("SKLEARN_SURROGATE_SHARED_DATASETS", raising=False)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(_openml, "__file__", str(tmp_path / "repo" / "sklearn_surrogate" / "datasets" / "_openml.py"))
+    monkeypatch.setattr(_shared, "__file__", str(tmp_path / "repo" / "sklearn_surrogate" / "datasets" / "_shared.py"))
     with pytest.raises(FileNotFoundError, match="No shared datasets found.*SKLEARN_SURROGATE_SHARED_DATASETS"):
         load_shared("kc1")
 

@@ -18,7 +18,7 @@ PUBLIC_MODULES = [
     "sklearn_surrogate.losses",
     "sklearn_surrogate.learned",
     "sklearn_surrogate.datasets",
-    "sklearn_surrogate.benchmark",
+    "sklearn_surrogate.app",
     "sklearn_surrogate.onnx",
 ]
 NOT_DOCUMENTED = {"__version__"}

@@ -311,7 +311,7 @@ def test_training_script_is_seeded_and_writes_loadable_files(tmp_path):
 
 
 def test_command_line_trains_surrogates(tmp_path, capsys):
-    from sklearn_surrogate._cli import main
+    from sklearn_surrogate.app._cli import main
 
     status = main(["train-surrogates", "--metric", "accuracy", "--architecture", "per_sample", "--steps", "3",
                    "--output-dir", str(tmp_path)])

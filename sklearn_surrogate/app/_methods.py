@@ -30,7 +30,7 @@ one with :func:`make_method`.
 
 Examples
 --------
->>> from sklearn_surrogate.benchmark import BASELINES
+>>> from sklearn_surrogate.app import BASELINES
 >>> list(BASELINES)
 ['cross_entropy', 'cross_entropy+threshold', 'mlp_sklearn', 'hgb', 'hgb+threshold']
 >>> BASELINES["hgb"]
@@ -57,7 +57,7 @@ def method_names(losses, baselines=None):
 
     Examples
     --------
-    >>> from sklearn_surrogate.benchmark import method_names
+    >>> from sklearn_surrogate.app import method_names
     >>> method_names(["f1", "reloss_f1"])
     ['cross_entropy', 'cross_entropy+threshold', 'mlp_sklearn', 'hgb', 'hgb+threshold', 'f1', 'reloss_f1']
     >>> method_names(["f1", "hgb"], baselines=["hgb"])
@@ -108,7 +108,7 @@ def make_method(name, *, random_state=0, n_classes=2, target="f1"):
 
     Examples
     --------
-    >>> from sklearn_surrogate.benchmark import make_method
+    >>> from sklearn_surrogate.app import make_method
     >>> make_method("hgb", random_state=1)
     HistGradientBoostingClassifier(random_state=1)
     >>> model = make_method("reloss_f1")

@@ -10,7 +10,7 @@ _DEFAULT_LOSSES = ("cross_entropy", "f1")
 
 
 def _parser():
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(
         prog="sklearn-surrogate",
@@ -115,8 +115,9 @@ def _benchmark(args):
     import pathlib
     import time
 
-    from .benchmark import QUICK, run_benchmark, write_report
-    from .datasets import shared_manifest
+    from ..datasets import shared_manifest
+    from ._report import write_report
+    from ._runner import QUICK, run_benchmark
 
     settings = dict(QUICK) if args.quick else {"losses": ["f1", "reloss_f1"], "n_repeats": 5, "n_splits": 2}
     if args.datasets:
@@ -154,7 +155,7 @@ def _benchmark(args):
 def _train_surrogates(args):
     import torch
 
-    from .learned import train_shipped_surrogates
+    from ..learned import train_shipped_surrogates
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -194,7 +195,7 @@ def main(argv=None):
         return _benchmark(args)
 
     from ._demo import run_demo
-    from .losses import get_loss_names
+    from ..losses import get_loss_names
 
     losses = args.losses or list(_DEFAULT_LOSSES)
     unknown = [name for name in losses if name not in get_loss_names()]

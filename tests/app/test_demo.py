@@ -11,8 +11,8 @@ import torch
 from sklearn.utils import Bunch
 
 from sklearn_surrogate import __version__
-from sklearn_surrogate._cli import main
-from sklearn_surrogate._demo import format_markdown, run_demo
+from sklearn_surrogate.app._cli import main
+from sklearn_surrogate.app._demo import format_markdown, run_demo
 from sklearn_surrogate.datasets import load_shipped
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -155,7 +155,7 @@ def test_python_dash_m_entry_point():
 
 
 def test_demo_metrics_of_a_perfect_multiclass_model():
-    from sklearn_surrogate._demo import _test_metrics
+    from sklearn_surrogate.app._demo import _test_metrics
 
     classes = np.array(["a", "b", "c"])
     y_true = np.array(["a", "b", "b", "a"])  # class "c" is absent from this test set

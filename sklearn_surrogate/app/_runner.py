@@ -23,7 +23,7 @@ OpenML through ``fetch_openml``.
 
 Examples
 --------
->>> from sklearn_surrogate.benchmark import QUICK
+>>> from sklearn_surrogate.app import QUICK
 >>> QUICK
 {'datasets': ['kc2', 'diabetes'], 'losses': ['f1', 'reloss_f1'], 'n_repeats': 5, 'n_splits': 2}
 
@@ -73,7 +73,7 @@ def load_dataset(spec, *, data_home=None, shared_dir=None):
 
     >>> import tempfile
     >>> from pathlib import Path
-    >>> from sklearn_surrogate.benchmark import load_dataset
+    >>> from sklearn_surrogate.app import load_dataset
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     _ = (Path(folder) / "toy.csv").write_text(
     ...         "size,colour,label\\n1.5,red,yes\\n?,blue,no\\n2.0,red,no\\n0.5,blue,no\\n")
@@ -147,7 +147,7 @@ def score_predictions(y_true, y_pred, proba):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_surrogate.benchmark import score_predictions
+    >>> from sklearn_surrogate.app import score_predictions
     >>> y_true = np.array([0, 0, 1, 1, 0, 1])
     >>> proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.55, 0.45], [0.2, 0.8], [0.1, 0.9]])
     >>> scores = score_predictions(y_true, proba.argmax(axis=1), proba)
@@ -222,7 +222,7 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
         Seeds the folds and every model; the scores are then reproducible
         to the last digit on the same machine and library versions.
     baselines : list of str, default=None
-        A subset of :data:`~sklearn_surrogate.benchmark.BASELINES` (all when None).
+        A subset of :data:`~sklearn_surrogate.app.BASELINES` (all when None).
     data_home, shared_dir : path-like, default=None
         ``fetch_openml``'s cache, and the shared offline copies.
     n_jobs : int, default=1
@@ -257,7 +257,7 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
     >>> from pathlib import Path
     >>> import pandas as pd
     >>> from sklearn.datasets import make_classification
-    >>> from sklearn_surrogate.benchmark import run_benchmark
+    >>> from sklearn_surrogate.app import run_benchmark
     >>> X, y = make_classification(n_samples=200, n_features=5, weights=[0.7], random_state=0)
     >>> frame = pd.DataFrame(X, columns=["a", "b", "c", "d", "e"]).assign(label=y)
     >>> with tempfile.TemporaryDirectory() as folder:

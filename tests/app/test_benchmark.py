@@ -7,7 +7,7 @@ from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 from sklearn.model_selection import TunedThresholdClassifierCV
 
 from sklearn_surrogate import SurrogateClassifier
-from sklearn_surrogate.benchmark import (
+from sklearn_surrogate.app import (
     BASELINES,
     load_dataset,
     make_method,
@@ -52,7 +52,7 @@ def test_offline_error_names_the_shared_folder_switches(users_clone_offline):
 
 
 def test_command_line_offline_without_shared_folder(users_clone_offline, tmp_path, capsys):
-    from sklearn_surrogate._cli import main
+    from sklearn_surrogate.app._cli import main
 
     assert main(["benchmark", "--quick", "--output-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
@@ -173,7 +173,7 @@ def test_bad_arguments():
 
 
 def test_command_line(tmp_path, capsys):
-    from sklearn_surrogate._cli import main
+    from sklearn_surrogate.app._cli import main
 
     status = main(["benchmark", "--datasets", "pc4", "--losses", "f1", "--repeats", "1", "--no-plot",
                    "--jobs", "2", "--output-dir", str(tmp_path)])
@@ -184,7 +184,7 @@ def test_command_line(tmp_path, capsys):
 
 
 def test_command_line_baselines(tmp_path, capsys):
-    from sklearn_surrogate._cli import main
+    from sklearn_surrogate.app._cli import main
 
     status = main(["benchmark", "--datasets", "pc4", "--losses", "balanced_accuracy", "--repeats", "1",
                    "--baselines", "hgb", "--target", "balanced_accuracy", "--no-plot", "--output-dir", str(tmp_path)])

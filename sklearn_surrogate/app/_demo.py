@@ -12,10 +12,10 @@ import torch
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.pipeline import Pipeline
 
-from ._classifier import SurrogateClassifier
-from ._metric_table import METRIC_TABLE
-from .datasets import load_openml, load_shipped, make_preprocessor
-from .losses import get_loss
+from .._classifier import SurrogateClassifier
+from .._metric_table import METRIC_TABLE
+from ..datasets import load_openml, load_shipped, make_preprocessor
+from ..losses import get_loss
 
 __all__ = ["run_demo"]
 
@@ -160,6 +160,18 @@ def run_demo(
     shipped dataset the minority class ``"True"``), which is also the class
     the surrogate losses treat as positive. For a multiclass dataset F1 is
     the macro F1 and ROC AUC the macro one-vs-rest AUC.
+
+    Examples
+    --------
+    A quick run on the shipped dataset (``make demo`` runs the full one):
+
+    >>> from sklearn_surrogate.app import run_demo
+    >>> table = run_demo(losses=("cross_entropy", "f1"), n_repeats=1, max_epochs=3,
+    ...                  output_dir=None, verbose=False)
+    >>> table["loss"].tolist()
+    ['cross_entropy', 'f1']
+    >>> list(table.columns[:5])
+    ['loss', 'test F1', 'ROC AUC', 'balanced acc.', 'fit s']
     """
     import pandas as pd
 

@@ -26,7 +26,7 @@ def summary_table(scores, metric):
     Examples
     --------
     >>> import pandas as pd
-    >>> from sklearn_surrogate.benchmark import summary_table
+    >>> from sklearn_surrogate.app import summary_table
     >>> base = {("kc2", "hgb"): 0.50, ("kc2", "f1"): 0.55, ("diabetes", "hgb"): 0.62, ("diabetes", "f1"): 0.60}
     >>> scores = pd.DataFrame([
     ...     {"dataset": d, "repeat": 0, "fold": k, "method": m, "f1": b + 0.01 * k + (0.002 * k if m == "f1" else 0)}
@@ -66,7 +66,7 @@ def mean_ranks(scores, metric):
     Examples
     --------
     >>> import pandas as pd
-    >>> from sklearn_surrogate.benchmark import mean_ranks
+    >>> from sklearn_surrogate.app import mean_ranks
     >>> scores = pd.DataFrame({
     ...     "dataset": ["kc2"] * 3 + ["diabetes"] * 3 + ["pc4"] * 3,
     ...     "method": ["hgb", "f1", "cross_entropy"] * 3,
@@ -117,7 +117,7 @@ def win_tie_loss(scores, metric, baseline, *, alpha=0.05):
     diabetes:
 
     >>> import pandas as pd
-    >>> from sklearn_surrogate.benchmark import win_tie_loss
+    >>> from sklearn_surrogate.app import win_tie_loss
     >>> base = {("kc2", "hgb"): 0.50, ("kc2", "f1"): 0.55, ("diabetes", "hgb"): 0.62, ("diabetes", "f1"): 0.60}
     >>> scores = pd.DataFrame([
     ...     {"dataset": d, "repeat": 0, "fold": k, "method": m, "f1": b + 0.01 * k + (0.002 * k if m == "f1" else 0)}
@@ -224,7 +224,7 @@ def write_report(scores, timings, output_dir, *, target="f1", title="Benchmark",
     >>> import os
     >>> import tempfile
     >>> import pandas as pd
-    >>> from sklearn_surrogate.benchmark import write_report
+    >>> from sklearn_surrogate.app import write_report
     >>> base = {("kc2", "hgb"): 0.50, ("kc2", "f1"): 0.55, ("diabetes", "hgb"): 0.62, ("diabetes", "f1"): 0.60}
     >>> scores = pd.DataFrame([
     ...     {"dataset": d, "repeat": 0, "fold": k, "method": m, "f1": b + 0.01 * k + (0.002 * k if m == "f1" else 0)}

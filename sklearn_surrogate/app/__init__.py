@@ -1,0 +1,64 @@
+"""The application built on the library: the demo, the command line and the benchmark runner.
+
+``sklearn-surrogate`` (also ``python -m sklearn_surrogate``) runs :func:`run_demo`
+by default, ``sklearn-surrogate benchmark`` runs :func:`run_benchmark` then
+:func:`write_report`, and ``sklearn-surrogate train-surrogates`` re-learns the
+shipped ReLoss surrogates.
+
+Benchmarks on OpenML datasets compare surrogate losses against the baselines
+users would pick: each surrogate loss and the baselines (cross-entropy at
+threshold 0.5 and with a tuned threshold, scikit-learn's ``MLPClassifier``,
+gradient boosting with and without a tuned threshold) are evaluated by
+repeated stratified cross-validation, and the report holds every fold,
+mean ± sd tables, mean ranks and paired tests.
+
+The application imports the library (:mod:`sklearn_surrogate`); the library
+never imports the application.
+"""
+
+import importlib
+
+# Where each public name lives. The names load on first access, so that the command line
+# (``sklearn_surrogate.app._cli``, whose package this is) starts without pandas, which only the
+# benchmark's modules import at load time.
+_SUBMODULE_OF = {
+    "BASELINES": "_methods",
+    "make_method": "_methods",
+    "method_names": "_methods",
+    "mean_ranks": "_report",
+    "summary_table": "_report",
+    "win_tie_loss": "_report",
+    "write_report": "_report",
+    "QUICK": "_runner",
+    "load_dataset": "_runner",
+    "run_benchmark": "_runner",
+    "score_predictions": "_runner",
+    "run_demo": "_demo",
+}
+
+__all__ = [
+    "BASELINES",
+    "QUICK",
+    "load_dataset",
+    "make_method",
+    "mean_ranks",
+    "method_names",
+    "run_benchmark",
+    "run_demo",
+    "score_predictions",
+    "summary_table",
+    "win_tie_loss",
+    "write_report",
+]
+
+
+def __getattr__(name):
+    if name not in _SUBMODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_SUBMODULE_OF[name]}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
