@@ -583,40 +583,6 @@ def test_warm_start_continues_and_plain_fit_restarts(binary_data):
 # -- numerical faults during training ------------------------------------------------------------
 
 
-class _PoisonWeights(Callback):
-    """Set the first layer's weights to NaN after a given training batch of a given epoch."""
-
-    def __init__(self, epoch, batch):
-        self.epoch, self.batch = epoch, batch
-
-    def on_batch_end(self, net, training=False, **kwargs):
-        batches = net.history[-1]["batches"]
-        if training and len(net.history) == self.epoch and len(batches) == self.batch:
-            with torch.no_grad():
-                next(net.module_.parameters()).fill_(float("nan"))
-
-
-def test_non_finite_loss_stops_fit_naming_epoch_and_batch(binary_data):
-    X, y = binary_data  # 400 rows, batches of 50: 8 per epoch
-    clf = SurrogateClassifier(batch_size=50, max_epochs=5, callbacks=[_PoisonWeights(2, 2)], random_state=0)
-    with pytest.raises(FloatingPointError, match=r"training loss became nan at epoch 2, batch 3\. Try a lower"):
-        clf.fit(X, y)
-
-
-def test_non_finite_parameter_after_the_last_batch_stops_fit(binary_data):
-    X, y = binary_data
-    clf = SurrogateClassifier(batch_size=50, max_epochs=2, callbacks=[_PoisonWeights(2, 8)], random_state=0)
-    with pytest.raises(FloatingPointError, match=r"parameter module\.\S+ became non-finite during epoch 2"):
-        clf.fit(X, y)
-
-
-def test_diverging_learning_rate_is_stopped_not_returned_as_a_nan_model(binary_data):
-    X, y = binary_data
-    clf = SurrogateClassifier(optimizer="sgd", lr=1e38, max_epochs=20, random_state=0)
-    with pytest.raises(FloatingPointError, match="Try a lower learning rate"):
-        clf.fit(X * 1e30, y)
-
-
 # -- reproducibility across processes ------------------------------------------------------------
 
 _FIT_AND_PRINT = """

@@ -1,4 +1,4 @@
-"""The speed and memory machinery: lean training loop, shared data tensors, threads, bf16, compile.
+"""The speed and memory machinery: threads, bf16, compile (the lean loop and shared tensors: test_net.py).
 
 Speed itself is measured by ``benchmarks/bench_speed.py``, not here: these
 tests check that the fast paths give the same results as the slow ones and
@@ -16,7 +16,6 @@ from sklearn.model_selection import cross_validate
 from skorch.callbacks import Callback
 
 from sklearn_surrogate import SurrogateClassifier
-from sklearn_surrogate._net import TensorBatchIterator, TensorDataset
 from sklearn_surrogate._torch_utils import resolve_n_threads, torch_threads
 
 
@@ -30,86 +29,11 @@ def fast(**params):
     return SurrogateClassifier(**{"max_epochs": 4, "random_state": 0, "hidden_layer_sizes": (16,), **params})
 
 
-class BatchCounter(Callback):
-    """Listens to training batches, so the net falls back to skorch's own loop."""
-
-    def initialize(self):
-        self.n_batches_ = 0
-        return self
-
-    def on_batch_end(self, net, training=False, **kwargs):
-        self.n_batches_ += int(training)
-
-
 class ThreadRecorder(Callback):
     """Records torch's thread count during training in the history."""
 
     def on_epoch_end(self, net, **kwargs):
         net.history.record("torch_threads", torch.get_num_threads())
-
-
-# -- lean training loop -------------------------------------------------------
-@pytest.mark.parametrize("loss", ["cross_entropy", "f1", "aldr_kl"])
-@pytest.mark.parametrize("early_stopping", [False, True])
-def test_lean_loop_matches_skorch_loop(data, loss, early_stopping):
-    """The lean loop and skorch's per-batch loop train to the same weights and history."""
-    X, y = data
-    lean = fast(loss=loss, early_stopping=early_stopping).fit(X, y)
-    counter = BatchCounter()
-    slow = fast(loss=loss, early_stopping=early_stopping, callbacks=[("counter", counter)]).fit(X, y)
-    assert not lean.net_._listens_to_training_batches()
-    assert slow.net_._listens_to_training_batches()
-    assert dict(slow.net_.callbacks_)["counter"].n_batches_ > 0
-    np.testing.assert_array_equal(lean.decision_function(X), slow.decision_function(X))
-    for a, b in zip(lean.net_.history, slow.net_.history):
-        assert len(a["batches"]) == len(b["batches"])
-        for batch_a, batch_b in zip(a["batches"], b["batches"]):
-            assert batch_a.keys() == batch_b.keys()  # training batches, then validation batches
-            for key in batch_a:
-                assert batch_a[key] == pytest.approx(batch_b[key], rel=1e-6)
-        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-6)
-
-
-def test_lean_loop_supports_closure_optimizers(data):
-    X, y = data
-    clf = fast(optimizer=torch.optim.LBFGS, lr=0.5, batch_size=-1, max_epochs=3).fit(X, y)
-    assert np.isfinite(clf.history_[-1]["train_loss"])
-    assert clf.score(X, y) > 0.7
-    with pytest.raises(ValueError, match="weight_decay=0.1 needs an optimizer that takes weight_decay"):
-        fast(optimizer=torch.optim.LBFGS, weight_decay=0.1).fit(X, y)
-
-
-# -- shared tensors ---------------------------------------------------------------
-def test_training_and_validation_sets_share_the_data(data):
-    X, y = data
-    clf = fast()
-    clf.fit(X, y)  # sets fitted attributes the helpers read
-    X_t, y_t, w_t = clf._tensors(X, y, None)
-    assert X_t.data_ptr() == X.__array_interface__["data"][0]  # float32 input: not copied
-    train = clf._dataset((X_t, y_t, w_t), np.array([5, 1, 3]))
-    valid = clf._dataset((X_t, y_t, w_t), np.array([0, 2]))
-    assert train.X is valid.X is X_t and len(train) == 3 and len(valid) == 2
-    Xb, target = train[torch.tensor([0, 2])]
-    np.testing.assert_array_equal(Xb.numpy(), X[[5, 3]])
-    np.testing.assert_array_equal(target["y"].numpy(), y[[5, 3]])
-
-
-@pytest.mark.parametrize("rows", [None, torch.tensor([7, 2, 9, 4, 0, 5])])
-def test_batch_iterator_visits_every_row_once(rows):
-    n = 10
-    X = torch.arange(n, dtype=torch.float32)[:, None]
-    y = torch.arange(n) % 2
-    dataset = TensorDataset(X, y, torch.ones(n), rows, with_index=True)
-    expected = sorted(range(n)) if rows is None else sorted(rows.tolist())
-    for shuffle in (False, True):
-        iterator = TensorBatchIterator(dataset, 4, shuffle=shuffle, generator=torch.Generator().manual_seed(0))
-        seen, indices = [], []
-        for Xb, target in iterator:
-            seen += Xb[:, 0].long().tolist()
-            indices += target["index"].tolist()
-            assert target["sample_weight"].shape == (len(Xb),)
-        assert sorted(seen) == expected and seen == indices
-        assert len(iterator) == -(-len(dataset) // 4)
 
 
 # -- threads ------------------------------------------------------------------------

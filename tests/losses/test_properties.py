@@ -65,7 +65,7 @@ def _cases(name):
     return batches(probe.supports_binary, probe.supports_multiclass or name in MULTICLASS_PARAMS)
 
 
-# reloss_<metric> names are reloss with a bound metric (tests/test_registry.py checks them): each loss runs once
+# reloss_<metric> names are reloss with a bound metric (test_registry.py checks them): each loss runs once
 @pytest.mark.parametrize("name", base_loss_names())
 def test_finite_value_and_gradient_for_any_batch(name):
     @SETTINGS
