@@ -5,7 +5,7 @@
 value on each: half synthetic, half perturbed predictions of real models.
 
 **Objective.** At every step ``m`` sets of one class count are drawn; the
-surrogate's values are soft-ranked (:func:`~sklearn_surrogate.learned.soft_spearman`)
+surrogate's values are soft-ranked (:func:`~sklearn_surrogate.learned._spearman.soft_spearman`)
 against the metric's hard ranks and the negated Spearman correlation is
 minimised (a higher metric must get a *lower* loss). Adam with a cosine-decayed
 learning rate; float32.
@@ -151,7 +151,7 @@ def learn_surrogate(
         The surrogate network (see :mod:`sklearn_surrogate.learned._networks`).
     architecture_params : dict, default=None
         Constructor arguments of the network (e.g. ``{"pairwise": True}`` for
-        rank metrics; see :class:`SetSurrogate`).
+        rank metrics; see ``SetSurrogate`` in ``sklearn_surrogate.learned._networks``).
     n_samples : int, default=256
         Samples per prediction set; use the classifier's batch size.
     n_train_sets, n_test_sets : int, default=4096, 512
