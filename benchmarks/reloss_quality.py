@@ -2,7 +2,7 @@
 
 For every shared dataset of the right kind (binary for F1, ROC AUC, balanced
 accuracy and accuracy; multiclass for macro F1), a zoo of 15 real classifiers
-(:func:`sklearn_surrogate.learned.fit_model_zoo`: logistic regressions,
+(:func:`sklearn_surrogate.learned._prediction_sets.fit_model_zoo`: logistic regressions,
 naive Bayes, nearest neighbours, trees, gradient boosting and MLPs of every
 quality) is fitted on half the rows; random batches of 256 of their
 *unperturbed* predictions on the other half are the evaluation sets. No
@@ -30,7 +30,10 @@ import pandas as pd
 import torch
 
 from sklearn_surrogate.datasets import load_shared, make_preprocessor, shared_manifest
-from sklearn_surrogate.learned import BUILTIN_METRICS, draw_model_sets, fit_model_zoo, load_surrogate, spearman
+from sklearn_surrogate.learned import load_surrogate
+from sklearn_surrogate.learned._metrics import BUILTIN_METRICS
+from sklearn_surrogate.learned._prediction_sets import draw_model_sets, fit_model_zoo
+from sklearn_surrogate.learned._spearman import spearman
 from sklearn_surrogate.learned._io import SHIPPED_METRICS, shipped_surrogate_path
 from sklearn_surrogate.learned._learn import _as_tensors, _metric_values
 

@@ -7,7 +7,7 @@ surrogate's values are soft-ranked, the metric's are hard-ranked (ties
 averaged), and the objective is the Pearson correlation of the two rank
 vectors. This script compares the soft ranks that can go into it:
 
-* ``ours``: :func:`sklearn_surrogate.learned.soft_spearman`, the pairwise
+* ``ours``: :func:`sklearn_surrogate.learned._spearman.soft_spearman`, the pairwise
   sigmoid soft rank, temperature 0.05 relative to the values' spread, O(m^2),
   no dependency; also at temperatures 0.2, 0.5 and 1 (``--temperatures``).
 * ``diffsort`` (differentiable sorting networks, Petersen et al.): the soft
@@ -79,7 +79,9 @@ import numpy as np
 import torch
 from sklearn.metrics import f1_score
 
-from sklearn_surrogate.learned import build_surrogate, hard_rank, make_prediction_sets, soft_rank, spearman
+from sklearn_surrogate.learned._networks import build_surrogate
+from sklearn_surrogate.learned._prediction_sets import make_prediction_sets
+from sklearn_surrogate.learned._spearman import hard_rank, soft_rank, spearman
 
 try:
     from diffsort import DiffSortNet

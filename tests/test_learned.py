@@ -188,9 +188,9 @@ def test_bad_arguments():
         learn_surrogate("accuracy", n_classes=1, verbose=False)
     with pytest.raises(TypeError, match="metric must be"):
         learn_surrogate(3, verbose=False)
-    with pytest.raises(ValueError, match="response must be"):
+    with pytest.raises(ValueError, match="The .response. parameter of learn_surrogate must be"):
         learn_surrogate(lambda y, p: 0.0, response="labels", verbose=False)
-    with pytest.raises(ValueError, match="steps must be a positive integer"):
+    with pytest.raises(ValueError, match=r"The .steps. parameter of learn_surrogate must be an int in the range \[1, inf\)"):
         learn_surrogate("f1", steps=0, verbose=False)
     with pytest.raises(ValueError, match="gradient_penalty"):
         learn_surrogate("f1", gradient_penalty=-1.0, verbose=False)

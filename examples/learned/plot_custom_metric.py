@@ -83,7 +83,9 @@ print(f"held-out Spearman (synthetic sets): {surrogate.info_['held_out_spearman'
 # surrogate's value (the surrogate is a loss: lower is better). The returned
 # loss mixes in half a unit of cross-entropy by default (``ce_weight=0.5``);
 # to look at the surrogate alone we wrap its network with ``ce_weight=0``.
-from sklearn_surrogate.learned import ReLoss, draw_model_sets, fit_model_zoo, spearman
+from sklearn_surrogate.learned import ReLoss
+from sklearn_surrogate.learned._prediction_sets import draw_model_sets, fit_model_zoo
+from sklearn_surrogate.learned._spearman import spearman
 
 zoo = fit_model_zoo(X, y, random_state=0)
 Y_sets, logit_sets, _ = draw_model_sets(zoo, 200, n_samples=256, perturb=False, rng=0)

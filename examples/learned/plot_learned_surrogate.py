@@ -36,7 +36,9 @@ from scipy.special import softmax
 from sklearn.metrics import f1_score
 
 from sklearn_surrogate.datasets import load_shipped
-from sklearn_surrogate.learned import ReLoss, draw_model_sets, fit_model_zoo, spearman
+from sklearn_surrogate.learned import ReLoss
+from sklearn_surrogate.learned._prediction_sets import draw_model_sets, fit_model_zoo
+from sklearn_surrogate.learned._spearman import spearman
 
 torch.set_num_threads(1)
 X, y, _ = load_shipped()

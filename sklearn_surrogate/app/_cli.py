@@ -155,7 +155,7 @@ def _benchmark(args):
 def _train_surrogates(args):
     import torch
 
-    from ..learned import train_shipped_surrogates
+    from ..learned._shipped import train_shipped_surrogates
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -43,8 +43,8 @@ def save_surrogate(loss, path, **metadata):
     ----------
     loss : ReLoss or torch.nn.Module
         The loss returned by :func:`learn_surrogate` (or any :class:`ReLoss`
-        holding a ``surrogate`` network), or a :class:`SetSurrogate` or
-        :class:`PerSampleSurrogate` itself.
+        holding a ``surrogate`` network), or a ``SetSurrogate`` or
+        ``PerSampleSurrogate`` network (``sklearn_surrogate.learned._networks``) itself.
     path : str or path-like
         The file to write (conventionally ``*.safetensors``); overwritten if
         it exists.
@@ -67,7 +67,8 @@ def save_surrogate(loss, path, **metadata):
     --------
     >>> import os
     >>> import tempfile
-    >>> from sklearn_surrogate.learned import build_surrogate, load_surrogate, save_surrogate
+    >>> from sklearn_surrogate.learned import load_surrogate, save_surrogate
+    >>> from sklearn_surrogate.learned._networks import build_surrogate
     >>> network = build_surrogate("per_sample", width=8)  # or learn_surrogate(...)
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     path = os.path.join(folder, "my_metric.safetensors")

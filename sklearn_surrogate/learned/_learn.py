@@ -5,7 +5,7 @@
 value on each: half synthetic, half perturbed predictions of real models.
 
 **Objective.** At every step ``m`` sets of one class count are drawn; the
-surrogate's values are soft-ranked (:func:`~sklearn_surrogate.learned.soft_spearman`)
+surrogate's values are soft-ranked (:func:`~sklearn_surrogate.learned._spearman.soft_spearman`)
 against the metric's hard ranks and the negated Spearman correlation is
 minimised (a higher metric must get a *lower* loss). Adam with a cosine-decayed
 learning rate; float32.
@@ -28,12 +28,14 @@ other model zoos and splits as well).
 
 import math
 import time
+from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._metrics import resolve_metric
-from ._networks import build_surrogate
+from ._networks import ARCHITECTURES, build_surrogate
 from ._prediction_sets import make_prediction_sets
 from ._spearman import soft_spearman, spearman
 
@@ -85,11 +87,31 @@ def _gradient_scale(network, train_tensors, n_samples, generator, n_sets=256):
     return 1.0 / median
 
 
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+_POSITIVE_INT = [Interval(Integral, 1, None, closed="left")]
+_POSITIVE_REAL = [Interval(Real, 0, None, closed="neither")]
 
 
+@validate_params(
+    {
+        "metric": "no_validation",  # a name or a callable; resolve_metric checks it against n_classes
+        "n_classes": "no_validation",  # an int or a sequence of them; resolve_metric too
+        "response": [StrOptions({"predict", "proba"})],
+        "architecture": [StrOptions(set(ARCHITECTURES))],
+        "architecture_params": [dict, None],
+        "n_samples": _POSITIVE_INT,
+        "n_train_sets": _POSITIVE_INT,
+        "n_test_sets": _POSITIVE_INT,
+        "real_fraction": [Interval(Real, 0, 1, closed="both")],
+        "steps": _POSITIVE_INT,
+        "sets_per_step": [Interval(Integral, 3, None, closed="left")],
+        "lr": _POSITIVE_REAL,
+        "gradient_penalty": [Interval(Real, 0, None, closed="left")],
+        "temperature": _POSITIVE_REAL,
+        "random_state": [Interval(Integral, 0, None, closed="left")],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def learn_surrogate(
     metric,
     *,
@@ -129,7 +151,7 @@ def learn_surrogate(
         The surrogate network (see :mod:`sklearn_surrogate.learned._networks`).
     architecture_params : dict, default=None
         Constructor arguments of the network (e.g. ``{"pairwise": True}`` for
-        rank metrics; see :class:`SetSurrogate`).
+        rank metrics; see ``SetSurrogate`` in ``sklearn_surrogate.learned._networks``).
     n_samples : int, default=256
         Samples per prediction set; use the classifier's batch size.
     n_train_sets, n_test_sets : int, default=4096, 512
@@ -190,16 +212,8 @@ def learn_surrogate(
     from ._reloss import ReLoss
 
     evaluate, name, class_counts = resolve_metric(metric, n_classes, response)
-    for key, value in [("n_samples", n_samples), ("n_train_sets", n_train_sets), ("n_test_sets", n_test_sets),
-                       ("steps", steps), ("sets_per_step", sets_per_step)]:
-        _check_positive_int(key, value)
-    if sets_per_step < 3 or sets_per_step > n_train_sets:
+    if sets_per_step > n_train_sets:  # a rule between two parameters, which constraints cannot state
         raise ValueError(f"sets_per_step must be in [3, n_train_sets={n_train_sets}], got {sets_per_step}.")
-    for key, value in [("lr", lr), ("temperature", temperature)]:
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise ValueError(f"{key} must be a positive number, got {value!r}.")
-    if not (isinstance(gradient_penalty, (int, float)) and math.isfinite(gradient_penalty) and gradient_penalty >= 0):
-        raise ValueError(f"gradient_penalty must be a non-negative number, got {gradient_penalty!r}.")
 
     start = time.perf_counter()
     train_pools, test_pools = {}, {}

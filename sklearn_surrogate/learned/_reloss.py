@@ -261,23 +261,9 @@ class ReLoss(SurrogateLoss):
             return weight * 0.5 * (1.0 + math.cos(math.pi * self._progress))
         return weight
 
-    def forward(self, logits, targets, sample_weight=None):
-        """Surrogate loss of a batch, plus the weighted cross-entropy term.
-
-        Parameters
-        ----------
-        logits : Tensor of shape (n,), (n, 1) or (n, K)
-            One logit per sample for binary problems, one per class otherwise.
-        targets : Tensor of shape (n,)
-            Class indices.
-        sample_weight : Tensor of shape (n,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        loss : Tensor of shape ()
-        """
-        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
+    def _batch_loss(self, logits, targets, sample_weight):
+        """The surrogate network's value on the batch's (probabilities, one-hot targets, weights), plus the
+        weighted cross-entropy term."""
         ce_weight = self._current_ce_weight()
         if logits.ndim == 1:
             p = torch.sigmoid(logits)
@@ -297,7 +283,7 @@ class ReLoss(SurrogateLoss):
             state = {name: t.to(dtype) for name, t in [*network.named_parameters(), *network.named_buffers()]}
             value = torch.func.functional_call(network, state, (P, Y, weights))
         if ce_weight:
-            value = value + ce_weight * self._weighted_mean(per_sample_cross_entropy(logits, targets), sample_weight)
+            value = value + ce_weight * self._reduce(per_sample_cross_entropy(logits, targets), sample_weight)
         return value
 
 

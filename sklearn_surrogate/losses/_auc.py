@@ -111,15 +111,9 @@ class _PairwiseAUCLoss(SurrogateLoss):
             return logits if logits.ndim == 1 else logits - logits.mean(1, keepdim=True)
         return torch.sigmoid(logits) if logits.ndim == 1 else torch.softmax(logits, dim=1)
 
-    def forward(self, logits, targets, sample_weight=None):
-        """Compute the loss of a batch: the weighted mean pair loss, averaged over the columns
-        (classes or class pairs) that have pairs; 0 when none has.
-
-        Parameters and return value as in :meth:`SurrogateLoss.forward`.
-        """
-        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        self._check_hyperparameters()
-        logits, targets = self._orient_binary(logits, targets)
+    def _batch_loss(self, logits, targets, sample_weight):
+        """The weighted mean pair loss, averaged over the columns (classes or class pairs) that have pairs;
+        0 when none has."""
         scores = self._scores(logits)
         s, pos, neg = _pair_columns(scores, targets, self.multiclass)
         pw, nw, present = _normalised_weights(pos, neg, sample_weight, s.dtype)
@@ -715,16 +709,8 @@ class AUCMarginLoss(SurrogateLoss):
                 self.alpha = nn.Parameter(torch.zeros(k, dtype=like.dtype, device=like.device))
         self._sized = True
 
-    def forward(self, logits, targets, sample_weight=None):
-        r"""Compute the loss of a batch: the AUC-M objective, averaged over the outputs.
-
-        Projects :math:`\alpha` onto :math:`\alpha \ge 0` first.
-
-        Parameters and return value as in :meth:`SurrogateLoss.forward`.
-        """
-        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        self._check_hyperparameters()
-        logits, targets = self._orient_binary(logits, targets)
+    def _batch_loss(self, logits, targets, sample_weight):
+        r"""The AUC-M objective, averaged over the outputs; projects :math:`\alpha` onto :math:`\alpha \ge 0` first."""
         if logits.ndim == 1:
             s = torch.sigmoid(logits)[:, None]
             y = (targets == 1).to(s.dtype)[:, None]

@@ -114,9 +114,31 @@ def resolve_pos_label(pos_label, classes):
 class SurrogateLoss(nn.Module):
     """Base class of the surrogate losses.
 
-    Subclasses implement :meth:`forward` and set the class attributes below.
-    The base class provides input checking and the weighted reduction shared
-    by all losses.
+    :meth:`forward` is a template shared by all losses: it checks the inputs
+    (:meth:`_check_inputs`; the costly checks only while ``check_input`` is
+    on), validates the hyper-parameters against ``_parameter_constraints`` if
+    they changed since last validated, flips a binary problem so that index 1
+    is the ``pos_label`` class (losses with a ``pos_label`` only), and calls
+    :meth:`_batch_loss`. A new loss implements one of two hooks:
+
+    * ``_per_sample(logits, targets, **extra)`` returning a ``(n,)`` tensor,
+      the loss of each sample, for losses that are a mean over samples. The
+      base reduces it with ``_reduce(values, sample_weight)``, the weighted
+      mean shared by all such losses (0, not NaN, when all weights are 0).
+    * ``_batch_loss(logits, targets, sample_weight, **extra)`` returning a
+      scalar, for set-level losses (confusion-matrix, AUC, learned
+      surrogates), or to take a faster route than ``_reduce(_per_sample(...))``
+      (a fused unweighted mean).
+
+    The hooks receive checked inputs: ``logits`` of shape ``(n,)`` for a
+    binary problem or ``(n, K)``, ``targets`` as int64 class indices,
+    ``sample_weight`` None or of the logits' dtype, and ``**extra`` as passed
+    to :meth:`forward` (``index`` for losses with ``needs_sample_index``).
+    The constructor stores each argument under its own name (they become the
+    loss's parameters, see :meth:`get_params`); their valid values go in
+    ``_parameter_constraints``, further rules in
+    :meth:`_validate_hyperparameters`. Per-class or per-sample state is sized
+    in :meth:`setup`. Finally, set the class attributes below.
 
     Attributes
     ----------
@@ -153,10 +175,12 @@ class SurrogateLoss(nn.Module):
     Examples
     --------
     A custom loss: subclass, store the constructor's arguments under their
-    own names (they become the loss's parameters) and implement
-    :meth:`forward`:
+    own names (they become the loss's parameters), declare their valid values
+    and implement a hook (here the per-sample one):
 
+    >>> from numbers import Real
     >>> import torch
+    >>> from sklearn.utils._param_validation import Interval
     >>> from sklearn_surrogate.losses import SurrogateLoss
     >>> class HingeLoss(SurrogateLoss):
     ...     target_metric = "accuracy"
@@ -166,12 +190,11 @@ class SurrogateLoss(nn.Module):
     ...         super().__init__()
     ...         self.margin = margin
     ...
-    ...     def forward(self, logits, targets, sample_weight=None):
+    ...     _parameter_constraints = {"margin": [Interval(Real, 0, None, closed="left")]}
+    ...
+    ...     def _per_sample(self, logits, targets):
     ...         signs = 2.0 * targets.to(logits.dtype) - 1.0
-    ...         values = torch.relu(self.margin - signs * logits.reshape(-1))
-    ...         if sample_weight is None:
-    ...             return values.mean()
-    ...         return (sample_weight * values).sum() / sample_weight.sum()
+    ...         return torch.relu(self.margin - signs * logits)
     >>> loss = HingeLoss(margin=0.5)
     >>> loss
     HingeLoss(margin=0.5)
@@ -179,6 +202,10 @@ class SurrogateLoss(nn.Module):
     {'margin': 0.5}
     >>> round(loss(torch.tensor([2.0, -1.0, 0.2]), torch.tensor([1, 0, 1])).item(), 4)
     0.1
+    >>> HingeLoss(margin=-1.0)(torch.tensor([2.0]), torch.tensor([1]))
+    Traceback (most recent call last):
+    ...
+    sklearn.utils._param_validation.InvalidParameterError: The 'margin' parameter of HingeLoss must be a float in the range [0.0, inf). Got -1.0 instead.
 
     ``SurrogateClassifier(loss=HingeLoss, loss__margin=0.5)`` then trains on
     it and scores on accuracy, its ``target_metric``.
@@ -449,9 +476,16 @@ class SurrogateLoss(nn.Module):
         """
         return ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
 
-    # -- shared helpers -------------------------------------------------
-    def forward(self, logits, targets, sample_weight=None):
-        """Compute the loss of a batch (implemented by every subclass).
+    # -- the template ------------------------------------------------------
+    def forward(self, logits, targets, sample_weight=None, **extra):
+        """Compute the loss of a batch.
+
+        The same steps for every loss: check the inputs (:meth:`_check_inputs`,
+        the costly checks only while ``check_input`` is on), validate the
+        hyper-parameters if they changed since they were last validated, turn
+        a binary problem so that index 1 is the ``pos_label`` class
+        (:meth:`_orient_binary`, losses with a ``pos_label`` only), then
+        :meth:`_batch_loss`.
 
         Parameters
         ----------
@@ -462,14 +496,59 @@ class SurrogateLoss(nn.Module):
             Class indices in ``{0, ..., K - 1}`` (0 or 1 for a binary problem).
         sample_weight : Tensor of shape (n,), default=None
             Non-negative sample weights.
+        **extra
+            Passed on to the hooks: ``index`` (each sample's row position in
+            the training set) for losses with ``needs_sample_index``.
 
         Returns
         -------
         loss : Tensor of shape ()
             The batch's loss; what it is depends on the subclass.
         """
-        raise NotImplementedError(f"{type(self).__name__} must implement forward(logits, targets, sample_weight=None).")
+        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
+        if not self._hyperparameters_checked:
+            self._check_hyperparameters()
+        if self.__dict__.get("pos_label") is not None:
+            logits, targets = self._orient_binary(logits, targets)
+        return self._batch_loss(logits, targets, sample_weight, **extra)
 
+    def _batch_loss(self, logits, targets, sample_weight, **extra):
+        """The loss of a checked batch (hook): by default :meth:`_reduce` of :meth:`_per_sample`.
+
+        Set-level losses (confusion-matrix, AUC, learned surrogates), whose
+        value is no mean over samples, override it.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (n,) or (n, K)
+            As returned by :meth:`_check_inputs` (binary logits flattened).
+        targets : Tensor of int64, shape (n,)
+        sample_weight : Tensor of shape (n,) or None
+            In the logits' dtype.
+        **extra
+            As passed to :meth:`forward`.
+
+        Returns
+        -------
+        loss : Tensor of shape ()
+        """
+        return self._reduce(self._per_sample(logits, targets, **extra), sample_weight)
+
+    def _per_sample(self, logits, targets, **extra):
+        """The loss of each sample of a checked batch, shape ``(n,)`` (hook of per-sample losses).
+
+        Parameters and inputs as in :meth:`_batch_loss`, without the weights.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement _per_sample(logits, targets) or "
+            "_batch_loss(logits, targets, sample_weight)."
+        )
+
+    def _reduce(self, values, sample_weight):
+        """Reduce per-sample values to the batch's loss: their weighted mean (:meth:`_weighted_mean`)."""
+        return self._weighted_mean(values, sample_weight)
+
+    # -- shared helpers -------------------------------------------------
     def _check_inputs(self, logits, targets, sample_weight):
         """Validate and normalise the inputs of :meth:`forward`.
 

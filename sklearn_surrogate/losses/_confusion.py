@@ -171,14 +171,8 @@ class _ConfusionMatrixLoss(SurrogateLoss):
         self.eps = eps
         self.pos_label = pos_label
 
-    def forward(self, logits, targets, sample_weight=None):
-        """Compute the loss of a batch: one minus the metric of the batch's soft confusion matrix.
-
-        Parameters and return value as in :meth:`SurrogateLoss.forward`.
-        """
-        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        self._check_hyperparameters()
-        logits, targets = self._orient_binary(logits, targets)
+    def _batch_loss(self, logits, targets, sample_weight):
+        """One minus the metric of the batch's soft confusion matrix."""
         if logits.ndim == 1 and self._has_binary_form():
             a = amplify_binary(logits, float(self.L))
             return 1.0 - self._binary_metric(a, *binary_class_weights(targets, sample_weight, a.dtype))

@@ -88,18 +88,16 @@ class CrossEntropyLoss(SurrogateLoss):
         super().__init__()
         self.class_weight = class_weight
 
-    def forward(self, logits, targets, sample_weight=None):
-        """Compute the loss of a batch: the (class- and sample-) weighted mean cross-entropy.
+    def _per_sample(self, logits, targets):
+        return per_sample_cross_entropy(logits, targets)
 
-        Parameters and return value as in :meth:`SurrogateLoss.forward`.
-        """
-        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
+    def _batch_loss(self, logits, targets, sample_weight):
+        """The (class- and sample-) weighted mean cross-entropy; the unweighted mean in one fused operation."""
         if self.class_weight is None and sample_weight is None and logits.shape[0]:
-            # the unweighted mean in one fused operation
             if logits.ndim == 1:
                 return F.binary_cross_entropy_with_logits(logits, targets.to(logits.dtype))
             return F.cross_entropy(logits, targets)
-        values = per_sample_cross_entropy(logits, targets)
+        values = self._per_sample(logits, targets)
         if self.class_weight is not None:
             n_classes = 2 if logits.ndim == 1 else logits.shape[1]
             class_weight = torch.as_tensor(self.class_weight, dtype=logits.dtype, device=logits.device)
@@ -110,7 +108,7 @@ class CrossEntropyLoss(SurrogateLoss):
                 )
             per_sample = class_weight[targets]
             sample_weight = per_sample if sample_weight is None else per_sample * sample_weight
-        return self._weighted_mean(values, sample_weight)
+        return self._reduce(values, sample_weight)
 
 
 class CompSumLoss(SurrogateLoss):
@@ -169,13 +167,7 @@ class CompSumLoss(SurrogateLoss):
         super().__init__()
         self.tau = tau
 
-    def forward(self, logits, targets, sample_weight=None):
-        """Compute the loss of a batch: the weighted mean comp-sum loss.
-
-        Parameters and return value as in :meth:`SurrogateLoss.forward`.
-        """
-        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        self._check_hyperparameters()
+    def _per_sample(self, logits, targets):
         log_p = -per_sample_cross_entropy(logits, targets)
         tau = float(self.tau)
         if tau == 1.0:
@@ -184,7 +176,7 @@ class CompSumLoss(SurrogateLoss):
             values = (_capped_exp((tau - 1.0) * log_p) - 1.0) / (1.0 - tau)
         else:
             values = (1.0 - torch.exp((tau - 1.0) * log_p)) / (tau - 1.0)
-        return self._weighted_mean(values, sample_weight)
+        return values
 
 
 class GeneralizedCrossEntropyLoss(CompSumLoss):
@@ -299,13 +291,7 @@ class FocalLoss(SurrogateLoss):
         self.gamma = gamma
         self.alpha = alpha
 
-    def forward(self, logits, targets, sample_weight=None):
-        """Compute the loss of a batch: the weighted mean focal loss.
-
-        Parameters and return value as in :meth:`SurrogateLoss.forward`.
-        """
-        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        self._check_hyperparameters()
+    def _per_sample(self, logits, targets):
         log_p = -per_sample_cross_entropy(logits, targets)
         one_minus_p = -torch.expm1(log_p)
         values = -(one_minus_p.clamp_min(0.0) ** float(self.gamma)) * log_p
@@ -323,7 +309,7 @@ class FocalLoss(SurrogateLoss):
             if alpha.shape != (n_classes,):
                 raise ValueError(f"FocalLoss: alpha has {alpha.numel()} entries, expected {n_classes}.")
             values = values * alpha[targets]
-        return self._weighted_mean(values, sample_weight)
+        return values
 
 
 class ZLoss(SurrogateLoss):
@@ -380,28 +366,10 @@ class ZLoss(SurrogateLoss):
         self.b = b
         self.eps = eps
 
-    def forward(self, logits, targets, sample_weight=None):
-        """Compute the loss of a batch.
-
-        Parameters
-        ----------
-        logits : Tensor of shape (n, K)
-            One logit per class, ``K >= 3``.
-        targets : Tensor of shape (n,)
-            Class indices in ``{0, ..., K - 1}``.
-        sample_weight : Tensor of shape (n,), default=None
-            Non-negative sample weights.
-
-        Returns
-        -------
-        loss : Tensor of shape ()
-            The weighted mean Z-loss.
-        """
-        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        self._check_hyperparameters()
+    def _per_sample(self, logits, targets):
+        """The Z-loss of each sample; ``logits`` of shape ``(n, K)``, ``K >= 3``."""
         centred = logits - logits.mean(dim=1, keepdim=True)
         std = torch.sqrt((centred * centred).mean(dim=1, keepdim=True) + float(self.eps) ** 2)
         z_y = (centred / std).gather(1, targets[:, None])[:, 0]
         a = float(self.a)
-        values = F.softplus(a * (float(self.b) - z_y)) / a
-        return self._weighted_mean(values, sample_weight)
+        return F.softplus(a * (float(self.b) - z_y)) / a

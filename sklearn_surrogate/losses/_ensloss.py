@@ -99,26 +99,11 @@ class EnsLoss(SurrogateLoss):
         self.clip = clip
         self.offset = offset
 
-    def forward(self, logits, targets, sample_weight=None):
-        r"""Compute the loss of a batch.
+    def _per_sample(self, logits, targets):
+        r"""The linearised loss of each sample, :math:`g_i s_i`, for the derivatives :math:`g` drawn for this call.
 
-        Parameters
-        ----------
-        logits : Tensor of shape (n,) or (n, 1)
-            The positive-class logit of each sample.
-        targets : Tensor of shape (n,)
-            Labels, 0 or 1.
-        sample_weight : Tensor of shape (n,), default=None
-            Non-negative sample weights.
-
-        Returns
-        -------
-        loss : Tensor of shape ()
-            The linearised loss :math:`\sum_i w_i g_i s_i / \sum_i w_i` for
-            the derivatives :math:`g` drawn for this call.
+        Reduced to :math:`\sum_i w_i g_i s_i / \sum_i w_i`.
         """
-        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        self._check_hyperparameters()
         signs = 2.0 * targets.to(logits.dtype) - 1.0
         margins = signs * logits
         with torch.no_grad():
@@ -129,4 +114,4 @@ class EnsLoss(SurrogateLoss):
             tail = margins > 1.0
             derivative = torch.where(tail, derivative / margins.clamp_min(1.0), derivative)
             derivative = derivative - float(self.offset)
-        return self._weighted_mean(derivative * margins, sample_weight)
+        return derivative * margins

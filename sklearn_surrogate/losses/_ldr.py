@@ -159,19 +159,11 @@ class LDRKLLoss(SurrogateLoss):
         self.margin = margin
         self.lam = lam
 
-    def forward(self, logits, targets, sample_weight=None):
-        """Compute the loss of a batch: the weighted mean LDR-KL loss.
-
-        Parameters and return value as in :meth:`SurrogateLoss.forward`.
-        """
-        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        self._check_hyperparameters()
+    def _per_sample(self, logits, targets):
         lam = float(self.lam)
         if logits.ndim == 1:
-            values = _binary_ldr_values(_binary_score_gap(logits), targets, float(self.margin), lam)
-        else:
-            values = _ldr_values(_normalised_scores(logits), targets, float(self.margin), lam)
-        return self._weighted_mean(values, sample_weight)
+            return _binary_ldr_values(_binary_score_gap(logits), targets, float(self.margin), lam)
+        return _ldr_values(_normalised_scores(logits), targets, float(self.margin), lam)
 
 
 class ALDRKLLoss(SurrogateLoss):
@@ -294,7 +286,7 @@ class ALDRKLLoss(SurrogateLoss):
             self.lambdas = grown
 
     def forward(self, logits, targets, sample_weight=None, index=None):
-        """Compute the loss of a batch.
+        """Compute the loss of a batch: the weighted mean ALDR-KL loss.
 
         In training mode, first updates the temperatures of the samples in
         ``index``.
@@ -313,8 +305,9 @@ class ALDRKLLoss(SurrogateLoss):
         loss : Tensor of shape ()
             The weighted mean ALDR-KL loss.
         """
-        logits, targets, sample_weight = self._check_inputs(logits, targets, sample_weight)
-        self._check_hyperparameters()
+        return super().forward(logits, targets, sample_weight, index=index)
+
+    def _per_sample(self, logits, targets, index=None):
         if index is None:
             raise ValueError(
                 "ALDRKLLoss keeps a temperature per training sample and needs index= (each sample's row "
@@ -355,5 +348,4 @@ class ALDRKLLoss(SurrogateLoss):
             values = _binary_ldr_values(gap, targets, float(self.margin), lam)
         else:
             values = _ldr_values(scores, targets, float(self.margin), lam)
-        values = values - alpha * log_k / (2.0 * lam0) * (lam - lam0) ** 2
-        return self._weighted_mean(values, sample_weight)
+        return values - alpha * log_k / (2.0 * lam0) * (lam - lam0) ** 2
