@@ -12,23 +12,17 @@ from sklearn.metrics import f1_score
 
 from sklearn_surrogate import SurrogateClassifier
 from sklearn_surrogate.learned import (
-    BUILTIN_METRICS,
-    PerSampleSurrogate,
     ReLoss,
-    SetSurrogate,
-    draw_model_sets,
-    fit_model_zoo,
-    hard_rank,
     learn_surrogate,
     load_surrogate,
-    make_prediction_sets,
     save_surrogate,
     shipped_surrogates,
-    soft_rank,
-    soft_spearman,
-    spearman,
-    train_shipped_surrogates,
 )
+from sklearn_surrogate.learned._metrics import BUILTIN_METRICS
+from sklearn_surrogate.learned._networks import PerSampleSurrogate, SetSurrogate
+from sklearn_surrogate.learned._prediction_sets import draw_model_sets, fit_model_zoo, make_prediction_sets
+from sklearn_surrogate.learned._shipped import train_shipped_surrogates
+from sklearn_surrogate.learned._spearman import hard_rank, soft_rank, soft_spearman, spearman
 from sklearn_surrogate.learned._io import SHIPPED_METRICS, shipped_surrogate_path
 
 QUICK = {"steps": 30, "n_train_sets": 96, "n_test_sets": 48, "n_samples": 64, "real_fraction": 0.0,

@@ -25,14 +25,6 @@ from ._io import SHIPPED_METRICS, save_surrogate, shipped_surrogates
 from ._learn import learn_surrogate
 from ._reloss import ReLoss, load_surrogate
 
-# research internals, not public (absent from __all__): still reachable here for code written before
-# they left the public API; new code imports them from their private modules
-from ._metrics import BUILTIN_METRICS  # noqa: F401
-from ._networks import PerSampleSurrogate, SetSurrogate, build_surrogate  # noqa: F401
-from ._prediction_sets import draw_model_sets, fit_model_zoo, make_prediction_sets  # noqa: F401
-from ._shipped import train_shipped_surrogates  # noqa: F401
-from ._spearman import hard_rank, soft_rank, soft_spearman, spearman  # noqa: F401
-
 __all__ = [
     "ReLoss",
     "learn_surrogate",

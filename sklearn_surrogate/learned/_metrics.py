@@ -54,7 +54,7 @@ coefficient of the arg-max predictions.
 Examples
 --------
 >>> import numpy as np
->>> from sklearn_surrogate.learned import BUILTIN_METRICS
+>>> from sklearn_surrogate.learned._metrics import BUILTIN_METRICS
 >>> sorted(BUILTIN_METRICS)
 ['accuracy', 'balanced_accuracy', 'f1', 'macro_f1', 'mcc', 'roc_auc']
 >>> evaluate, binary, multiclass = BUILTIN_METRICS["f1"]

@@ -110,7 +110,7 @@ class SetSurrogate(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_surrogate.learned import SetSurrogate
+    >>> from sklearn_surrogate.learned._networks import SetSurrogate
     >>> _ = torch.manual_seed(0)
     >>> net = SetSurrogate(n_bins=8, width=16)
     >>> P = torch.softmax(torch.randn(32, 2), dim=1)  # a batch of 32 binary predictions
@@ -148,7 +148,7 @@ class SetSurrogate(nn.Module):
 
         Examples
         --------
-        >>> from sklearn_surrogate.learned import SetSurrogate
+        >>> from sklearn_surrogate.learned._networks import SetSurrogate
         >>> SetSurrogate(n_bins=8, width=16).config()
         {'n_bins': 8, 'width': 16, 'pairwise': False, 'pair_temperature': 0.5}
         """
@@ -235,7 +235,7 @@ class PerSampleSurrogate(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_surrogate.learned import PerSampleSurrogate
+    >>> from sklearn_surrogate.learned._networks import PerSampleSurrogate
     >>> _ = torch.manual_seed(0)
     >>> net = PerSampleSurrogate(width=8)
     >>> P = torch.softmax(torch.randn(32, 3), dim=1)
@@ -263,7 +263,7 @@ class PerSampleSurrogate(nn.Module):
 
         Examples
         --------
-        >>> from sklearn_surrogate.learned import PerSampleSurrogate
+        >>> from sklearn_surrogate.learned._networks import PerSampleSurrogate
         >>> PerSampleSurrogate(width=8).config()
         {'width': 8}
         """
@@ -304,7 +304,7 @@ def build_surrogate(architecture="set", **params):
 
     Examples
     --------
-    >>> from sklearn_surrogate.learned import build_surrogate
+    >>> from sklearn_surrogate.learned._networks import build_surrogate
     >>> net = build_surrogate("set", pairwise=True)
     >>> type(net).__name__, net.config()["pairwise"]
     ('SetSurrogate', True)

@@ -141,7 +141,7 @@ def fit_model_zoo(X, y, *, random_state=0, max_train=4000):
     --------
     >>> import numpy as np
     >>> from sklearn.datasets import make_classification
-    >>> from sklearn_surrogate.learned import fit_model_zoo
+    >>> from sklearn_surrogate.learned._prediction_sets import fit_model_zoo
     >>> X, y = make_classification(n_samples=200, weights=[0.8], random_state=0)
     >>> predictions = fit_model_zoo(X, y, random_state=0)
     >>> len(predictions), [name for name, _, _ in predictions[:3]]
@@ -211,7 +211,7 @@ def draw_model_sets(predictions, n_sets, *, n_samples=256, perturb=True, rng=Non
     Examples
     --------
     >>> from sklearn.datasets import make_classification
-    >>> from sklearn_surrogate.learned import draw_model_sets, fit_model_zoo
+    >>> from sklearn_surrogate.learned._prediction_sets import draw_model_sets, fit_model_zoo
     >>> X, y = make_classification(n_samples=200, random_state=0)
     >>> predictions = fit_model_zoo(X, y, random_state=0)
     >>> Y, logits, names = draw_model_sets(predictions, 4, n_samples=32, rng=0)
@@ -325,7 +325,7 @@ def make_prediction_sets(n_sets, *, n_samples=256, n_classes=2, real_fraction=0.
 
     Examples
     --------
-    >>> from sklearn_surrogate.learned import make_prediction_sets
+    >>> from sklearn_surrogate.learned._prediction_sets import make_prediction_sets
     >>> Y, logits = make_prediction_sets(8, n_samples=32, real_fraction=0.0)
     >>> Y.shape, logits.shape
     ((8, 32), (8, 32, 2))

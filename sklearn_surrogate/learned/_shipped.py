@@ -82,7 +82,8 @@ def train_shipped_surrogates(output_dir=None, *, metrics=None, architectures=("s
     package's):
 
     >>> import tempfile
-    >>> from sklearn_surrogate.learned import load_surrogate, train_shipped_surrogates
+    >>> from sklearn_surrogate.learned import load_surrogate
+    >>> from sklearn_surrogate.learned._shipped import train_shipped_surrogates
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     paths = train_shipped_surrogates(
     ...         folder, metrics=["accuracy"], architectures=("per_sample",), verbose=False,

@@ -37,7 +37,7 @@ def hard_rank(x):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_surrogate.learned import hard_rank
+    >>> from sklearn_surrogate.learned._spearman import hard_rank
     >>> hard_rank(torch.tensor([3.0, 1.0, 2.0, 1.0])).tolist()
     [4.0, 1.5, 3.0, 1.5]
     """
@@ -72,7 +72,7 @@ def soft_rank(x, temperature=0.05):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_surrogate.learned import soft_rank
+    >>> from sklearn_surrogate.learned._spearman import soft_rank
     >>> x = torch.tensor([0.3, -1.2, 2.0], requires_grad=True)
     >>> [round(r, 3) for r in soft_rank(x, temperature=0.01).tolist()]
     [2.0, 1.0, 3.0]
@@ -115,7 +115,7 @@ def soft_spearman(x, target, temperature=0.05):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_surrogate.learned import soft_spearman
+    >>> from sklearn_surrogate.learned._spearman import soft_spearman
     >>> x = torch.tensor([0.1, 0.4, 0.2, 0.9], requires_grad=True)
     >>> target = torch.tensor([1.0, 3.0, 2.0, 4.0])
     >>> round(soft_spearman(x, target).item(), 3)
@@ -147,7 +147,7 @@ def spearman(x, y):
 
     Examples
     --------
-    >>> from sklearn_surrogate.learned import spearman
+    >>> from sklearn_surrogate.learned._spearman import spearman
     >>> round(spearman([1, 2, 3, 4], [10, 30, 20, 40]), 6)
     0.8
     >>> round(spearman([1, 2, 3], [3, 2, 1]), 6)
