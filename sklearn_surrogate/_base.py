@@ -32,7 +32,7 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping, EpochTimer, PassthroughScoring, ProgressBar
 from skorch.helper import predefined_split
@@ -75,10 +75,10 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "module": [None, callable, nn.Module],
         "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
-        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, -1, None, closed="left")],
-        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -91,6 +91,9 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, None],
+        # the skorch names of max_iter and learning_rate_init, deprecated in 0.2 (removed in 0.3)
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), Hidden(StrOptions({"deprecated"}))],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither"), Hidden(StrOptions({"deprecated"}))],
     }
 
     #: dtype of the encoded targets on the device (class indices for a classifier)
@@ -105,10 +108,10 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         dropout,
         module,
         optimizer,
-        lr,
+        learning_rate_init,
         weight_decay,
         batch_size,
-        max_epochs,
+        max_iter,
         early_stopping,
         validation_fraction,
         n_iter_no_change,
@@ -121,6 +124,8 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         random_state,
         verbose,
         callbacks,
+        max_epochs="deprecated",
+        lr="deprecated",
         **kwargs,
     ):
         self.loss = loss
@@ -129,10 +134,10 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         self.dropout = dropout
         self.module = module
         self.optimizer = optimizer
-        self.lr = lr
+        self.learning_rate_init = learning_rate_init
         self.weight_decay = weight_decay
         self.batch_size = batch_size
-        self.max_epochs = max_epochs
+        self.max_iter = max_iter
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -145,6 +150,8 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.max_epochs = max_epochs
+        self.lr = lr
         # Routed sub-parameters (loss__beta, module__width, optimizer__momentum...) are
         # stored as they come; like every parameter they are validated in `fit`.
         for key, value in kwargs.items():
@@ -271,6 +278,28 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
                 copy_module_instance(self.module)  # raises the explanatory TypeError
             raise
 
+    # -- renamed parameters ----------------------------------------------
+    def _renamed(self, old, new):
+        """The value of ``new``, or of its deprecated name ``old`` when that was set (with a FutureWarning)."""
+        value = getattr(self, old, "deprecated")
+        if isinstance(value, str) and value == "deprecated":
+            return getattr(self, new)
+        warnings.warn(
+            f"`{old}` was renamed `{new}` in 0.2 (scikit-learn's name) and will be removed in 0.3; "
+            f"use {new}={value!r}.",
+            FutureWarning,
+            stacklevel=4,
+        )
+        return value
+
+    def _max_iter(self):
+        """``max_iter``, or the deprecated ``max_epochs`` when set."""
+        return self._renamed("max_epochs", "max_iter")
+
+    def _learning_rate(self):
+        """``learning_rate_init``, or the deprecated ``lr`` when set."""
+        return self._renamed("lr", "learning_rate_init")
+
     # -- fit ----------------------------------------------------------
     def _fit(self, X, y, sample_weight, *, incremental=False, **target_options):
         """The fit template behind ``fit`` (``incremental=False``) and ``partial_fit`` (one epoch, continuing).
@@ -304,7 +333,7 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         train_rows, valid_rows = self._split(y_encoded, early_stopping, split_seed)
 
         self._setup_loss(loss, X.shape[0])
-        epochs = 1 if incremental else self.max_epochs
+        epochs = 1 if incremental else self._max_iter()
         with torch.random.fork_rng(devices=self._rng_devices()):
             torch.manual_seed(torch_seed)
             module = self._build_module(X.shape[1], self._n_outputs())
@@ -414,8 +443,8 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
             module=module,
             criterion=loss,
             optimizer=optimizer_class,
-            lr=self.lr,
-            max_epochs=self.max_epochs if max_epochs is None else max_epochs,
+            lr=self._learning_rate(),
+            max_epochs=self._max_iter() if max_epochs is None else max_epochs,
             batch_size=int(self.batch_size),
             train_split=train_split,
             callbacks=callbacks,

@@ -65,8 +65,9 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         parameters above.
     optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch.optim.Optimizer class, default="adam"
         Its own parameters pass as ``optimizer__momentum=...`` and so on.
-    lr : float, default=1e-3
-        Learning rate.
+    learning_rate_init : float, default=1e-3
+        Learning rate of the optimizer (scikit-learn's name, as in
+        :class:`~sklearn.neural_network.MLPClassifier`).
     weight_decay : float, default=0.0
         L2 penalty (the optimizer's ``weight_decay``).
     batch_size : int, default=256
@@ -83,8 +84,9 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
     positive_fraction : float or None, default=None
         Share of positives (``classes_[1]``) per batch with
         ``batch_sampling="balanced"`` on a binary problem; None means 0.5.
-    max_epochs : int, default=200
-        Maximum number of passes over the training data.
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data), as in
+        :class:`~sklearn.neural_network.MLPClassifier`.
     early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the training data (stratified,
         seeded from ``random_state``), score it after each epoch with the
@@ -140,7 +142,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
     warm_start : bool, default=False
         When True, ``fit`` on a fitted estimator starts from its weights (and
         the loss's learned parameters, such as AUC-M's) instead of a new
-        initialisation, and trains up to ``max_epochs`` more epochs; ``y``
+        initialisation, and trains up to ``max_iter`` more epochs; ``y``
         must have the same classes. The optimizer starts afresh, as in
         scikit-learn's ``MLPClassifier``; :meth:`partial_fit` keeps its state
         too. Per-sample loss state (ALDR-KL) and epoch-based schedules (ReLoss's
@@ -167,6 +169,14 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         and ``Checkpoint`` work too; a ``Checkpoint`` needs an explicit
         ``dirname`` (skorch's default, ``''``, would write into the working
         directory). See the user guide's page on callbacks.
+    max_epochs : int, default="deprecated"
+        Deprecated name of ``max_iter`` (renamed in 0.2 for scikit-learn's
+        vocabulary; removed in 0.3). Setting it warns with a ``FutureWarning``
+        and overrides ``max_iter``.
+    lr : float, default="deprecated"
+        Deprecated name of ``learning_rate_init`` (renamed in 0.2; removed in
+        0.3). Setting it warns with a ``FutureWarning`` and overrides
+        ``learning_rate_init``.
     **kwargs
         ``loss__*``, ``module__*`` and ``optimizer__*`` parameters, routed to
         the loss, the custom module and the optimizer. Searchable with
@@ -198,7 +208,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         The epoch whose weights were kept (the last one without early stopping).
     interrupted_ : bool
         Whether a ``KeyboardInterrupt`` (Ctrl-C, or a callback raising it) ended
-        training before ``max_epochs`` and before early stopping (ours, or a
+        training before ``max_iter`` and before early stopping (ours, or a
         skorch ``EarlyStopping`` among the callbacks) did. The model
         is then usable with the weights it had (the best epoch's, with early
         stopping), and ``fit`` warns.
@@ -250,7 +260,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
     >>> from sklearn.preprocessing import StandardScaler
     >>> from sklearn_surrogate import SurrogateClassifier
     >>> X, y = make_classification(n_samples=300, weights=[0.8], random_state=0)
-    >>> clf = SurrogateClassifier(loss="f1", hidden_layer_sizes=(32,), max_epochs=30, random_state=0)
+    >>> clf = SurrogateClassifier(loss="f1", hidden_layer_sizes=(32,), max_iter=30, random_state=0)
     >>> model = make_pipeline(StandardScaler(), clf).fit(X, y)
     >>> model.predict(X[:5]).shape
     (5,)
@@ -270,7 +280,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
 
     Hyper-parameters of the loss are routed with the ``loss__`` prefix:
 
-    >>> clf = SurrogateClassifier(loss="fbeta", loss__beta=2.0, max_epochs=5, random_state=0).fit(X, y)
+    >>> clf = SurrogateClassifier(loss="fbeta", loss__beta=2.0, max_iter=5, random_state=0).fit(X, y)
     >>> clf.loss_
     FBetaLoss(L=73.0, average='auto', beta=2.0, eps=1e-06, pos_label=None)
 
@@ -279,7 +289,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
 
     >>> from skorch.callbacks import EpochScoring
     >>> auc = EpochScoring("roc_auc", name="valid_auc", lower_is_better=False)
-    >>> clf = SurrogateClassifier(max_epochs=3, early_stopping=True, callbacks=[auc], random_state=0).fit(X, y)
+    >>> clf = SurrogateClassifier(max_iter=3, early_stopping=True, callbacks=[auc], random_state=0).fit(X, y)
     >>> [key for key in clf.history_[-1] if key.startswith("valid_auc")]
     ['valid_auc', 'valid_auc_best']
 
@@ -289,7 +299,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
     >>> from sklearn.preprocessing import OneHotEncoder
     >>> codes = (X[:, :3] > 0).astype(int)
     >>> X_onehot = OneHotEncoder().fit_transform(codes)  # a SciPy sparse matrix
-    >>> clf = SurrogateClassifier(max_epochs=5, random_state=0).fit(X_onehot, y)
+    >>> clf = SurrogateClassifier(max_iter=5, random_state=0).fit(X_onehot, y)
     >>> clf.predict_proba(X_onehot[:2]).shape
     (2, 2)
     """
@@ -314,12 +324,12 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         dropout=0.0,
         module=None,
         optimizer="adam",
-        lr=1e-3,
+        learning_rate_init=1e-3,
         weight_decay=0.0,
         batch_size=256,
         batch_sampling="auto",
         positive_fraction=None,
-        max_epochs=200,
+        max_iter=200,
         early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -334,6 +344,8 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         random_state=None,
         verbose=0,
         callbacks=None,
+        max_epochs="deprecated",
+        lr="deprecated",
         **kwargs,
     ):
         super().__init__(
@@ -343,10 +355,10 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             dropout=dropout,
             module=module,
             optimizer=optimizer,
-            lr=lr,
+            learning_rate_init=learning_rate_init,
             weight_decay=weight_decay,
             batch_size=batch_size,
-            max_epochs=max_epochs,
+            max_iter=max_iter,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
@@ -359,6 +371,8 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,
+            max_epochs=max_epochs,
+            lr=lr,
             **kwargs,
         )
         self.batch_sampling = batch_sampling

@@ -684,8 +684,8 @@ class NonFiniteLossGuard(Callback):
     batch, or the first non-finite parameter, and suggests remedies.
     """
 
-    remedies = ("Try a lower learning rate (lr), feature scaling (StandardScaler), other loss parameters, "
-                "or another loss.")
+    remedies = ("Try a lower learning rate (learning_rate_init), feature scaling (StandardScaler), other loss "
+                "parameters, or another loss.")
 
     def on_epoch_end(self, net, **kwargs):
         epoch = len(net.history)

@@ -56,7 +56,7 @@ def register_onnx_converter():
     >>> from sklearn_surrogate.onnx import register_onnx_converter
     >>> X = np.random.RandomState(0).randn(60, 3)
     >>> y = np.where(X[:, 0] > 0, "yes", "no")
-    >>> clf = SurrogateClassifier(hidden_layer_sizes=(8,), max_epochs=3, random_state=0).fit(X, y)
+    >>> clf = SurrogateClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X, y)
     >>> register_onnx_converter()
     >>> graph = skl2onnx.to_onnx(clf, X[:1], options={"zipmap": False})
     >>> [output.name for output in graph.graph.output]
@@ -108,7 +108,7 @@ def to_onnx(model, X_sample, **kwargs):
     >>> X = rng.randn(100, 4)
     >>> y = (X[:, 0] + X[:, 1] > 0).astype(int)
     >>> model = make_pipeline(
-    ...     StandardScaler(), SurrogateClassifier(loss="f1", hidden_layer_sizes=(16,), max_epochs=5, random_state=0)
+    ...     StandardScaler(), SurrogateClassifier(loss="f1", hidden_layer_sizes=(16,), max_iter=5, random_state=0)
     ... ).fit(X, y)
     >>> onx = to_onnx(model, X[:1], options={"zipmap": False})
     >>> session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])

@@ -71,7 +71,7 @@ class ReLoss(SurrogateLoss):
         the mean test F1 rose from 0.446 to 0.461 (``docs/user_guide/learned.md``).
     ce_schedule : {"constant", "linear", "cosine"}, default="constant"
         How the cross-entropy weight evolves over the epochs: constant, or
-        decayed from ``ce_weight`` to 0 at ``max_epochs`` linearly or along a
+        decayed from ``ce_weight`` to 0 at the estimator's ``max_iter`` linearly or along a
         half cosine.
 
     Attributes
