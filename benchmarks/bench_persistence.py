@@ -50,7 +50,7 @@ def main(argv=None):
         sio = None
 
     for sizes in [(100,), (256, 256)]:
-        clf = SurrogateClassifier(loss="f1", hidden_layer_sizes=sizes, max_epochs=20, random_state=0).fit(X, y)
+        clf = SurrogateClassifier(loss="f1", hidden_layer_sizes=sizes, max_iter=20, random_state=0).fit(X, y)
         n_params = sum(p.numel() for p in clf.net_.module_.parameters())
         formats = {
             "torch objects": (lambda: pickle.dumps(dict(clf.__dict__)), pickle.loads),

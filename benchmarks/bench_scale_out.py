@@ -34,11 +34,11 @@ from sklearn_surrogate import SurrogateClassifier
 
 
 def search(epochs):
-    pipe = make_pipeline(StandardScaler(), SurrogateClassifier(max_epochs=epochs, early_stopping=False,
+    pipe = make_pipeline(StandardScaler(), SurrogateClassifier(max_iter=epochs, early_stopping=False,
                                                                random_state=0, n_threads=1))
     grid = {
         "surrogateclassifier__loss": ["cross_entropy", "f1"],
-        "surrogateclassifier__lr": [1e-3, 3e-3],
+        "surrogateclassifier__learning_rate_init": [1e-3, 3e-3],
         "surrogateclassifier__hidden_layer_sizes": [(64,), (64, 64)],
         "surrogateclassifier__batch_size": [256, 512],
     }

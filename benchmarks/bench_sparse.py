@@ -7,7 +7,7 @@ Usage::
 
 Memory: a fresh process builds a ``rows x cols`` CSR float32 matrix (int32
 indices) at ``density``, then fits ``SurrogateClassifier`` (default network,
-``max_epochs=1``, ``early_stopping=False``) on it. The peak resident memory
+``max_iter=1``, ``early_stopping=False``) on it. The peak resident memory
 during ``fit`` is measured as growth over the baseline taken after the data is
 built (freed heap memory given back to the OS first, ``malloc_trim``): the
 kernel's high-water mark (``VmHWM``) is reset just before ``fit``
@@ -113,7 +113,7 @@ class PeakSampler:
 def _classifier(threads=None):
     from sklearn_surrogate import SurrogateClassifier
 
-    return SurrogateClassifier(max_epochs=1, early_stopping=False, random_state=0, n_threads=threads)
+    return SurrogateClassifier(max_iter=1, early_stopping=False, random_state=0, n_threads=threads)
 
 
 def child_memory(args, warm):
@@ -180,7 +180,7 @@ def report(cold, warm, compare, command):
         "",
         f"Command: `{command}`",
         "",
-        f"`SurrogateClassifier(max_epochs=1, early_stopping=False)` (default network: {cold['cols']:,} -> 100 -> 1), "
+        f"`SurrogateClassifier(max_iter=1, early_stopping=False)` (default network: {cold['cols']:,} -> 100 -> 1), "
         f"batch 256, torch {_torch_version()} with {cold['threads']} thread(s), on a machine with {os.cpu_count()} "
         "cores.",
         "",

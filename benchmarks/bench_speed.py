@@ -110,7 +110,7 @@ def ours(X, y, epochs, loss="cross_entropy", batch_size=BATCH, device="cpu", **p
     from sklearn_surrogate import SurrogateClassifier
 
     clf = SurrogateClassifier(
-        loss, hidden_layer_sizes=HIDDEN, max_epochs=epochs, batch_size=batch_size, early_stopping=False,
+        loss, hidden_layer_sizes=HIDDEN, max_iter=epochs, batch_size=batch_size, early_stopping=False,
         random_state=0, device=device, **params,
     )
     clf.fit(X, y)
@@ -246,7 +246,7 @@ X = rng.standard_normal((n_rows, n_features), dtype=np.float32)
 y = (X[:, :5].sum(1) > 0).astype(np.int64)
 out = {"data_bytes": X.nbytes}
 start = time.perf_counter()
-clf = SurrogateClassifier(hidden_layer_sizes=(100, 100), max_epochs=1, random_state=0, device=device).fit(X, y)
+clf = SurrogateClassifier(hidden_layer_sizes=(100, 100), max_iter=1, random_state=0, device=device).fit(X, y)
 out["fit_s"] = time.perf_counter() - start
 out["fit_peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
 start = time.perf_counter()
@@ -307,7 +307,7 @@ def section_threads(args):
               "every fit onto all cores, the oversubscription the default avoids."), ""]
     lines += ["| n_jobs | n_threads | torch threads per fit | wall seconds |", "|---:|---|---|---:|"]
     for n_jobs, n_threads in ((1, None), (2, None), (2, cores)):
-        clf = SurrogateClassifier(hidden_layer_sizes=HIDDEN, max_epochs=epochs, early_stopping=False,
+        clf = SurrogateClassifier(hidden_layer_sizes=HIDDEN, max_iter=epochs, early_stopping=False,
                                   random_state=0, n_threads=n_threads, callbacks=[_recorded_threads()])
         for _ in range(1 if n_jobs == 1 else 2):
             start = time.perf_counter()

@@ -31,7 +31,7 @@ YL = np.c_[Y, np.arange(60) % 3 == 0, np.arange(60) % 4 == 0].astype(int)  # a m
 
 
 def _model(**params):
-    return SurrogateClassifier(max_epochs=2, random_state=0, **params)
+    return SurrogateClassifier(max_iter=2, random_state=0, **params)
 
 
 def _with_value(value):
@@ -83,7 +83,7 @@ CASES = {
     "unavailable_device": lambda: _model(device="cuda").fit(X, Y),
     "invalid_device": lambda: _model(device="gpu0").fit(X, Y),
     "invalid_parameter": lambda: _model(batch_size=0).fit(X, Y),
-    "unpicklable_module": lambda: GridSearchCV(_model(module=_LockedNet()), {"lr": [1e-3, 1e-2]}, cv=2,
+    "unpicklable_module": lambda: GridSearchCV(_model(module=_LockedNet()), {"learning_rate_init": [1e-3, 1e-2]}, cv=2,
                                                error_score="raise").fit(X, Y),
 }
 

@@ -33,7 +33,7 @@ def data():
 
 
 def small(**params):
-    defaults = {"hidden_layer_sizes": (16,), "max_epochs": 8, "lr": 1e-2, "batch_size": 64, "random_state": 0}
+    defaults = {"hidden_layer_sizes": (16,), "max_iter": 8, "learning_rate_init": 1e-2, "batch_size": 64, "random_state": 0}
     return SurrogateClassifier(**{**defaults, **params})
 
 
@@ -155,7 +155,7 @@ def test_cached_train_scoring_takes_skorchs_loop_and_trains_the_same(data):
 
 def test_validation_only_callbacks_keep_the_lean_loop(data):
     X, y = data
-    est = small(early_stopping=True, max_epochs=2, callbacks=[
+    est = small(early_stopping=True, max_iter=2, callbacks=[
         EpochScoring("roc_auc", name="valid_auc", lower_is_better=False),
         BatchScoring("accuracy", name="valid_bacc", lower_is_better=False),
         LRScheduler(policy=torch.optim.lr_scheduler.StepLR, step_size=1),
@@ -183,7 +183,7 @@ def test_validation_callbacks_without_a_split_raise(data, callback):
 def test_monitoring_a_named_valid_score_without_a_split_raises(data):
     X, y = data
     cbs = [EpochScoring("roc_auc", name="auc", on_train=True), EarlyStopping(monitor="auc")]
-    small(early_stopping=False, max_epochs=2, callbacks=cbs).fit(X, y)  # a training score: fine
+    small(early_stopping=False, max_iter=2, callbacks=cbs).fit(X, y)  # a training score: fine
     cbs = [("score", EpochScoring("roc_auc", name="auc")), EarlyStopping(monitor="auc")]
     with pytest.raises(ValueError, match="'score'.*scores the validation data"):
         small(early_stopping=False, callbacks=cbs).fit(X, y)
@@ -218,7 +218,7 @@ def test_checkpoint_writes_into_its_dirname(data, tmp_path, monkeypatch):
 
 def test_lr_scheduler_step(data):
     X, y = data
-    est = small(lr=0.1, max_epochs=4, callbacks=[
+    est = small(learning_rate_init=0.1, max_iter=4, callbacks=[
         LRScheduler(policy=torch.optim.lr_scheduler.StepLR, step_size=2, gamma=0.5)]).fit(X, y)
     assert [r["event_lr"] for r in est.history_] == pytest.approx([0.1, 0.1, 0.05, 0.05])
     assert est.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.025)
@@ -230,7 +230,7 @@ def test_lr_scheduler_plateau_on_a_validation_score(data, monitor):
     cbs = [EpochScoring("roc_auc", name="valid_auc", lower_is_better=False),
            LRScheduler(policy=torch.optim.lr_scheduler.ReduceLROnPlateau, monitor=monitor, patience=0,
                        factor=0.5, mode="min" if monitor == "valid_loss" else "max")]
-    est = small(lr=0.05, max_epochs=6, early_stopping=True, n_iter_no_change=50, callbacks=cbs).fit(X, y)
+    est = small(learning_rate_init=0.05, max_iter=6, early_stopping=True, n_iter_no_change=50, callbacks=cbs).fit(X, y)
     lrs = [r["event_lr"] for r in est.history_]
     values = [r[monitor] for r in est.history_]
     better = (lambda a, b: a < b) if monitor == "valid_loss" else (lambda a, b: a > b)
@@ -249,7 +249,7 @@ def test_lr_scheduler_plateau_on_a_validation_score(data, monitor):
 def test_skorchs_early_stopping_alongside_ours(data, load_best):
     X, y = data
     stopper = EarlyStopping(monitor="valid_loss", patience=2, threshold=0.5, load_best=load_best, sink=lambda *a: None)
-    est = small(early_stopping=True, n_iter_no_change=100, max_epochs=30, callbacks=[stopper]).fit(X, y)
+    est = small(early_stopping=True, n_iter_no_change=100, max_iter=30, callbacks=[stopper]).fit(X, y)
     # its threshold (a 50% relative improvement) stops training early; that is no interruption
     assert est.n_iter_ == 3 and not est.interrupted_
     fitted = fitted_callback(est, EarlyStopping)
@@ -259,7 +259,7 @@ def test_skorchs_early_stopping_alongside_ours(data, load_best):
 
 def test_our_early_stopping_lets_every_callback_see_the_last_epoch(data):
     X, y = data
-    est = small(early_stopping=True, n_iter_no_change=2, max_epochs=200, lr=1e-1,
+    est = small(early_stopping=True, n_iter_no_change=2, max_iter=200, learning_rate_init=1e-1,
                 callbacks=[EpochScoring("accuracy", name="valid_acc", lower_is_better=False)]).fit(X, y)
     assert est.n_iter_ < 200 and not est.interrupted_
     assert all("valid_acc" in row for row in est.history_)
@@ -267,7 +267,7 @@ def test_our_early_stopping_lets_every_callback_see_the_last_epoch(data):
 
 def test_progress_bar_with_verbose_0(data, capsys):
     X, y = data
-    est = small(max_epochs=2, verbose=0, callbacks=[ProgressBar()]).fit(X, y)
+    est = small(max_iter=2, verbose=0, callbacks=[ProgressBar()]).fit(X, y)
     captured = capsys.readouterr()
     assert captured.out == "" and len(est.history_) == 2
 
@@ -275,7 +275,7 @@ def test_progress_bar_with_verbose_0(data, capsys):
 def test_user_callbacks_are_copied_not_changed(data):
     X, y = data
     scoring = EpochScoring("f1", lower_is_better=False)
-    est = small(early_stopping=True, max_epochs=2, callbacks=[("f1", scoring)]).fit(X, y)
+    est = small(early_stopping=True, max_iter=2, callbacks=[("f1", scoring)]).fit(X, y)
     assert scoring.scoring == "f1" and not hasattr(scoring, "best_score_")
     assert "f1" in est.history_[-1]
 
@@ -283,11 +283,11 @@ def test_user_callbacks_are_copied_not_changed(data):
 # -- the per-epoch log ----------------------------------------------------------------------------------------
 def test_log_has_no_colour_codes_off_a_terminal(data, capsys, monkeypatch):
     X, y = data
-    small(max_epochs=3, verbose=1).fit(X, y)
+    small(max_iter=3, verbose=1).fit(X, y)
     out = capsys.readouterr().out
     assert "train_loss" in out and "\x1b[" not in out
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # a terminal keeps skorch's colours
-    small(max_epochs=3, verbose=1).fit(X, y)
+    small(max_iter=3, verbose=1).fit(X, y)
     out = capsys.readouterr().out
     assert "train_loss" in out and "\x1b[" in out
 

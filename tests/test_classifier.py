@@ -38,7 +38,7 @@ def multiclass_data():
 
 
 def fast(**params):
-    return SurrogateClassifier(**{"max_epochs": 30, "random_state": 0, **params})
+    return SurrogateClassifier(**{"max_iter": 30, "random_state": 0, **params})
 
 
 # -- labels, shapes, methods ------------------------------------------------
@@ -63,7 +63,7 @@ def test_string_and_noncontiguous_labels(binary_data, loss):
 
 def test_multiclass_shapes_and_learning(multiclass_data):
     X, y = multiclass_data
-    clf = SurrogateClassifier(max_epochs=60, random_state=0).fit(X, y)
+    clf = SurrogateClassifier(max_iter=60, random_state=0).fit(X, y)
     assert clf.decision_function(X).shape == (len(X), 3)
     assert clf.predict_proba(X).shape == (len(X), 3)
     assert clf.score(X, y) > 0.85  # accuracy for cross-entropy
@@ -71,7 +71,7 @@ def test_multiclass_shapes_and_learning(multiclass_data):
 
 def test_multiclass_f1_loss_scores_macro_f1(multiclass_data):
     X, y = multiclass_data
-    clf = SurrogateClassifier(loss="f1", max_epochs=60, random_state=0).fit(X, y)
+    clf = SurrogateClassifier(loss="f1", max_iter=60, random_state=0).fit(X, y)
     assert clf.score(X, y) == pytest.approx(f1_score(y, clf.predict(X), average="macro"))
     assert clf.score(X, y) > 0.8
 
@@ -98,8 +98,8 @@ def test_f1_loss_beats_cross_entropy_f1_on_imbalanced_data():
         n_samples=3000, n_features=10, n_informative=4, weights=[0.95], class_sep=0.8, flip_y=0.02, random_state=1
     )
     Xtr, Xte, ytr, yte = X[:2000], X[2000:], y[:2000], y[2000:]
-    ce = SurrogateClassifier(max_epochs=60, random_state=0).fit(Xtr, ytr)
-    f1 = SurrogateClassifier(loss="f1", max_epochs=60, random_state=0).fit(Xtr, ytr)
+    ce = SurrogateClassifier(max_iter=60, random_state=0).fit(Xtr, ytr)
+    f1 = SurrogateClassifier(loss="f1", max_iter=60, random_state=0).fit(Xtr, ytr)
     assert f1_score(yte, f1.predict(Xte)) > f1_score(yte, ce.predict(Xte))
 
 
@@ -139,8 +139,8 @@ def test_unknown_parameters_raise_at_fit(binary_data):
         fast(loss="f1", loss__gamma=2).fit(X, y)
     with pytest.raises(ValueError, match="Unknown loss 'f2'"):
         fast(loss="f2").fit(X, y)
-    with pytest.raises(ValueError, match="lr"):
-        fast(lr=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="learning_rate_init"):
+        fast(learning_rate_init=-1.0).fit(X, y)
     with pytest.raises(ValueError, match="module__"):
         fast(module__width=3).fit(X, y)
 
@@ -169,7 +169,7 @@ def test_custom_module_class_builder_and_instance(binary_data):
 
 def test_optimizers_and_batch_options(binary_data):
     X, y = binary_data
-    sgd = fast(optimizer="sgd", lr=0.05, optimizer__momentum=0.9).fit(X, y)
+    sgd = fast(optimizer="sgd", learning_rate_init=0.05, optimizer__momentum=0.9).fit(X, y)
     assert isinstance(sgd.net_.optimizer_, torch.optim.SGD)
     assert sgd.net_.optimizer_.param_groups[0]["momentum"] == 0.9
     full = fast(batch_size=-1, optimizer=torch.optim.AdamW, weight_decay=0.01).fit(X, y)
@@ -222,14 +222,14 @@ def test_same_random_state_same_predictions(binary_data):
     b = fast(dropout=0.2).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(a, b)
     assert torch.equal(state, torch.get_rng_state()), "fit must not consume the global torch RNG"
-    c = SurrogateClassifier(max_epochs=30, random_state=1, dropout=0.2).fit(X, y).predict_proba(X)
+    c = SurrogateClassifier(max_iter=30, random_state=1, dropout=0.2).fit(X, y).predict_proba(X)
     assert not np.array_equal(a, c)
 
 
 def test_history_and_early_stopping(binary_data):
     X, y = binary_data
     clf = SurrogateClassifier(
-        loss="f1", early_stopping=True, n_iter_no_change=3, max_epochs=200, random_state=0
+        loss="f1", early_stopping=True, n_iter_no_change=3, max_iter=200, random_state=0
     ).fit(X, y)
     assert clf.n_iter_ == len(clf.history_) < 200
     assert {"epoch", "train_loss", "valid_loss", "valid_score", "dur"} <= set(clf.history_[0])
@@ -237,7 +237,7 @@ def test_history_and_early_stopping(binary_data):
     assert clf.best_epoch_ == 1 + int(np.argmax(np.array(scores) > max(scores) - 1e-4))
     # the validation split is stratified and seeded: same split, same run
     again = SurrogateClassifier(
-        loss="f1", early_stopping=True, n_iter_no_change=3, max_epochs=200, random_state=0
+        loss="f1", early_stopping=True, n_iter_no_change=3, max_iter=200, random_state=0
     ).fit(X, y)
     assert [r["valid_score"] for r in again.history_] == scores
     # no validation data is kept in the fitted net
@@ -265,10 +265,10 @@ def test_user_callbacks_pass_through(binary_data):
 
 def test_verbose_prints_progress(binary_data, capsys):
     X, y = binary_data
-    fast(verbose=1, max_epochs=3).fit(X, y)
+    fast(verbose=1, max_iter=3).fit(X, y)
     out = capsys.readouterr().out
     assert "train_loss" in out and "epoch" in out
-    fast(verbose=2, max_epochs=2).fit(X, y)  # adds a tqdm progress bar over the batches
+    fast(verbose=2, max_iter=2).fit(X, y)  # adds a tqdm progress bar over the batches
     captured = capsys.readouterr()
     assert "train_loss" in captured.out and "/2" in captured.err + captured.out
 
@@ -349,18 +349,18 @@ def test_cuda_fit_and_cpu_unpickle_in_fresh_process(binary_data, tmp_path):
 @pytest.mark.parametrize("metric", ["f1", "roc_auc"])
 def test_grid_search_in_pipeline_binary(binary_data, metric):
     X, y = binary_data
-    pipe = make_pipeline(StandardScaler(), SurrogateClassifier(max_epochs=15, random_state=0))
+    pipe = make_pipeline(StandardScaler(), SurrogateClassifier(max_iter=15, random_state=0))
     grid = {
         "surrogateclassifier__loss": ["cross_entropy", "f1", "fbeta"],
         "surrogateclassifier__loss__beta": [1.0, 2.0],
-        "surrogateclassifier__lr": [1e-3, 1e-2],
+        "surrogateclassifier__learning_rate_init": [1e-3, 1e-2],
     }
     # loss__beta only applies to F-beta; restrict the grid accordingly
     param_grid = [
         {k: v for k, v in grid.items() if k != "surrogateclassifier__loss__beta"}
         | {"surrogateclassifier__loss": ["cross_entropy", "f1"]},
         {"surrogateclassifier__loss": ["fbeta"], "surrogateclassifier__loss__beta": [1.0, 2.0],
-         "surrogateclassifier__lr": [1e-3, 1e-2]},
+         "surrogateclassifier__learning_rate_init": [1e-3, 1e-2]},
     ]
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     ours = GridSearchCV(pipe, param_grid, scoring=make_surrogate_scorer(metric), cv=cv).fit(X, y)
@@ -373,11 +373,11 @@ def test_grid_search_in_pipeline_binary(binary_data, metric):
 @pytest.mark.parametrize("metric,reference", [("f1", "f1_macro"), ("roc_auc", "roc_auc_ovr")])
 def test_grid_search_in_pipeline_multiclass(multiclass_data, metric, reference):
     X, y = multiclass_data
-    pipe = make_pipeline(StandardScaler(), SurrogateClassifier(max_epochs=15, random_state=0))
+    pipe = make_pipeline(StandardScaler(), SurrogateClassifier(max_iter=15, random_state=0))
     param_grid = [
-        {"surrogateclassifier__loss": ["cross_entropy"], "surrogateclassifier__lr": [1e-3, 1e-2]},
+        {"surrogateclassifier__loss": ["cross_entropy"], "surrogateclassifier__learning_rate_init": [1e-3, 1e-2]},
         {"surrogateclassifier__loss": ["f1"], "surrogateclassifier__loss__average": ["macro", "weighted"],
-         "surrogateclassifier__lr": [1e-3, 1e-2]},
+         "surrogateclassifier__learning_rate_init": [1e-3, 1e-2]},
     ]
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     ours = GridSearchCV(pipe, param_grid, scoring=make_surrogate_scorer(metric), cv=cv).fit(X, y)
@@ -447,7 +447,7 @@ class _InterruptAtEpoch(Callback):
 @pytest.mark.parametrize("early_stopping", [False, True])
 def test_keyboard_interrupt_leaves_a_usable_model_and_says_so(binary_data, early_stopping):
     X, y = binary_data
-    clf = SurrogateClassifier(max_epochs=50, early_stopping=early_stopping, callbacks=[_InterruptAtEpoch(3)],
+    clf = SurrogateClassifier(max_iter=50, early_stopping=early_stopping, callbacks=[_InterruptAtEpoch(3)],
                               random_state=0)
     with pytest.warns(UserWarning, match=r"interrupted \(KeyboardInterrupt\) after 3 complete epoch\(s\) of 50"):
         clf.fit(X, y)
@@ -456,13 +456,13 @@ def test_keyboard_interrupt_leaves_a_usable_model_and_says_so(binary_data, early
     proba = clf.predict_proba(X)
     assert np.all(np.isfinite(proba)) and set(clf.predict(X)) <= set(clf.classes_)
     # a full fit afterwards is not interrupted
-    clf.set_params(callbacks=None, max_epochs=5).fit(X, y)
+    clf.set_params(callbacks=None, max_iter=5).fit(X, y)
     assert not clf.interrupted_ and clf.n_iter_ == 5
 
 
 def test_early_stopping_is_not_reported_as_an_interruption(binary_data):
     X, y = binary_data
-    clf = SurrogateClassifier(max_epochs=500, early_stopping=True, n_iter_no_change=2, random_state=0).fit(X, y)
+    clf = SurrogateClassifier(max_iter=500, early_stopping=True, n_iter_no_change=2, random_state=0).fit(X, y)
     assert clf.n_iter_ < 500 and not clf.interrupted_
 
 
@@ -476,7 +476,7 @@ def test_concurrent_predict_from_threads_is_identical(dropout):
     rng = np.random.RandomState(0)
     X = rng.randn(2000, 8).astype(np.float32)
     y = (X[:, 0] + X[:, 1] > 0).astype(int)
-    clf = SurrogateClassifier(max_epochs=2, dropout=dropout, hidden_layer_sizes=(64, 64), random_state=0).fit(X, y)
+    clf = SurrogateClassifier(max_iter=2, dropout=dropout, hidden_layer_sizes=(64, 64), random_state=0).fit(X, y)
     expected = clf.predict_proba(X)
     results, errors = [], []
 
@@ -510,7 +510,7 @@ def test_predict_with_a_module_that_cannot_be_copied(binary_data):
             return self.linear(x)
 
     X, y = binary_data
-    clf = SurrogateClassifier(module=Locked, max_epochs=2, random_state=0).fit(X, y)
+    clf = SurrogateClassifier(module=Locked, max_iter=2, random_state=0).fit(X, y)
     proba = clf.predict_proba(X)
     assert proba.shape == (len(X), 2) and np.all(np.isfinite(proba))
     assert clf.net_.module_.training  # the in-place path restores the module's mode
@@ -537,7 +537,7 @@ def test_partial_fit_continues_weights_and_optimizer_state(binary_data):
     # one epoch per call: 20 calls reach a model as good as a 20-epoch fit, roughly
     for _ in range(18):
         clf.partial_fit(X, y)
-    full = SurrogateClassifier(batch_size=64, max_epochs=20, random_state=0).fit(X, y)
+    full = SurrogateClassifier(batch_size=64, max_iter=20, random_state=0).fit(X, y)
     assert clf.score(X, y) >= full.score(X, y) - 0.05
 
 
@@ -567,11 +567,11 @@ def test_partial_fit_with_stateful_and_batch_level_losses(binary_data, loss):
 
 def test_warm_start_continues_and_plain_fit_restarts(binary_data):
     X, y = binary_data
-    clf = SurrogateClassifier(max_epochs=5, random_state=0).fit(X, y)
+    clf = SurrogateClassifier(max_iter=5, random_state=0).fit(X, y)
     last_loss = clf.history_[-1]["train_loss"]
     clf.set_params(warm_start=True).fit(X, y)
     assert clf.n_iter_ == 10 and len(clf.history_) == 10
-    fresh_first_loss = SurrogateClassifier(max_epochs=1, random_state=0).fit(X, y).history_[0]["train_loss"]
+    fresh_first_loss = SurrogateClassifier(max_iter=1, random_state=0).fit(X, y).history_[0]["train_loss"]
     # the warm-started first epoch starts near where the last fit ended, not from scratch
     assert abs(clf.history_[5]["train_loss"] - last_loss) < abs(fresh_first_loss - last_loss)
     with pytest.raises(ValueError, match="warm_start can only be used where `y` has the same classes"):
@@ -592,7 +592,7 @@ from sklearn.datasets import make_classification
 from sklearn_surrogate import SurrogateClassifier
 X, y = make_classification(n_samples=600, n_features=8, weights=[0.8], random_state=0)
 for loss in ["cross_entropy", "f1", "auc_margin", "ensloss"]:
-    proba = SurrogateClassifier(loss=loss, max_epochs=15, dropout=0.2, early_stopping=True, n_threads=1,
+    proba = SurrogateClassifier(loss=loss, max_iter=15, dropout=0.2, early_stopping=True, n_threads=1,
                                 random_state=0).fit(X, y).predict_proba(X)
     print(loss, hashlib.sha256(np.ascontiguousarray(proba).tobytes()).hexdigest())
 """
@@ -626,8 +626,8 @@ def test_interruption_inside_the_only_epoch_is_reported(binary_data):
 
 def test_partial_fit_uses_current_hyper_parameters_and_survives_an_optimizer_switch(binary_data):
     X, y = binary_data
-    clf = SurrogateClassifier(lr=1e-3, random_state=0).partial_fit(X, y, classes=[0, 1])
-    clf.set_params(lr=0.05).partial_fit(X, y)
+    clf = SurrogateClassifier(learning_rate_init=1e-3, random_state=0).partial_fit(X, y, classes=[0, 1])
+    clf.set_params(learning_rate_init=0.05).partial_fit(X, y)
     assert clf.net_.optimizer_.param_groups[0]["lr"] == 0.05
     assert _adam_steps(clf) == {2 * -(-len(X) // 256)}  # the moments carried on
     clf.set_params(optimizer="sgd").partial_fit(X, y)  # another optimizer starts afresh
@@ -640,13 +640,13 @@ def test_history_epochs_count_across_calls(binary_data):
     for _ in range(3):
         clf.partial_fit(X, y, classes=[0, 1])
     assert [row["epoch"] for row in clf.history_] == [1, 2, 3]
-    warm = SurrogateClassifier(max_epochs=2, warm_start=True, random_state=0).fit(X, y).fit(X, y)
+    warm = SurrogateClassifier(max_iter=2, warm_start=True, random_state=0).fit(X, y).fit(X, y)
     assert [row["epoch"] for row in warm.history_] == [1, 2, 3, 4] and warm.n_iter_ == 4
 
 
 def test_warm_start_needs_the_same_classes_and_partial_fit_refuses_balanced(multiclass_data):
     X, y = multiclass_data
-    clf = SurrogateClassifier(max_epochs=2, warm_start=True, random_state=0).fit(X, y)
+    clf = SurrogateClassifier(max_iter=2, warm_start=True, random_state=0).fit(X, y)
     keep = y != y.max()
     with pytest.raises(ValueError, match="warm_start can only be used where `y` has the same classes"):
         clf.fit(X[keep], y[keep])
@@ -661,7 +661,7 @@ def test_warm_start_needs_the_same_classes_and_partial_fit_refuses_balanced(mult
 
 def test_cpu_prediction_copy_is_reused_until_the_weights_change(binary_data):
     X, y = binary_data
-    clf = SurrogateClassifier(max_epochs=2, random_state=0).fit(X, y)
+    clf = SurrogateClassifier(max_iter=2, random_state=0).fit(X, y)
     from sklearn_surrogate._classifier import _float64_copy
 
     first = _float64_copy(clf.net_.module_)
@@ -671,3 +671,18 @@ def test_cpu_prediction_copy_is_reused_until_the_weights_change(binary_data):
         next(clf.net_.module_.parameters()).mul_(2.0)  # an in-place edit bumps the version counter
     assert _float64_copy(clf.net_.module_) is not first
     assert not np.array_equal(clf.predict_proba(X), before)
+
+
+@pytest.mark.parametrize("old, new, value", [("max_epochs", "max_iter", 3), ("lr", "learning_rate_init", 0.05)])
+def test_renamed_parameters_still_work_with_a_future_warning(binary_data, old, new, value):
+    """skorch's max_epochs and lr became scikit-learn's max_iter and learning_rate_init; the old names last a release."""
+    X, y = binary_data
+    with pytest.warns(FutureWarning, match=f"`{old}` was renamed `{new}`"):
+        old_style = SurrogateClassifier(random_state=0, **{"max_iter": 3, old: value}).fit(X, y)
+    new_style = SurrogateClassifier(random_state=0, **{"max_iter": 3, new: value}).fit(X, y)
+    np.testing.assert_array_equal(old_style.predict_proba(X), new_style.predict_proba(X))
+    assert old_style.get_params()[old] == value and new_style.get_params()[old] == "deprecated"
+    assert "max_epochs" not in repr(new_style) and "lr=" not in repr(new_style)
+    clone(old_style).get_params()  # clones keep the old name's value
+    with pytest.raises(ValueError, match=f"The '{old}' parameter of SurrogateClassifier must be"):
+        SurrogateClassifier(**{old: -1}).fit(X, y)

@@ -30,8 +30,8 @@ def _expected_failed_checks(estimator):
 
 @parametrize_with_checks(
     [
-        SurrogateClassifier(max_epochs=100),
-        SurrogateClassifier(loss="f1", max_epochs=100),
+        SurrogateClassifier(max_iter=100),
+        SurrogateClassifier(loss="f1", max_iter=100),
     ],
     expected_failed_checks=_expected_failed_checks,
 )

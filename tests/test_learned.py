@@ -136,11 +136,11 @@ def test_learn_surrogate_for_a_user_metric_end_to_end():
     assert loss.info_["held_out_spearman"] > 0.5
     assert not any(p.requires_grad for p in loss.surrogate.parameters())  # frozen
     X, y = make_classification(n_samples=300, random_state=0)
-    clf = SurrogateClassifier(loss=loss, max_epochs=5, random_state=0).fit(X, y)
+    clf = SurrogateClassifier(loss=loss, max_iter=5, random_state=0).fit(X, y)
     assert np.isfinite(clf.predict_proba(X)).all()
     assert clf.scorer_.metric == "accuracy"  # a user metric targets nothing the scorer knows
     with pytest.raises(ValueError, match="supports binary problems only"):
-        SurrogateClassifier(loss=loss, max_epochs=2).fit(X, np.arange(300) % 3)
+        SurrogateClassifier(loss=loss, max_iter=2).fit(X, np.arange(300) % 3)
 
 
 def test_learn_surrogate_with_probabilities_and_several_class_counts():
@@ -320,7 +320,7 @@ def test_learned_loss_in_a_grid_search():
     from sklearn.model_selection import GridSearchCV
 
     loss = learn_surrogate("f1", **QUICK)
-    clf = SurrogateClassifier(loss=loss, max_epochs=3, random_state=0)
+    clf = SurrogateClassifier(loss=loss, max_iter=3, random_state=0)
     copied = clone(clf).loss.surrogate
     assert all(torch.equal(a, b) for a, b in zip(copied.state_dict().values(), loss.surrogate.state_dict().values()))
     X, y = make_classification(n_samples=200, random_state=0)
@@ -330,10 +330,10 @@ def test_learned_loss_in_a_grid_search():
 
 def test_reloss_by_name_in_the_estimator():
     X, y = make_classification(n_samples=400, weights=[0.8], random_state=0)
-    clf = SurrogateClassifier(loss="reloss", loss__metric="f1", max_epochs=10, random_state=0).fit(X, y)
+    clf = SurrogateClassifier(loss="reloss", loss__metric="f1", max_iter=10, random_state=0).fit(X, y)
     assert clf.scorer_.metric == "f1" and np.isfinite(clf.predict_proba(X)).all()
     assert isinstance(clf.loss_, ReLoss) and clf.loss_.surrogate is None
-    again = SurrogateClassifier(loss="reloss", loss__metric="f1", max_epochs=10, random_state=0).fit(X, y)
+    again = SurrogateClassifier(loss="reloss", loss__metric="f1", max_iter=10, random_state=0).fit(X, y)
     assert np.array_equal(clf.predict_proba(X), again.predict_proba(X))
     restored = pickle.loads(pickle.dumps(clf))
     assert np.array_equal(restored.predict_proba(X), clf.predict_proba(X))
@@ -341,20 +341,20 @@ def test_reloss_by_name_in_the_estimator():
 
 def test_reloss_multiclass_and_per_sample():
     X, y = make_classification(n_samples=400, n_classes=3, n_informative=5, random_state=0)
-    clf = SurrogateClassifier(loss="reloss", loss__metric="macro_f1", max_epochs=5, random_state=0).fit(X, y)
+    clf = SurrogateClassifier(loss="reloss", loss__metric="macro_f1", max_iter=5, random_state=0).fit(X, y)
     assert clf.scorer_.metric == "f1" and clf.scorer_.average == "macro"
     per_sample = SurrogateClassifier(loss="reloss", loss__metric="macro_f1", loss__architecture="per_sample",
-                                     max_epochs=5, random_state=0).fit(X, y)
+                                     max_iter=5, random_state=0).fit(X, y)
     assert np.isfinite(per_sample.predict_proba(X)).all()
     with pytest.raises(ValueError, match="supports binary problems only"):
-        SurrogateClassifier(loss="reloss", max_epochs=2).fit(X, y)
+        SurrogateClassifier(loss="reloss", max_iter=2).fit(X, y)
     Xb, yb = make_classification(n_samples=100, random_state=0)
     with pytest.raises(ValueError, match="needs at least 3 classes"):
-        SurrogateClassifier(loss="reloss", loss__metric="macro_f1", max_epochs=2).fit(Xb, yb)
+        SurrogateClassifier(loss="reloss", loss__metric="macro_f1", max_iter=2).fit(Xb, yb)
     with pytest.raises(ValueError, match="No shipped surrogate for metric 'mcc'"):
-        SurrogateClassifier(loss="reloss", loss__metric="mcc", max_epochs=2).fit(Xb, yb)
+        SurrogateClassifier(loss="reloss", loss__metric="mcc", max_iter=2).fit(Xb, yb)
     with pytest.raises(ValueError, match="architecture must be"):
-        SurrogateClassifier(loss="reloss", loss__architecture="deep", max_epochs=2).fit(Xb, yb)
+        SurrogateClassifier(loss="reloss", loss__architecture="deep", max_iter=2).fit(Xb, yb)
 
 
 def test_cross_entropy_is_mixed_in_by_default():
@@ -391,13 +391,13 @@ def test_the_estimator_drives_the_schedule():
             super().on_epoch_begin(epoch, max_epochs)
 
     X, y = make_classification(n_samples=200, random_state=0)
-    SurrogateClassifier(loss=Recording(ce_weight=1.0, ce_schedule="linear"), max_epochs=4).fit(X, y)
+    SurrogateClassifier(loss=Recording(ce_weight=1.0, ce_schedule="linear"), max_iter=4).fit(X, y)
     assert seen == [(0, 4), (1, 4), (2, 4), (3, 4)]
 
 
 def test_reloss_surrogate_stays_frozen_during_training():
     X, y = make_classification(n_samples=300, random_state=0)
-    clf = SurrogateClassifier(loss="reloss", max_epochs=3, random_state=0).fit(X, y)
+    clf = SurrogateClassifier(loss="reloss", max_iter=3, random_state=0).fit(X, y)
     shipped = ReLoss(metric="f1")._network()
     for trained, original in zip(clf.loss_.shipped_.parameters(), shipped.parameters()):
         assert torch.equal(trained.cpu(), original) and not trained.requires_grad

@@ -31,7 +31,7 @@ from sklearn_surrogate import SurrogateClassifier, make_surrogate_scorer
 AVERAGES = ["micro", "macro", "weighted", "samples"]
 ESTIMATORS = {
     "surrogate": lambda: MultiOutputClassifier(
-        SurrogateClassifier(hidden_layer_sizes=(8,), max_epochs=5, random_state=0)
+        SurrogateClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
     ),
     "knn": lambda: KNeighborsClassifier(n_neighbors=7),
     "ovr_lr": lambda: OneVsRestClassifier(LogisticRegression(solver="newton-cholesky")),
@@ -171,7 +171,7 @@ def test_samples_average_needs_multilabel():
     with pytest.raises(ValueError, match="average='samples' scores multilabel targets"):
         make_surrogate_scorer("f1", average="samples").surrogate_loss()
     with pytest.raises(ValueError, match="average='samples' scores multilabel targets"):
-        SurrogateClassifier(loss=make_surrogate_scorer("f1", average="samples"), max_epochs=1).fit(X, y)
+        SurrogateClassifier(loss=make_surrogate_scorer("f1", average="samples"), max_iter=1).fit(X, y)
 
 
 def test_score_methods_take_multilabel_targets():

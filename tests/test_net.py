@@ -29,7 +29,7 @@ def binary_data():
 
 
 def fast(**params):
-    return SurrogateClassifier(**{"max_epochs": 4, "random_state": 0, "hidden_layer_sizes": (16,), **params})
+    return SurrogateClassifier(**{"max_iter": 4, "random_state": 0, "hidden_layer_sizes": (16,), **params})
 
 
 class BatchCounter(Callback):
@@ -75,7 +75,7 @@ def test_lean_loop_matches_skorch_loop(data, loss, early_stopping):
 
 def test_lean_loop_supports_closure_optimizers(data):
     X, y = data
-    clf = fast(optimizer=torch.optim.LBFGS, lr=0.5, batch_size=-1, max_epochs=3).fit(X, y)
+    clf = fast(optimizer=torch.optim.LBFGS, learning_rate_init=0.5, batch_size=-1, max_iter=3).fit(X, y)
     assert np.isfinite(clf.history_[-1]["train_loss"])
     assert clf.score(X, y) > 0.7
     with pytest.raises(ValueError, match="weight_decay=0.1 needs an optimizer that takes weight_decay"):
@@ -133,20 +133,20 @@ class _PoisonWeights(Callback):
 
 def test_non_finite_loss_stops_fit_naming_epoch_and_batch(binary_data):
     X, y = binary_data  # 400 rows, batches of 50: 8 per epoch
-    clf = SurrogateClassifier(batch_size=50, max_epochs=5, callbacks=[_PoisonWeights(2, 2)], random_state=0)
+    clf = SurrogateClassifier(batch_size=50, max_iter=5, callbacks=[_PoisonWeights(2, 2)], random_state=0)
     with pytest.raises(FloatingPointError, match=r"training loss became nan at epoch 2, batch 3\. Try a lower"):
         clf.fit(X, y)
 
 
 def test_non_finite_parameter_after_the_last_batch_stops_fit(binary_data):
     X, y = binary_data
-    clf = SurrogateClassifier(batch_size=50, max_epochs=2, callbacks=[_PoisonWeights(2, 8)], random_state=0)
+    clf = SurrogateClassifier(batch_size=50, max_iter=2, callbacks=[_PoisonWeights(2, 8)], random_state=0)
     with pytest.raises(FloatingPointError, match=r"parameter module\.\S+ became non-finite during epoch 2"):
         clf.fit(X, y)
 
 
 def test_diverging_learning_rate_is_stopped_not_returned_as_a_nan_model(binary_data):
     X, y = binary_data
-    clf = SurrogateClassifier(optimizer="sgd", lr=1e38, max_epochs=20, random_state=0)
+    clf = SurrogateClassifier(optimizer="sgd", learning_rate_init=1e38, max_iter=20, random_state=0)
     with pytest.raises(FloatingPointError, match="Try a lower learning rate"):
         clf.fit(X * 1e30, y)

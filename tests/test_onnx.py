@@ -41,7 +41,7 @@ def _check(model, X, dtype=np.float64):
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 def test_binary_string_labels_in_a_pipeline_each_activation(activation):
     X, y = _data(2, ["no", "yes"])
-    clf = SurrogateClassifier(hidden_layer_sizes=(16, 8), activation=activation, max_epochs=20, lr=1e-2,
+    clf = SurrogateClassifier(hidden_layer_sizes=(16, 8), activation=activation, max_iter=20, learning_rate_init=1e-2,
                               random_state=0)
     model = make_pipeline(StandardScaler(), clf).fit(X, y)
     labels, _ = _check(model, X)
@@ -51,7 +51,7 @@ def test_binary_string_labels_in_a_pipeline_each_activation(activation):
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 def test_multiclass_int_labels_in_a_pipeline_each_activation(activation):
     X, y = _data(3, [3, 7, 11])
-    clf = SurrogateClassifier(hidden_layer_sizes=(16,), activation=activation, max_epochs=20, lr=1e-2,
+    clf = SurrogateClassifier(hidden_layer_sizes=(16,), activation=activation, max_iter=20, learning_rate_init=1e-2,
                               random_state=0)
     model = make_pipeline(StandardScaler(), clf).fit(X, y)
     labels, proba = _check(model, X)
@@ -63,7 +63,7 @@ def test_multiclass_int_labels_in_a_pipeline_each_activation(activation):
 def test_float32_input(n_classes):
     X, y = _data(n_classes, ["a", "b", "c"][:n_classes])
     model = make_pipeline(
-        StandardScaler(), SurrogateClassifier(hidden_layer_sizes=(16,), max_epochs=10, random_state=0)
+        StandardScaler(), SurrogateClassifier(hidden_layer_sizes=(16,), max_iter=10, random_state=0)
     ).fit(X, y)
     _, proba = _check(model, X, dtype=np.float32)
     assert proba.dtype == np.float32  # skl2onnx's convention: the input's type
@@ -73,7 +73,7 @@ def test_bare_estimator_linear_model_dropout_and_zipmap():
     """No preprocessing, no hidden layer or dropout (identity at inference); the default ZipMap output."""
     X, y = _data(3, ["x", "y", "z"])
     for params in [{"hidden_layer_sizes": ()}, {"hidden_layer_sizes": (16,), "dropout": 0.5}]:
-        clf = SurrogateClassifier(max_epochs=10, random_state=0, **params).fit(X, y)
+        clf = SurrogateClassifier(max_iter=10, random_state=0, **params).fit(X, y)
         _check(clf, X)
         labels, dicts = _run(to_onnx(clf, X[:1]), X)  # zipmap: one {class: probability} per row
         proba = np.array([[row[c] for c in clf.classes_] for row in dicts])
@@ -83,7 +83,7 @@ def test_bare_estimator_linear_model_dropout_and_zipmap():
 
 def test_registered_converter_serves_skl2onnx_directly():
     X, y = _data(2, [0, 1])
-    model = make_pipeline(StandardScaler(), SurrogateClassifier(hidden_layer_sizes=(8,), max_epochs=5,
+    model = make_pipeline(StandardScaler(), SurrogateClassifier(hidden_layer_sizes=(8,), max_iter=5,
                                                                 random_state=0)).fit(X, y)
     register_onnx_converter()
     register_onnx_converter()  # idempotent
@@ -103,6 +103,6 @@ class _Custom(nn.Module):
 
 def test_custom_module_is_refused_clearly():
     X, y = _data(3, [0, 1, 2])
-    clf = SurrogateClassifier(module=_Custom, max_epochs=2, random_state=0).fit(X, y)
+    clf = SurrogateClassifier(module=_Custom, max_iter=2, random_state=0).fit(X, y)
     with pytest.raises(TypeError, match="supports the default network.*custom _Custom"):
         to_onnx(clf, X[:1])

@@ -26,7 +26,7 @@ def data():
 
 
 def fast(**params):
-    return SurrogateClassifier(**{"max_epochs": 4, "random_state": 0, "hidden_layer_sizes": (16,), **params})
+    return SurrogateClassifier(**{"max_iter": 4, "random_state": 0, "hidden_layer_sizes": (16,), **params})
 
 
 class ThreadRecorder(Callback):
@@ -79,8 +79,8 @@ def test_parallel_model_selection_does_not_oversubscribe(data):
 # -- mixed precision and compilation -------------------------------------------
 def test_bf16_mixed_precision_trains_and_predicts(data):
     X, y = data
-    plain = fast(max_epochs=20).fit(X, y)
-    bf16 = fast(max_epochs=20, mixed_precision="bf16").fit(X, y)
+    plain = fast(max_iter=20).fit(X, y)
+    bf16 = fast(max_iter=20, mixed_precision="bf16").fit(X, y)
     assert next(bf16.net_.module_.parameters()).dtype == torch.float32  # weights stay float32
     proba = bf16.predict_proba(X)
     assert np.all(np.isfinite(proba))
@@ -109,8 +109,8 @@ def test_compile_switch_uses_a_compiled_batch_loss_and_pickles(data):
 def test_compile_with_inductor_matches_eager(data, loss):
     """The default backend compiles network and loss together and trains to the same model."""
     X, y = data
-    compiled = fast(loss=loss, compile=True, max_epochs=2).fit(X, y)
-    eager = fast(loss=loss, max_epochs=2).fit(X, y)
+    compiled = fast(loss=loss, compile=True, max_iter=2).fit(X, y)
+    eager = fast(loss=loss, max_iter=2).fit(X, y)
     np.testing.assert_allclose(compiled.decision_function(X), eager.decision_function(X), rtol=1e-4, atol=1e-5)
     for a, b in zip(compiled.history_, eager.history_):
         assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-4, abs=1e-6)
@@ -145,7 +145,7 @@ def test_compile_keeps_compiling_beyond_torchs_recompile_limit(data):
     limit = torch._dynamo.config.cache_size_limit
     for _ in range(limit + 1):
         before = counters["stats"]["unique_graphs"]
-        fast(compile={"backend": "eager"}, max_epochs=1).fit(X, y)
+        fast(compile={"backend": "eager"}, max_iter=1).fit(X, y)
     assert counters["stats"]["unique_graphs"] > before  # the last fit made graphs of its own
 
 

@@ -38,13 +38,13 @@ def test_fitted_model_round_trips_through_joblib(loss, tmp_path):
     rng = np.random.RandomState(0)
     X = rng.randn(300, 6)
     y = np.where(X[:, 0] + rng.randn(300) > 0.5, "yes", "no")
-    model = SurrogateClassifier(loss=loss, max_epochs=5, random_state=0).fit(X, y)
+    model = SurrogateClassifier(loss=loss, max_iter=5, random_state=0).fit(X, y)
     joblib.dump(model, tmp_path / "model.joblib")
     restored = joblib.load(tmp_path / "model.joblib")
     np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
     assert restored.score(X, y) == model.score(X, y)
     # and it can go on training
-    restored.set_params(warm_start=True, max_epochs=2).fit(X, y)
+    restored.set_params(warm_start=True, max_iter=2).fit(X, y)
     assert restored.n_iter_ == 7
 
 
@@ -53,7 +53,7 @@ OURS = {"sklearn_surrogate._classifier.SurrogateClassifier", "sklearn_surrogate.
 
 
 def _tiny(loss="cross_entropy", **params):
-    return SurrogateClassifier(loss=loss, hidden_layer_sizes=(16,), max_epochs=3, random_state=0, **params)
+    return SurrogateClassifier(loss=loss, hidden_layer_sizes=(16,), max_iter=3, random_state=0, **params)
 
 
 def _problem(n_classes):
@@ -93,7 +93,7 @@ def test_every_loss_round_trips_through_skops_in_a_pipeline(name, tmp_path):
     assert clf.history_ == original.history_ and clf.n_iter_ == original.n_iter_
     # it trains on: a warm start and a partial_fit
     Xs = loaded[0].transform(X)
-    clf.set_params(warm_start=True, max_epochs=2).fit(Xs, y)
+    clf.set_params(warm_start=True, max_iter=2).fit(Xs, y)
     clf.partial_fit(Xs, y)
     assert clf.n_iter_ == original.n_iter_ + 3 and np.isfinite(clf.predict_proba(Xs)).all()
 
@@ -223,7 +223,7 @@ def test_user_modules_losses_and_optimizers_round_trip_through_pickle(params):
     import pickle
 
     X, y = _problem(2)
-    clf = SurrogateClassifier(max_epochs=3, random_state=0, **params).fit(X, y)
+    clf = SurrogateClassifier(max_iter=3, random_state=0, **params).fit(X, y)
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
     _same_state(restored, clf)

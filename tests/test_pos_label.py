@@ -180,7 +180,7 @@ def _pc4_split(seed=0):
 
 
 def _pc4_model(**params):
-    clf = SurrogateClassifier(hidden_layer_sizes=(16,), max_epochs=30, random_state=0, **params)
+    clf = SurrogateClassifier(hidden_layer_sizes=(16,), max_iter=30, random_state=0, **params)
     return make_pipeline(StandardScaler(), clf)
 
 
@@ -251,7 +251,7 @@ def test_early_stopping_scores_the_pos_label_class():
 def test_every_binary_loss_takes_a_class_label(name):
     X, y = make_classification(n_samples=200, n_features=5, weights=[0.7], random_state=0)
     y = np.array(["neg", "pos"])[y]
-    params = dict(loss=name, hidden_layer_sizes=(8,), max_epochs=5, random_state=0)
+    params = dict(loss=name, hidden_layer_sizes=(8,), max_iter=5, random_state=0)
     clf = SurrogateClassifier(loss__pos_label="neg", **params).fit(X, y)
     assert clf.loss_.pos_label == "neg" and clf.scorer_.pos_label == "neg"
     if name in SYMMETRIC:
@@ -267,7 +267,7 @@ def test_wrong_pos_label_raises():
     X, y = make_classification(n_samples=60, n_features=4, random_state=0)
     y = np.array(["neg", "pos"])[y]
     for loss, params in [(make_surrogate_scorer("f1", pos_label="maybe"), {}), ("auc_margin", {"loss__pos_label": 1})]:
-        clf = SurrogateClassifier(loss=loss, max_epochs=1, **params)
+        clf = SurrogateClassifier(loss=loss, max_iter=1, **params)
         with pytest.raises(ValueError, match=r"is not a valid label. It should be one of \['neg', 'pos'\]"):
             clf.fit(X, y)
 
@@ -276,7 +276,7 @@ def test_pos_label_on_multiclass_raises():
     X, y = make_classification(n_samples=90, n_features=5, n_informative=3, n_classes=3, random_state=0)
     for loss, params in [(make_surrogate_scorer("f1", pos_label=0), {}), ("auc_square", {"loss__pos_label": 0})]:
         with pytest.raises(ValueError, match="only applies to binary problems, but there are 3 classes"):
-            SurrogateClassifier(loss=loss, max_epochs=1, **params).fit(X, y)
+            SurrogateClassifier(loss=loss, max_iter=1, **params).fit(X, y)
 
 
 def test_grid_search_over_pos_label():

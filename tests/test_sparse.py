@@ -33,7 +33,7 @@ def _sparse_data(n=300, d=12, n_classes=2, density=0.3, seed=0):
 
 
 def fast(**params):
-    return SurrogateClassifier(**{"max_epochs": 6, "random_state": 0, "hidden_layer_sizes": (16,), "batch_size": 32,
+    return SurrogateClassifier(**{"max_iter": 6, "random_state": 0, "hidden_layer_sizes": (16,), "batch_size": 32,
                                   **params})
 
 
@@ -92,8 +92,8 @@ def test_sparse_formats_and_dtypes_match_dense(convert):
     X = np.round(X * 3)  # small integers, so the integer conversions keep the values
     X_sparse = convert(X)
     X_dense = X_sparse.toarray().astype(np.float32)
-    dense = fast(max_epochs=3).fit(X_dense, y)
-    sparse = fast(max_epochs=3).fit(X_sparse, y)
+    dense = fast(max_iter=3).fit(X_dense, y)
+    sparse = fast(max_iter=3).fit(X_sparse, y)
     _assert_same_model(sparse, dense, X_sparse, X_dense)
     assert sparse.n_features_in_ == X.shape[1]
 
@@ -103,8 +103,8 @@ def test_sparse_with_64_bit_indices():
     X_sparse = sp.csr_matrix(X)
     X_sparse.indices = X_sparse.indices.astype(np.int64)
     X_sparse.indptr = X_sparse.indptr.astype(np.int64)
-    dense = fast(max_epochs=3).fit(X, y)
-    sparse = fast(max_epochs=3).fit(X_sparse, y)
+    dense = fast(max_iter=3).fit(X, y)
+    sparse = fast(max_iter=3).fit(X_sparse, y)
     _assert_same_model(sparse, dense, X_sparse, X)
 
 
@@ -129,10 +129,10 @@ def test_csr_float32_training_matrix_is_not_copied(monkeypatch):
 
     monkeypatch.setattr(_torch_utils.SparseRows, "__init__", spy)
     X_csr = sp.csr_matrix(X)
-    fast(max_epochs=1).fit(X_csr, y)
+    fast(max_iter=1).fit(X_csr, y)
     assert seen[-1] is X_csr  # the very matrix: data, indices and indptr shared
     X_csc = sp.csc_matrix(X.astype(np.float64))
-    fast(max_epochs=1).fit(X_csc, y)
+    fast(max_iter=1).fit(X_csc, y)
     assert seen[-1].format == "csr" and seen[-1].dtype == np.float32
     assert seen[-1].indices.dtype == np.int32  # indices are not upcast to int64
 
@@ -152,7 +152,7 @@ def test_whole_matrix_is_never_densified(monkeypatch, loop):
         monkeypatch.setattr(container, "toarray", spy)
     callbacks = [("listener", BatchListener())] if loop == "skorch" else None
     batch = 64
-    clf = fast(max_epochs=2, batch_size=batch, early_stopping=True, callbacks=callbacks)
+    clf = fast(max_iter=2, batch_size=batch, early_stopping=True, callbacks=callbacks)
     clf.fit(sp.csr_matrix(X), y)
     assert shapes and max(rows for rows, _ in shapes) <= batch
     # every training row densified once per epoch, every validation row once per epoch
@@ -178,9 +178,9 @@ def test_uncached_valid_scoring_streams_sparse_batches(monkeypatch):
 
     monkeypatch.setattr(sp.csr_matrix, "toarray", spy)
     scoring = EpochScoring("roc_auc", name="valid_auc", use_caching=False, lower_is_better=False)
-    sparse = fast(max_epochs=2, batch_size=64, early_stopping=True, callbacks=[scoring]).fit(sp.csr_matrix(X), y)
+    sparse = fast(max_iter=2, batch_size=64, early_stopping=True, callbacks=[scoring]).fit(sp.csr_matrix(X), y)
     assert max(rows for rows, _ in shapes) <= 64
-    dense = fast(max_epochs=2, batch_size=64, early_stopping=True, callbacks=[scoring]).fit(X, y)
+    dense = fast(max_iter=2, batch_size=64, early_stopping=True, callbacks=[scoring]).fit(X, y)
     assert [row["valid_auc"] for row in sparse.history_] == pytest.approx([row["valid_auc"] for row in dense.history_])
     assert 0.5 < sparse.history_[-1]["valid_auc"] <= 1.0
 
@@ -229,10 +229,10 @@ def test_one_hot_pipeline_on_categorical_frame():
 
 def test_one_hot_pipeline_in_model_selection():
     frame, y = _categorical_frame()
-    search = GridSearchCV(_one_hot_pipeline(max_epochs=3), {"surrogateclassifier__lr": [1e-3, 1e-2]}, cv=2)
+    search = GridSearchCV(_one_hot_pipeline(max_iter=3), {"surrogateclassifier__learning_rate_init": [1e-3, 1e-2]}, cv=2)
     search.fit(frame, y)
     assert np.isfinite(search.best_score_)
-    result = cross_validate(_one_hot_pipeline(max_epochs=3, loss="f1"), frame, y, cv=2, return_estimator=True)
+    result = cross_validate(_one_hot_pipeline(max_iter=3, loss="f1"), frame, y, cv=2, return_estimator=True)
     assert np.all(np.isfinite(result["test_score"]))
     assert pickle.loads(pickle.dumps(result["estimator"][0])).predict(frame).shape == (len(frame),)
 
@@ -254,7 +254,7 @@ def test_nan_in_sparse_X_is_refused():
     X[3, np.flatnonzero(X[3])[0]] = np.nan
     with pytest.raises(ValueError, match="Input X contains NaN"):
         fast().fit(sp.csr_matrix(X), y)
-    clf = fast(max_epochs=1).fit(np.nan_to_num(X), y)
+    clf = fast(max_iter=1).fit(np.nan_to_num(X), y)
     with pytest.raises(ValueError, match="Input X contains NaN"):
         clf.predict(sp.csr_matrix(X))
 

@@ -54,7 +54,7 @@ configs = {
 def network(params):
     # One hidden layer of 100 units, Adam, batches of 256, 100 epochs; a network
     # this small trains fastest on one CPU thread.
-    return make_pipeline(StandardScaler(), SurrogateClassifier(**params, max_epochs=100, n_threads=1, random_state=0))
+    return make_pipeline(StandardScaler(), SurrogateClassifier(**params, max_iter=100, n_threads=1, random_state=0))
 
 
 # %%

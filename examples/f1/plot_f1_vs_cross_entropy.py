@@ -42,7 +42,7 @@ def network(loss):
     # One hidden layer of 100 units, Adam, batches of 256, 100 epochs. A network
     # this small trains fastest on one CPU thread.
     return make_pipeline(
-        StandardScaler(), SurrogateClassifier(loss=loss, max_epochs=100, n_threads=1, random_state=0)
+        StandardScaler(), SurrogateClassifier(loss=loss, max_iter=100, n_threads=1, random_state=0)
     )
 
 

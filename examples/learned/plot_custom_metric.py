@@ -140,7 +140,7 @@ scoring = make_surrogate_scorer(cost_saving)
 
 def network(loss):
     return make_pipeline(StandardScaler(), SurrogateClassifier(
-        loss=loss, scoring=scoring, max_epochs=100, n_threads=1, random_state=0))
+        loss=loss, scoring=scoring, max_iter=100, n_threads=1, random_state=0))
 
 
 cross_entropy = network("cross_entropy").fit(X_train, y_train)

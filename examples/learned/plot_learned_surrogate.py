@@ -87,7 +87,7 @@ splits = StratifiedShuffleSplit(n_splits=3, test_size=0.3, random_state=0)
 for seed, (train, test) in enumerate(splits.split(X, y)):
     for name, params in losses.items():
         model = make_pipeline(
-            StandardScaler(), SurrogateClassifier(max_epochs=100, n_threads=1, random_state=seed, **params)
+            StandardScaler(), SurrogateClassifier(max_iter=100, n_threads=1, random_state=seed, **params)
         )
         model.fit(X.iloc[train], y.iloc[train])
         scores[name].append(f1_score(y.iloc[test], model.predict(X.iloc[test]), pos_label="True"))

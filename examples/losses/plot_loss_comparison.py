@@ -31,7 +31,7 @@ results = {}
 for name in get_loss_names():
     if not get_loss(name).supports_binary:
         continue
-    model = make_pipeline(StandardScaler(), SurrogateClassifier(loss=name, max_epochs=60, n_threads=1, random_state=0))
+    model = make_pipeline(StandardScaler(), SurrogateClassifier(loss=name, max_iter=60, n_threads=1, random_state=0))
     model.fit(X_train, y_train)
     positive = model[-1].classes_[1]
     pred, proba = model.predict(X_test), model.predict_proba(X_test)[:, 1]

@@ -38,7 +38,7 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratif
 
 # One hidden layer of 100 units, Adam, batches of 256, 100 epochs; a network
 # this small trains fastest on one CPU thread.
-pipe = make_pipeline(StandardScaler(), SurrogateClassifier(max_epochs=100, n_threads=1, random_state=0))
+pipe = make_pipeline(StandardScaler(), SurrogateClassifier(max_iter=100, n_threads=1, random_state=0))
 param_grid = [
     {"surrogateclassifier__loss": ["cross_entropy"]},
     {"surrogateclassifier__loss": ["f1"], "surrogateclassifier__loss__L": [10.0, 73.0]},

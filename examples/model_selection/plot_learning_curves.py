@@ -17,7 +17,7 @@ shipped with the package.
 # ``early_stopping=True`` holds out 10 % of the training rows (stratified) and
 # records ``valid_loss`` and ``valid_score`` (here F1, the metric the loss
 # targets) after each epoch; ``n_iter_no_change`` is large so that the curves
-# run for all ``max_epochs``. The training loss is recorded anyway. An
+# run for all ``max_iter`` epochs. The training loss is recorded anyway. An
 # ``EpochScoring`` callback with ``scoring=None`` scores the estimator's own
 # metric; ``on_train=True`` points it at the training rows and
 # ``use_caching=False`` predicts them with each epoch's final weights (with the
@@ -42,7 +42,7 @@ train_f1 = EpochScoring(None, name="train_f1", on_train=True, use_caching=False,
 clf = SurrogateClassifier(
     loss="f1",
     hidden_layer_sizes=(64,),
-    max_epochs=60,
+    max_iter=60,
     early_stopping=True,
     n_iter_no_change=60,
     callbacks=[train_f1],

@@ -62,7 +62,7 @@ rows, confusion = [], {name: 0 for name in losses}
 for split, (train, test) in enumerate(splits.split(X, y)):
     for name, params in losses.items():
         model = make_pipeline(
-            StandardScaler(), SurrogateClassifier(max_epochs=100, n_threads=1, random_state=split, **params)
+            StandardScaler(), SurrogateClassifier(max_iter=100, n_threads=1, random_state=split, **params)
         )
         model.fit(X.iloc[train], y[train])
         pred = model.predict(X.iloc[test])

@@ -37,7 +37,7 @@ X, y, info = load_shipped()
 
 
 def make_search():
-    pipe = make_pipeline(StandardScaler(), SurrogateClassifier(max_epochs=100, n_threads=1, random_state=0))
+    pipe = make_pipeline(StandardScaler(), SurrogateClassifier(max_iter=100, n_threads=1, random_state=0))
     grid = {
         "surrogateclassifier__loss": ["cross_entropy", "f1"],
         "surrogateclassifier__hidden_layer_sizes": [(32,), (100,)],
@@ -49,7 +49,7 @@ def warm_up():
     # A fresh process pays one-off costs on its first fit (torch imports parts
     # of itself lazily when the first optimizer is built): one tiny fit pays
     # them, so that the timings below compare fits, not imports.
-    SurrogateClassifier(max_epochs=1).fit(np.eye(4), [0, 1, 0, 1])
+    SurrogateClassifier(max_iter=1).fit(np.eye(4), [0, 1, 0, 1])
 
 
 # %%

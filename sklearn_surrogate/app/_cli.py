@@ -53,7 +53,9 @@ def _parser():
         "--random-state", type=int, default=0, help="seed of the splits and networks (default: %(default)s)"
     )
     demo.add_argument("--n-repeats", type=int, default=5, help="number of stratified splits (default: %(default)s)")
-    demo.add_argument("--max-epochs", type=int, default=200, help="training epochs per fit (default: %(default)s)")
+    demo.add_argument("--max-iter", "--max-epochs", dest="max_iter", type=int, default=200,
+                      help="training epochs per fit, the estimator's max_iter (--max-epochs: its old name; "
+                           "default: %(default)s)")
     demo.add_argument(
         "--threads", type=int, default=1, help="torch threads while training; 0 keeps torch's default (default: 1)"
     )
@@ -212,7 +214,7 @@ def main(argv=None):
             losses=losses,
             n_repeats=args.n_repeats,
             random_state=args.random_state,
-            max_epochs=args.max_epochs,
+            max_iter=args.max_iter,
             n_threads=args.threads or None,
             output_dir=args.output_dir,
             plot=not args.no_plot,

@@ -65,7 +65,7 @@ def _test_metrics(y_true, y_pred, proba, classes):
     return f1_value, auc, balanced.score(y_true, y_pred)
 
 
-def _evaluate(loss, X, y, splits, random_state, max_epochs):
+def _evaluate(loss, X, y, splits, random_state, max_iter):
     """One table row: mean and spread over the splits of the test metrics and fit time of one loss."""
     scores = []
     for repeat, (train, test) in enumerate(splits):
@@ -74,7 +74,7 @@ def _evaluate(loss, X, y, splits, random_state, max_epochs):
         model = Pipeline(
             [
                 ("prep", make_preprocessor(X_train)),
-                ("clf", SurrogateClassifier(loss=loss, max_epochs=max_epochs, random_state=seed)),
+                ("clf", SurrogateClassifier(loss=loss, max_iter=max_iter, random_state=seed)),
             ]
         )
         start = time.perf_counter()
@@ -96,7 +96,7 @@ def run_demo(
     test_size=0.3,
     n_repeats=5,
     random_state=0,
-    max_epochs=200,
+    max_iter=200,
     n_threads=1,
     output_dir="demo_output",
     plot=True,
@@ -105,7 +105,7 @@ def run_demo(
     """Train the same network with each loss and compare the test metrics.
 
     For each loss, fits ``Pipeline([("prep", make_preprocessor(X)), ("clf",
-    SurrogateClassifier(loss=loss, max_epochs=max_epochs, random_state=...))])``
+    SurrogateClassifier(loss=loss, max_iter=max_iter, random_state=...))])``
     on ``n_repeats`` stratified train/test splits and reports the mean (and
     standard deviation over splits) of test F1, ROC AUC, balanced accuracy and
     fit time. The preprocessing is median imputation and ``StandardScaler``
@@ -131,7 +131,7 @@ def run_demo(
     random_state : int or None, default=0
         Seeds the splits; split ``i`` trains the networks with seed
         ``random_state + i``.
-    max_epochs : int, default=200
+    max_iter : int, default=200
         ``SurrogateClassifier``'s epoch budget (lower it for quick checks).
     n_threads : int or None, default=1
         Torch intra-op threads while training (restored afterwards). The
@@ -166,7 +166,7 @@ def run_demo(
     A quick run on the shipped dataset (``make demo`` runs the full one):
 
     >>> from sklearn_surrogate.app import run_demo
-    >>> table = run_demo(losses=("cross_entropy", "f1"), n_repeats=1, max_epochs=3,
+    >>> table = run_demo(losses=("cross_entropy", "f1"), n_repeats=1, max_iter=3,
     ...                  output_dir=None, verbose=False)
     >>> table["loss"].tolist()
     ['cross_entropy', 'f1']
@@ -197,7 +197,7 @@ def run_demo(
     if n_threads is not None:
         torch.set_num_threads(int(n_threads))
     try:
-        rows = [_evaluate(loss, X, y, splits, random_state, max_epochs) for loss in losses]
+        rows = [_evaluate(loss, X, y, splits, random_state, max_iter) for loss in losses]
     finally:
         torch.set_num_threads(previous_threads)
     table = pd.DataFrame(rows, columns=COLUMNS + [f"{column} sd" for column in COLUMNS[1:]])

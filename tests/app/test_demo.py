@@ -29,7 +29,7 @@ def no_network(monkeypatch):
 
 def test_demo_on_the_shipped_dataset_writes_table_and_plot(no_network, tmp_path, capsys):
     out = tmp_path / "new" / "folder"
-    table = run_demo(losses=("cross_entropy", "f1"), n_repeats=2, max_epochs=10, output_dir=out)
+    table = run_demo(losses=("cross_entropy", "f1"), n_repeats=2, max_iter=10, output_dir=out)
     assert list(table["loss"]) == ["cross_entropy", "f1"]
     assert list(table.columns[:5]) == ["loss", *METRICS, "fit s"]
     assert table[METRICS].apply(lambda column: column.between(0, 1)).all().all()
@@ -45,9 +45,9 @@ def test_demo_on_the_shipped_dataset_writes_table_and_plot(no_network, tmp_path,
 
 def test_demo_single_split_is_reproducible(tmp_path):
     threads = torch.get_num_threads()
-    first = run_demo(losses=("f1",), n_repeats=1, max_epochs=5, n_threads=1, output_dir=None, verbose=False)
+    first = run_demo(losses=("f1",), n_repeats=1, max_iter=5, n_threads=1, output_dir=None, verbose=False)
     assert torch.get_num_threads() == threads  # restored
-    again = run_demo(losses=("f1",), n_repeats=1, max_epochs=5, output_dir=tmp_path, verbose=False)
+    again = run_demo(losses=("f1",), n_repeats=1, max_iter=5, output_dir=tmp_path, verbose=False)
     pd.testing.assert_frame_equal(first[METRICS], again[METRICS])
     assert first["test F1 sd"].isna().all()
     assert " ± " not in format_markdown(first)
@@ -68,7 +68,7 @@ def test_demo_on_a_multiclass_openml_dataset(monkeypatch, tmp_path):
         data_home=tmp_path,
         losses=("cross_entropy",),
         n_repeats=1,
-        max_epochs=5,
+        max_iter=5,
         output_dir=tmp_path,
         plot=False,
         verbose=False,
@@ -110,7 +110,7 @@ def test_cli_demo_prints_the_table(no_network, tmp_path, capsys):
 
 
 def test_cli_without_command_runs_the_demo(no_network, tmp_path, capsys):
-    assert main(["--output-dir", str(tmp_path), "--max-epochs", "3", "--n-repeats", "1", "--loss", "f1"]) == 0
+    assert main(["--output-dir", str(tmp_path), "--max-iter", "3", "--n-repeats", "1", "--loss", "f1"]) == 0
     assert "| f1 | " in capsys.readouterr().out
     assert (tmp_path / "demo.png").read_bytes()[:8] == PNG_MAGIC
 

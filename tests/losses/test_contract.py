@@ -342,7 +342,7 @@ def test_every_loss_trains_an_estimator_end_to_end(name, shipped_binary):
     loss = get_loss(name)
     if not loss.supports_binary:  # Z-loss: a multiclass dataset
         X, X_test, y, y_test = _split("wine-quality-red", 800)
-    clf = SurrogateClassifier(loss=name, max_epochs=40, random_state=0).fit(X, y)
+    clf = SurrogateClassifier(loss=name, max_iter=40, random_state=0).fit(X, y)
     from sklearn.metrics import roc_auc_score
 
     proba = clf.predict_proba(X_test)
