@@ -92,7 +92,7 @@ def _parser():
     bench.add_argument("--datasets", nargs="+", default=None, metavar="ID_OR_NAME",
                        help="OpenML ids or names (default: every binary shared dataset)")
     bench.add_argument("--losses", nargs="+", default=None, metavar="NAME",
-                       help="registered losses, or reloss_<metric> (default: f1 reloss_f1)")
+                       help="registered loss names, reloss_<metric> included (default: f1 reloss_f1)")
     bench.add_argument("--baselines", nargs="*", default=None, metavar="NAME",
                        help="baselines to run beside the losses (default: all of "
                             "cross_entropy, cross_entropy+threshold, mlp_sklearn, hgb, hgb+threshold; "
