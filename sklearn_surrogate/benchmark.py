@@ -7,33 +7,11 @@ removed in a future release: import from ``sklearn_surrogate.app`` instead.
 
 import warnings
 
-from .app import (
-    BASELINES,
-    QUICK,
-    load_dataset,
-    make_method,
-    mean_ranks,
-    method_names,
-    run_benchmark,
-    score_predictions,
-    summary_table,
-    win_tie_loss,
-    write_report,
-)
+from . import app as _app
 
-__all__ = [
-    "BASELINES",
-    "QUICK",
-    "load_dataset",
-    "make_method",
-    "mean_ranks",
-    "method_names",
-    "run_benchmark",
-    "score_predictions",
-    "summary_table",
-    "win_tie_loss",
-    "write_report",
-]
+# the names sklearn_surrogate.benchmark had: everything the application exports but the demo
+__all__ = [name for name in _app.__all__ if name != "run_demo"]
+globals().update({name: getattr(_app, name) for name in __all__})
 
 warnings.warn(
     "sklearn_surrogate.benchmark is deprecated and will be removed in a future release; "

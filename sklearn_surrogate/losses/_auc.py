@@ -200,12 +200,9 @@ class AUCSquareLoss(_PairwiseAUCLoss):
     multiclass : {"ovr", "ovo"}, default="ovr"
         One-vs-rest or one-vs-one pairs for multiclass problems.
     pos_label : int, label or None, default=None
-        The class ranked as positive in a binary problem. None means class
-        index 1 (``classes_[-1]`` of
-        :class:`~sklearn_surrogate.SurrogateClassifier`). Within the
-        estimator it is a class label, resolved against ``classes_`` at
-        ``fit``; called on its own, the loss sees class indices, so it must
-        be 0 or 1. Must be None for multiclass problems.
+        The class ranked as positive in a binary problem (None: class index
+        1, ``classes_[-1]``); a class label, resolved as
+        :meth:`~sklearn_surrogate.losses.SurrogateLoss.set_classes` says.
         ROC AUC is symmetric in the two classes and so is this loss: it
         changes nothing but rounding, and is here so that every binary loss
         takes it.
@@ -270,12 +267,9 @@ class AUCExponentialLoss(_PairwiseAUCLoss):
         The scale :math:`\tau` of score differences.
     multiclass : {"ovr", "ovo"}, default="ovr"
     pos_label : int, label or None, default=None
-        The class ranked as positive in a binary problem. None means class
-        index 1 (``classes_[-1]`` of
-        :class:`~sklearn_surrogate.SurrogateClassifier`). Within the
-        estimator it is a class label, resolved against ``classes_`` at
-        ``fit``; called on its own, the loss sees class indices, so it must
-        be 0 or 1. Must be None for multiclass problems.
+        The class ranked as positive in a binary problem (None: class index
+        1, ``classes_[-1]``); a class label, resolved as
+        :meth:`~sklearn_surrogate.losses.SurrogateLoss.set_classes` says.
         ROC AUC is symmetric in the two classes and so is this loss: it
         changes nothing but rounding, and is here so that every binary loss
         takes it.
@@ -337,12 +331,9 @@ class AUCSquaredHingeLoss(_PairwiseAUCLoss):
         The margin :math:`m`.
     multiclass : {"ovr", "ovo"}, default="ovr"
     pos_label : int, label or None, default=None
-        The class ranked as positive in a binary problem. None means class
-        index 1 (``classes_[-1]`` of
-        :class:`~sklearn_surrogate.SurrogateClassifier`). Within the
-        estimator it is a class label, resolved against ``classes_`` at
-        ``fit``; called on its own, the loss sees class indices, so it must
-        be 0 or 1. Must be None for multiclass problems.
+        The class ranked as positive in a binary problem (None: class index
+        1, ``classes_[-1]``); a class label, resolved as
+        :meth:`~sklearn_surrogate.losses.SurrogateLoss.set_classes` says.
         ROC AUC is symmetric in the two classes and so is this loss: it
         changes nothing but rounding, and is here so that every binary loss
         takes it.
@@ -449,12 +440,9 @@ class AUCLogisticLoss(_PairwiseAUCLoss):
         pair (time and memory quadratic in the batch size). The default keeps
         every batch of up to about 500 samples exact.
     pos_label : int, label or None, default=None
-        The class ranked as positive in a binary problem. None means class
-        index 1 (``classes_[-1]`` of
-        :class:`~sklearn_surrogate.SurrogateClassifier`). Within the
-        estimator it is a class label, resolved against ``classes_`` at
-        ``fit``; called on its own, the loss sees class indices, so it must
-        be 0 or 1. Must be None for multiclass problems.
+        The class ranked as positive in a binary problem (None: class index
+        1, ``classes_[-1]``); a class label, resolved as
+        :meth:`~sklearn_surrogate.losses.SurrogateLoss.set_classes` says.
         ROC AUC is symmetric in the two classes and so is this loss: it
         changes nothing but rounding, and is here so that every binary loss
         takes it.
@@ -609,12 +597,9 @@ class AUCMarginLoss(SurrogateLoss):
         classes. None lets :meth:`setup` (called by the estimator before the
         optimizer is built) or, failing that, the first batch size them.
     pos_label : int, label or None, default=None
-        The class ranked as positive in a binary problem. None means class
-        index 1 (``classes_[-1]`` of
-        :class:`~sklearn_surrogate.SurrogateClassifier`). Within the
-        estimator it is a class label, resolved against ``classes_`` at
-        ``fit``; called on its own, the loss sees class indices, so it must
-        be 0 or 1. Must be None for multiclass problems.
+        The class ranked as positive in a binary problem (None: class index
+        1, ``classes_[-1]``); a class label, resolved as
+        :meth:`~sklearn_surrogate.losses.SurrogateLoss.set_classes` says.
         :math:`a` is then the mean score of that class and :math:`b` of the
         other. With ``imratio=None`` the objective is symmetric in the two
         classes (flipping them maps :math:`(a, b)` to :math:`(1 - b, 1 - a)`,

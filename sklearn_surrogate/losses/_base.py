@@ -303,6 +303,11 @@ class SurrogateLoss(nn.Module):
         class, which :meth:`forward` then trains for. Losses without
         ``pos_label`` ignore the call.
 
+        ``pos_label`` is a class label when the loss runs inside the
+        estimator; a loss called on its own sees class indices, so there it
+        must be 0 or 1 (or None: index 1). It must be None on problems with
+        more than two classes.
+
         Parameters
         ----------
         classes : array-like of shape (n_classes,)

@@ -226,12 +226,9 @@ class FBetaLoss(_ConfusionMatrixLoss):
     eps : float, default=1e-6
         Added to the denominator (counts are fractions of the batch weight).
     pos_label : int, label or None, default=None
-        The class a binary problem trains for. None means class index 1
-        (``classes_[-1]`` of :class:`~sklearn_surrogate.SurrogateClassifier`).
-        Within the estimator it is a class label, resolved against
-        ``classes_`` at ``fit``; called on its own, the loss sees class
-        indices, so it must be 0 or 1. Must be None for multiclass
-        problems.
+        The class a binary problem trains for (None: class index 1,
+        ``classes_[-1]``); a class label, resolved as
+        :meth:`~sklearn_surrogate.losses.SurrogateLoss.set_classes` says.
         ``pos_label`` matters with ``average="binary"`` (or ``"auto"`` on two
         classes): training for the minority class usually needs it named.
         ``SurrogateClassifier(loss=make_surrogate_scorer("f1",
@@ -353,12 +350,9 @@ class AccuracyLoss(_ConfusionMatrixLoss):
     eps : float, default=1e-6
         Kept for a uniform signature; accuracy has no denominator to protect.
     pos_label : int, label or None, default=None
-        The class a binary problem trains for. None means class index 1
-        (``classes_[-1]`` of :class:`~sklearn_surrogate.SurrogateClassifier`).
-        Within the estimator it is a class label, resolved against
-        ``classes_`` at ``fit``; called on its own, the loss sees class
-        indices, so it must be 0 or 1. Must be None for multiclass
-        problems.
+        The class a binary problem trains for (None: class index 1,
+        ``classes_[-1]``); a class label, resolved as
+        :meth:`~sklearn_surrogate.losses.SurrogateLoss.set_classes` says.
         Accuracy is symmetric in the two classes, so this changes nothing
         but rounding; it is here so that every binary loss takes it.
 
@@ -398,12 +392,9 @@ class BalancedAccuracyLoss(_ConfusionMatrixLoss):
     eps : float, default=1e-6
         Added to each recall's denominator.
     pos_label : int, label or None, default=None
-        The class a binary problem trains for. None means class index 1
-        (``classes_[-1]`` of :class:`~sklearn_surrogate.SurrogateClassifier`).
-        Within the estimator it is a class label, resolved against
-        ``classes_`` at ``fit``; called on its own, the loss sees class
-        indices, so it must be 0 or 1. Must be None for multiclass
-        problems.
+        The class a binary problem trains for (None: class index 1,
+        ``classes_[-1]``); a class label, resolved as
+        :meth:`~sklearn_surrogate.losses.SurrogateLoss.set_classes` says.
         Balanced accuracy is symmetric in the two classes, so this changes nothing
         but rounding; it is here so that every binary loss takes it.
 
@@ -444,12 +435,9 @@ class GMeanLoss(_ConfusionMatrixLoss):
     eps : float, default=1e-6
         Added to each recall's denominator and inside the root.
     pos_label : int, label or None, default=None
-        The class a binary problem trains for. None means class index 1
-        (``classes_[-1]`` of :class:`~sklearn_surrogate.SurrogateClassifier`).
-        Within the estimator it is a class label, resolved against
-        ``classes_`` at ``fit``; called on its own, the loss sees class
-        indices, so it must be 0 or 1. Must be None for multiclass
-        problems.
+        The class a binary problem trains for (None: class index 1,
+        ``classes_[-1]``); a class label, resolved as
+        :meth:`~sklearn_surrogate.losses.SurrogateLoss.set_classes` says.
         G-mean is symmetric in the two classes, so this changes nothing
         but rounding; it is here so that every binary loss takes it.
 
@@ -507,12 +495,9 @@ class MCCLoss(_ConfusionMatrixLoss):
         ``eps**2`` is added inside the square root (the product under it is of
         order 1e-5 on imbalanced batches, so ``eps`` itself would bias MCC).
     pos_label : int, label or None, default=None
-        The class a binary problem trains for. None means class index 1
-        (``classes_[-1]`` of :class:`~sklearn_surrogate.SurrogateClassifier`).
-        Within the estimator it is a class label, resolved against
-        ``classes_`` at ``fit``; called on its own, the loss sees class
-        indices, so it must be 0 or 1. Must be None for multiclass
-        problems.
+        The class a binary problem trains for (None: class index 1,
+        ``classes_[-1]``); a class label, resolved as
+        :meth:`~sklearn_surrogate.losses.SurrogateLoss.set_classes` says.
         MCC is symmetric in the two classes, so this changes nothing
         but rounding; it is here so that every binary loss takes it.
 
