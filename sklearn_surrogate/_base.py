@@ -50,6 +50,10 @@ from ._warm_start import continue_from
 __all__ = ["BaseSurrogateEstimator"]
 
 _PARAM_PREFIXES = ("loss__", "module__", "optimizer__")
+# the most values a densified prediction chunk of sparse X holds (128 MiB in float64)
+_DENSE_CHUNK_VALUES = 2**24
+# skorch's names renamed to scikit-learn's in 0.2 (the old ones warn until 0.3): old -> new
+_RENAMED = {"max_epochs": "max_iter", "lr": "learning_rate_init"}
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW,
@@ -292,6 +296,26 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         )
         return value
 
+    @staticmethod
+    def _current_names(params):
+        """``params`` (a dict of parameters) with the values of renamed parameters under their new names.
+
+        Used where an estimator is restored rather than configured by a user
+        (unpickling, rebuilding a saved net), so the rename does not warn
+        there: pickles from before the rename hold ``max_epochs``/``lr``
+        only, and a model fitted with the old names is rebuilt with their
+        values under the new ones.
+        """
+        params = dict(params)
+        for old, new in _RENAMED.items():
+            value = params.get(old, "deprecated")
+            if not (isinstance(value, str) and value == "deprecated"):
+                params[new] = value
+            elif new not in params:
+                continue
+            params[old] = "deprecated"
+        return params
+
     def _max_iter(self):
         """``max_iter``, or the deprecated ``max_epochs`` when set."""
         return self._renamed("max_epochs", "max_iter")
@@ -504,12 +528,15 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=[np.float32, np.float64])
         device = self.net_.device if isinstance(self.net_.device, torch.device) else torch.device(self.net_.device)
         batch = max(int(self.batch_size), 1024) if int(self.batch_size) > 0 else max(X.shape[0], 1)
+        if sp.issparse(X):  # a dense chunk of a very wide sparse matrix stays within _DENSE_CHUNK_VALUES
+            batch = max(1, min(batch, _DENSE_CHUNK_VALUES // max(X.shape[1], 1)))
         outputs = []
         with torch.inference_mode(), self.net_.autocast() if device.type != "cpu" else contextlib.nullcontext():
             forward, dtype = self._inference_forward(self.net_.module_, device)
             for start in range(0, X.shape[0], batch):
                 chunk = as_float_tensor(X[start : start + batch], device, dtype=dtype)
                 outputs.append(to_numpy(forward(chunk)).astype(np.float64))
+                del chunk  # before the next one is densified
         n_outputs = self._n_outputs()
         logits = np.concatenate(outputs) if outputs else np.zeros((0,) if n_outputs == 1 else (0, n_outputs))
         if logits.ndim == 2 and logits.shape[1] == 1:
@@ -535,6 +562,8 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
     def __setstate__(self, state):
         state = dict(state)
         state.setdefault("warm_start", False)  # pickles from before warm_start existed
+        if "max_iter" not in state:  # pickles from before the rename: max_epochs and lr under their new names
+            state = self._current_names({"max_iter": 200, "learning_rate_init": 1e-3, **state})
         record = state.pop("_net_record", None)
         super().__setstate__(state)
         if record is not None:

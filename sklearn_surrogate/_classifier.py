@@ -109,6 +109,8 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         The metric of :meth:`score` and of early stopping. None means the
         metric the loss targets (``loss.target_metric``, e.g. F1 for the F1
         surrogate), or accuracy for losses that target none (cross-entropy).
+        A metric named by string scores the loss's ``pos_label`` class when
+        the loss names one.
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or ``"auto"`` (an
         available accelerator, else the CPU). An unavailable device raises a
@@ -554,7 +556,9 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         if isinstance(self.scoring, SurrogateScorer):
             return self.scoring
         if isinstance(self.scoring, str):
-            return make_surrogate_scorer(self.scoring)
+            # a metric named by string scores the class the loss trains for (loss__pos_label), if it names one
+            pos_label = getattr(loss, "pos_label", None)
+            return make_surrogate_scorer(self.scoring, **({} if pos_label is None else {"pos_label": pos_label}))
         if isinstance(self.loss, SurrogateScorer):
             pos_label = getattr(loss, "pos_label", self.loss.pos_label)
             if pos_label is self.loss.pos_label or pos_label == self.loss.pos_label:

@@ -399,15 +399,18 @@ class SurrogateNet(NeuralNet):
         optimizer = self.optimizer_
         losses, sizes = [], []
         for Xb, yb in iterator:
+            first = []  # the loss of the closure's first evaluation, as skorch's FirstStepAccumulator keeps
 
-            def closure(Xb=Xb, yb=yb):
+            def closure(Xb=Xb, yb=yb, first=first):
                 optimizer.zero_grad(set_to_none=True)
                 loss = training_loss(Xb, yb["y"], yb.get("sample_weight"), yb.get("index"))
                 loss.backward()
+                if not first:
+                    first.append(loss.detach())
                 return loss
 
-            loss = optimizer.step(closure)
-            losses.append(loss.detach())
+            optimizer.step(closure)  # some optimizers return None rather than the closure's loss
+            losses.append(first[0])
             sizes.append(len(Xb))
         values = torch.stack(losses).float().cpu().tolist() if losses else []
         for value, size in zip(values, sizes):

@@ -178,7 +178,10 @@ def restore_net(estimator, record):
     device = _target_device(record["device"])
     builder = object.__new__(type(estimator))
     builder.__dict__.update(estimator.__dict__)
-    builder.__dict__.update(record["params"])
+    for key in builder._extra_params():  # routed parameters set after the fit did not build this net
+        if key not in record["params"]:
+            del builder.__dict__[key]
+    builder.__dict__.update(builder._current_names(record["params"]))  # the fit's parameters, without warnings
     builder.callbacks = None
     builder.verbose = 0
     builder.device_ = device

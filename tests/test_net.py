@@ -82,6 +82,20 @@ def test_lean_loop_supports_closure_optimizers(data):
         fast(optimizer=torch.optim.LBFGS, weight_decay=0.1).fit(X, y)
 
 
+class _QuietAdam(torch.optim.Adam):
+    """An optimizer whose step returns None, as torch allows."""
+
+    def step(self, closure=None):
+        super().step(closure)
+
+
+def test_lean_loop_records_the_loss_when_the_optimizer_step_returns_none(data):
+    X, y = data
+    quiet = fast(optimizer=_QuietAdam).fit(X, y)
+    adam = fast(optimizer="adam").fit(X, y)
+    assert [row["train_loss"] for row in quiet.history_] == [row["train_loss"] for row in adam.history_]
+    np.testing.assert_array_equal(quiet.predict_proba(X), adam.predict_proba(X))
+
 
 # -- shared tensors ---------------------------------------------------------------
 def test_training_and_validation_sets_share_the_data(data):

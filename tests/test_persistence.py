@@ -265,3 +265,64 @@ def test_persistence_page_examples_run(tmp_path, monkeypatch, capsys):
     # the page shows the untrusted types skops lists: keep it in step
     shown = re.search(r"print\(sio.get_untrusted_types.*\n# (\[.*\])", page)[1]
     assert printed.strip() == shown
+
+
+def test_pickle_from_before_the_rename_loads_with_the_new_names():
+    """A pickle of 0.1 holds max_epochs and lr only: it loads as max_iter and learning_rate_init, without warnings."""
+    import pickle
+    import warnings
+
+    from sklearn.base import clone
+
+    X, y = _problem(2)
+    clf = _tiny("auc_margin", learning_rate_init=3e-3).fit(X, y)
+    old_state = {k: v for k, v in clf.__dict__.items() if k not in ("_fit_build", "max_iter", "learning_rate_init")}
+    old_state.update(max_epochs=3, lr=3e-3)
+    legacy = SurrogateClassifier.__new__(SurrogateClassifier)
+    legacy.__setstate__(old_state)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no FutureWarning: the user never wrote the old names
+        params = legacy.get_params()
+        assert (params["max_iter"], params["learning_rate_init"]) == (3, 3e-3)
+        assert params["max_epochs"] == params["lr"] == "deprecated"
+        again = pickle.loads(pickle.dumps(legacy))
+        np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+        refit = clone(legacy).fit(X, y)
+    np.testing.assert_array_equal(refit.predict_proba(X), clf.predict_proba(X))
+
+
+def test_a_model_fitted_with_an_old_name_loads_without_warnings():
+    import pickle
+    import warnings
+
+    X, y = _problem(2)
+    with pytest.warns(FutureWarning, match="`lr` was renamed"):
+        clf = _tiny(lr=3e-3).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert restored.net_.optimizer_.param_groups[0]["lr"] == 3e-3
+
+
+class _Widened(torch.nn.Module):
+    def __init__(self, n_features, n_outputs, width=8):
+        super().__init__()
+        self.body = torch.nn.Sequential(torch.nn.Linear(n_features, width), torch.nn.ReLU(), torch.nn.Linear(width, 1))
+
+    def forward(self, X):
+        return self.body(X)
+
+
+def test_routed_parameters_set_after_the_fit_do_not_change_the_saved_model():
+    import pickle
+
+    X, y = _problem(2)
+    clf = _tiny(module=_Widened).fit(X, y)
+    clf.set_params(module__width=16)  # a later fit would build another network; this one is width 8
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert restored.get_params()["module__width"] == 16  # the parameter itself is kept
+    f1 = _tiny("f1").fit(X, y)
+    f1.set_params(loss__L=5.0)
+    assert pickle.loads(pickle.dumps(f1)).loss_.L == f1.loss_.L == 73.0

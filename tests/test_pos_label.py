@@ -292,3 +292,12 @@ def test_grid_search_over_pos_label():
     scores = search.cv_results_["mean_test_score"]
     assert scores[0] > scores[1]
     assert search.best_estimator_[-1].loss_.pos_label == "a_defect"
+
+
+def test_a_metric_named_by_string_scores_the_loss_pos_label_class():
+    X = np.random.RandomState(0).randn(120, 3)
+    y = np.where(X[:, 0] > 0.5, "bad", "good")
+    clf = SurrogateClassifier(loss="f1", loss__pos_label="bad", scoring="f1", hidden_layer_sizes=(8,), max_iter=3,
+                              random_state=0).fit(X, y)
+    assert clf.scorer_.pos_label == "bad"
+    assert SurrogateClassifier(loss="f1", scoring="f1", max_iter=1).fit(X, y).scorer_.pos_label is None

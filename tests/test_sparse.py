@@ -288,3 +288,23 @@ def test_sparse_rows_index_like_a_tensor(container):
         out = rows[key]
         assert out.dtype == torch.float32 and out.shape == dense[key].shape
         torch.testing.assert_close(out, dense[key], rtol=0, atol=0)
+
+
+def test_prediction_chunks_of_a_wide_sparse_matrix_are_capped(monkeypatch):
+    """Dense prediction chunks of sparse X hold at most _DENSE_CHUNK_VALUES values, whatever the width."""
+    from sklearn_surrogate import _base
+
+    X, y = _sparse_data(n=600, d=8)
+    clf = fast(max_iter=1).fit(X, y)
+    monkeypatch.setattr(_base, "_DENSE_CHUNK_VALUES", 8 * 100)  # as if the matrix were 125,000 times wider
+    shapes = []
+    original = sp.csr_matrix.toarray
+
+    def spy(self, *args, **kwargs):
+        shapes.append(self.shape)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sp.csr_matrix, "toarray", spy)
+    proba = clf.predict_proba(sp.csr_matrix(X))
+    assert [rows for rows, _ in shapes] == [100] * 6
+    np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=1e-12)

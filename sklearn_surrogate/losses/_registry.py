@@ -11,6 +11,7 @@ look-up of the registry (:func:`get_loss`, :func:`get_loss_names`,
 import copy
 import importlib
 import inspect
+import threading
 
 from sklearn.utils._param_validation import validate_params
 from torch import nn
@@ -26,20 +27,27 @@ _LOSSES = {}
 # modules that register losses when imported, loaded on the registry's first look-up
 _PLUGINS = ("sklearn_surrogate.learned",)
 _plugins_loaded = False
+# held while the plugins import: other threads wait for a complete registry; re-entrant, so that the
+# plugins' own register_loss calls (same thread) go through
+_PLUGINS_LOCK = threading.RLock()
+_loading = False
 
 
 def _load_plugins():
-    """Import the modules of ``_PLUGINS`` once (they call :func:`register_loss`)."""
-    global _plugins_loaded
+    """Import the modules of ``_PLUGINS`` once (they call :func:`register_loss`); safe from several threads."""
+    global _plugins_loaded, _loading
     if _plugins_loaded:
         return
-    _plugins_loaded = True  # first, so that a plugin's own register_loss calls do not recurse
-    try:
-        for module in _PLUGINS:
-            importlib.import_module(module)
-    except BaseException:
-        _plugins_loaded = False
-        raise
+    with _PLUGINS_LOCK:
+        if _plugins_loaded or _loading:  # done meanwhile, or a plugin registering (this thread)
+            return
+        _loading = True
+        try:
+            for module in _PLUGINS:
+                importlib.import_module(module)
+            _plugins_loaded = True  # only once every plugin has registered
+        finally:
+            _loading = False
 
 
 def _register(name, cls, defaults, base=None, overwrite=False):

@@ -145,3 +145,13 @@ def test_set_params_changes_behaviour_and_clone_keeps_it(loss, new):
     assert after != pytest.approx(before, rel=1e-9)
     assert_allclose(_f(clone(loss)(z, y)), after, rtol=1e-12)
     assert_allclose(_f(type(loss)(**new)(z, y)), after, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name, param", [("f1", "L"), ("fbeta", "beta"), ("auc_square", "margin"), ("focal", "gamma")])
+def test_infinite_hyperparameters_are_refused(name, param):
+    """The losses' hyper-parameters must be finite, as check_real required before the scikit-learn constraints."""
+    from sklearn_surrogate.losses import get_loss
+
+    loss = get_loss(name, **{param: float("inf")})
+    with pytest.raises(ValueError, match=f"The '{param}' parameter of {type(loss).__name__} must be .*Got inf instead"):
+        loss.setup(2, 8)

@@ -257,6 +257,30 @@ def test_importing_the_losses_does_not_load_the_learned_package():
     assert result.returncode == 0, result.stderr
 
 
+def test_first_look_ups_from_several_threads_all_see_the_learned_losses():
+    """The learned package loads on the first look-up; threads arriving meanwhile wait for the full registry."""
+    import subprocess
+    import sys
+
+    code = (
+        "import threading\n"
+        "from sklearn_surrogate.losses import get_loss\n"
+        "results, start = [], threading.Barrier(8)\n"
+        "def look_up():\n"
+        "    start.wait()\n"
+        "    try:\n"
+        "        results.append(type(get_loss('reloss_f1')).__name__)\n"
+        "    except Exception as exc:\n"
+        "        results.append(repr(exc))\n"
+        "threads = [threading.Thread(target=look_up) for _ in range(8)]\n"
+        "for t in threads: t.start()\n"
+        "for t in threads: t.join()\n"
+        "assert results == ['ReLoss'] * 8, results\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.mark.parametrize("metric", ["f1", "roc_auc", "balanced_accuracy", "accuracy", "macro_f1"])
 def test_reloss_metric_variants_are_reloss_with_that_metric(metric):
     from sklearn_surrogate.learned import ReLoss
