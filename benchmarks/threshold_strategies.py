@@ -49,9 +49,10 @@ each method's fit-time ratio to ``b5`` and ``b25``.
 
 Usage::
 
-    python benchmarks/threshold_strategies.py            # 12 datasets, about 20 min on one core
+    python benchmarks/threshold_strategies.py            # 12 datasets, about 10 min on one core (2-core machine)
     python benchmarks/threshold_strategies.py --quick    # 2 datasets, max_iter=20: a smoke test (~30 s)
     python benchmarks/threshold_strategies.py --max-iter 100 --max-datasets 6 --resume
+    python benchmarks/threshold_strategies.py --report-only   # rebuild the .md from the .csv
 
 Everything runs in one process on one core (torch and OpenMP limited to one
 thread). The per-fold CSV is rewritten after each dataset, so ``--resume``
@@ -276,6 +277,9 @@ def _wtl(diff, tie):
 
 
 def report(df, args, datasets, skipped, total_seconds):
+    run_time = (f"Total run time {total_seconds / 60:.1f} min." if total_seconds is not None else
+                f"Report rebuilt from the CSV (--report-only); sum of the recorded fit times "
+                f"{df.drop_duplicates(['dataset', 'fold', 'method', 'fit_seconds'])['fit_seconds'].sum() / 60:.1f} min.")
     lines = [
         "# Threshold strategies for `threshold=\"auto\"` (issue 17)",
         "",
@@ -284,7 +288,7 @@ def report(df, args, datasets, skipped, total_seconds):
         f"(the {args.max_datasets} smallest of {len(datasets) + len(skipped)}; left out: "
         f"{', '.join(skipped) if skipped else 'none'}), StratifiedKFold(3, shuffle, random_state={args.seed}), "
         f"`SurrogateClassifier(random_state={args.seed}, n_threads=1, max_iter={args.max_iter})` (cross-entropy), "
-        f"one core. Total run time {total_seconds / 60:.1f} min.",
+        f"one core. {run_time}",
         "",
         "Methods: " + "; ".join(f"**{k}** {v}" for k, v in METHODS.items() if k in set(df["method"])) + ".",
         "",
@@ -305,8 +309,8 @@ def report(df, args, datasets, skipped, total_seconds):
         fold_sd = sub.groupby(["dataset", "method"])[column].std().unstack()[methods].mean()
         lines += ["", f"## Target: {'F1 (positive = minority class)' if target == 'f1' else 'balanced accuracy'}",
                   "", f"| method | mean test {target} | mean sd over folds | mean rank | W/T/L vs b5 | W/T/L vs b25 "
-                  "| mean diff vs b5 ± se | time / b5 | time / b25 | mean fit s |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| mean diff vs b5 ± se | time / b5 | time / b25 | time / a | mean fit s |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for m in methods:
             d5 = per_dataset[m] - per_dataset["b5"]
             d25 = per_dataset[m] - per_dataset["b25"]
@@ -317,6 +321,7 @@ def report(df, args, datasets, skipped, total_seconds):
                 f"{'—' if m == 'b5' else f'{d5.mean():+.4f} ± {se:.4f}'} | "
                 f"{(wall[m] / wall['b5']).median():.2f} ({(cpu[m] / cpu['b5']).median():.2f}) | "
                 f"{(wall[m] / wall['b25']).median():.2f} ({(cpu[m] / cpu['b25']).median():.2f}) | "
+                f"{(wall[m] / wall['a']).median():.2f} | "
                 f"{sub[sub['method'] == m]['fit_seconds'].mean():.1f} |")
         lines += ["", f"Per dataset (fold-averaged test {target}):", "",
                   "| dataset | rows | minority | " + " | ".join(methods) + " |",
@@ -325,7 +330,7 @@ def report(df, args, datasets, skipped, total_seconds):
         for name, row in info.iterrows():
             best = per_dataset.loc[name].max()
             cells = [f"**{v:.3f}**" if v == best else f"{v:.3f}" for v in per_dataset.loc[name]]
-            lines.append(f"| {name} | {row['n_rows']} | {row['minority_share']:.3f} | " + " | ".join(cells) + " |")
+            lines.append(f"| {name} | {int(row['n_rows'])} | {row['minority_share']:.3f} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -339,10 +344,12 @@ def main(argv=None):
     parser.add_argument("--no-hgb", action="store_true", help="skip the HistGradientBoosting anchor (e)")
     parser.add_argument("--quick", action="store_true", help="2 datasets, max_iter=20: a smoke test")
     parser.add_argument("--resume", action="store_true", help="keep the rows already in the CSV")
+    parser.add_argument("--report-only", action="store_true", help="rebuild the Markdown report from the CSV")
     parser.add_argument("--output", type=Path, default=RESULTS / "threshold_strategies",
                         help="output stem: <stem>.csv and <stem>.md")
     args = parser.parse_args(argv)
-    args.argv = " ".join(argv if argv is not None else os.sys.argv[1:])
+    args.argv = " ".join(a for a in (argv if argv is not None else os.sys.argv[1:])
+                         if a not in ("--resume", "--report-only"))
     if args.quick:
         args.max_datasets, args.max_iter = 2, 20
 
@@ -351,6 +358,12 @@ def main(argv=None):
     skipped = list(binary["name"][args.max_datasets:])
     csv_path, md_path = args.output.with_suffix(".csv"), args.output.with_suffix(".md")
     csv_path.parent.mkdir(parents=True, exist_ok=True)
+    if args.report_only:
+        df = pd.read_csv(csv_path)
+        text = report(df[df["dataset"].isin(datasets)], args, datasets, skipped, None)
+        md_path.write_text(text)
+        print(text)
+        return
     previous = pd.read_csv(csv_path) if args.resume and csv_path.exists() else pd.DataFrame()
     done = set(zip(previous["dataset"], previous["fold"])) if len(previous) else set()
     rows = previous.to_dict("records")
