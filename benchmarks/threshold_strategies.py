@@ -57,7 +57,8 @@ Usage::
 Everything runs in one process on one core (torch and OpenMP limited to one
 thread). The per-fold CSV is rewritten after each dataset, so ``--resume``
 continues an interrupted run. Outputs ``benchmarks/results/threshold_strategies.md``
-and ``.csv`` (``--output`` changes the stem).
+and ``.csv`` (``--output`` changes the stem). The committed ``.md`` ends with
+hand-written conclusions, which a new run or ``--report-only`` overwrites.
 """
 
 import argparse
@@ -277,9 +278,10 @@ def _wtl(diff, tie):
 
 
 def report(df, args, datasets, skipped, total_seconds):
+    fits = df.drop_duplicates(["dataset", "fold", "method", "fit_seconds"])  # c, d and a appear once per target
     run_time = (f"Total run time {total_seconds / 60:.1f} min." if total_seconds is not None else
                 f"Report rebuilt from the CSV (--report-only); sum of the recorded fit times "
-                f"{df.drop_duplicates(['dataset', 'fold', 'method', 'fit_seconds'])['fit_seconds'].sum() / 60:.1f} min.")
+                f"{fits['fit_seconds'].sum() / 60:.1f} min.")
     lines = [
         "# Threshold strategies for `threshold=\"auto\"` (issue 17)",
         "",
