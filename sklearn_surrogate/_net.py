@@ -220,6 +220,19 @@ def _ignores_training_batches(callback):
     return False
 
 
+def _reads_batch_labels(callbacks):
+    """Whether a callback outside this package reads batches (its own ``on_batch_begin``/``on_batch_end``).
+
+    Only those need a batch's labels, which cost a device-to-host copy per
+    batch; the package's own callbacks never read them.
+    """
+    return any(
+        not type(callback).__module__.startswith("sklearn_surrogate.")
+        and (_overrides(callback, "on_batch_begin") or _overrides(callback, "on_batch_end"))
+        for _, callback in callbacks
+    )
+
+
 def _overrides(callback, method):
     """Whether a callback implements ``method`` itself (not skorch's no-op default)."""
     own = getattr(type(callback), method, None)
@@ -300,6 +313,7 @@ class SurrogateNet(NeuralNet):
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_batch_loss_cache", None)  # a compilation cache, rebuilt on demand
+        state.pop("_last_batch_labels", None)  # the last batch's labels, a per-batch cache
         return state
 
     def _set_training(self, training=True):
@@ -435,8 +449,11 @@ class SurrogateNet(NeuralNet):
         ``on_epoch_end`` has reached every callback, a stop asked for with
         :meth:`request_stop` ends training.
         """
+        if method_name == "on_train_begin":
+            self._reads_batch_labels = _reads_batch_labels(self.callbacks_)
         batch = cb_kwargs.get("batch")
-        if isinstance(batch, (tuple, list)) and len(batch) == 2 and isinstance(batch[1], dict):
+        if (self.__dict__.get("_reads_batch_labels", True) and isinstance(batch, (tuple, list)) and len(batch) == 2
+                and isinstance(batch[1], dict)):
             cb_kwargs["batch"] = (batch[0], self._batch_labels(batch[1]))
         super().notify(method_name, **cb_kwargs)
         if method_name == "on_epoch_end" and self.__dict__.pop("_stop_requested", False):
@@ -447,9 +464,15 @@ class SurrogateNet(NeuralNet):
         self._stop_requested = True
 
     def _batch_labels(self, target):
+        """The original labels of a batch's targets, converted once for its begin and end notifications."""
         if self.classes is None or "y" not in target:
             return target
-        return self.classes_[to_numpy(target["y"])]
+        cached = self.__dict__.get("_last_batch_labels")
+        if cached is not None and cached[0] is target["y"]:
+            return cached[1]
+        labels = self.classes_[to_numpy(target["y"])]
+        self._last_batch_labels = (target["y"], labels)
+        return labels
 
     @property
     def classes_(self):

@@ -315,3 +315,29 @@ def test_api_page_name_is_what_autosummary_generates():
                 assert module == SurrogateClassifier._doc_link_module == "sklearn_surrogate"
                 return
     pytest.fail("docs/api.rst lists no SurrogateClassifier under an autosummary with ':toctree: generated/'")
+
+
+def test_batch_labels_are_converted_only_for_callbacks_that_read_batches(monkeypatch, data):
+    """The labels of a batch cost a device-to-host copy: made once per batch, and only when a user callback reads it."""
+    from sklearn_surrogate import _net
+
+    seen, conversions = [], []
+    original_labels, original_to_numpy = _net.SurrogateNet._batch_labels, _net.to_numpy
+
+    def labels_spy(self, target):
+        seen.append(target["y"])
+        return original_labels(self, target)
+
+    def to_numpy_spy(tensor):
+        conversions.append(tensor)
+        return original_to_numpy(tensor)
+
+    monkeypatch.setattr(_net.SurrogateNet, "_batch_labels", labels_spy)
+    monkeypatch.setattr(_net, "to_numpy", to_numpy_spy)
+    X, y = data
+    small(early_stopping=True).fit(X, y)  # the package's own validation scoring reads no batch labels
+    assert seen == [] and conversions == []
+    small(early_stopping=True, callbacks=[BatchScoring("accuracy", name="valid_acc", lower_is_better=False)]).fit(X, y)
+    batches = {id(t) for t in seen}
+    assert batches and len(seen) == 2 * len(batches)  # each batch's begin and end
+    assert len(conversions) == len(batches)  # one conversion per batch
