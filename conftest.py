@@ -22,6 +22,7 @@ def _restore_loss_registry():
     """Undo registrations made by a test or a doctest (``register_loss``'s example adds a name)."""
     from sklearn_surrogate.losses import _registry
 
+    _registry._load_plugins()  # first: a plugin loaded during the test must not be undone with its registrations
     before = dict(_registry._LOSSES)
     yield
     _registry._LOSSES.clear()

@@ -40,6 +40,7 @@ from torch import nn
 
 from ._callbacks import PlainPrintLog, prepare_user_callbacks
 from ._doc_link import DocLinkMixin
+from ._ensemble import MLPEnsemble
 from ._inference import inference_forward
 from ._modules import ACTIVATIONS, MLP, build_module, check_module_output, copy_module_instance
 from ._net import EarlyStoppingOnScore, LossEpochHook, NonFiniteLossGuard, SurrogateNet, TensorDataset, ValidationScore
@@ -74,7 +75,7 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
 
     _parameter_constraints = {
         "loss": [str, type, nn.Module],
-        "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "module": [None, callable, nn.Module],
@@ -198,6 +199,33 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         return train_test_split(rows, test_size=self.validation_fraction, random_state=seed)
 
     # -- parameters: routed sub-parameters ------------------------------
+    def _hidden_layer_sizes(self):
+        """``hidden_layer_sizes``, with "auto" resolved (hook: (100,) here)."""
+        return (100,) if isinstance(self.hidden_layer_sizes, str) else self.hidden_layer_sizes
+
+    def _n_members(self):
+        """Members of the default network: 1 (an :class:`MLP`) or more (an :class:`MLPEnsemble`) (hook)."""
+        return 1
+
+    def _early_stopping_enabled(self, n_samples):
+        """Whether ``fit`` holds out a validation split for early stopping (``early_stopping``; "auto": > 10,000 rows)."""
+        return self.early_stopping is True or (self.early_stopping == "auto" and n_samples > 10_000)
+
+    def _prepare_loss(self, loss, y_encoded, seed):
+        """Give the fit's loss what it needs to know about the training rows (hook; nothing by default)."""
+
+    def _monitor_callbacks(self, data, y, weights):
+        """Callbacks that score each epoch without a validation split (hook; none by default).
+
+        Returns a list of ``(name, callback)``; a callback recording
+        ``valid_score`` in the history drives early stopping, which is then
+        added after it.
+        """
+        return []
+
+    def _after_training(self, data, y_encoded, weights, valid_rows, incremental=False):
+        """Set what the fitted model needs beyond the network (hook; nothing by default)."""
+
     def _extra_params(self):
         """Parameters stored from ``**kwargs`` (every public, non-fitted attribute beyond the signature)."""
         named = set(self._get_param_names())
@@ -351,16 +379,17 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
             # each partial_fit call draws fresh seeds (a new batch order), reproducibly from random_state
             seeds = np.random.SeedSequence([int(seeds[0]), int(self.n_iter_)]).generate_state(3) >> 1
         torch_seed, shuffle_seed, split_seed = (int(seed) for seed in seeds)
-        early_stopping = not incremental and (
-            self.early_stopping is True or (self.early_stopping == "auto" and X.shape[0] > 10_000)
-        )
+        early_stopping = not incremental and self._early_stopping_enabled(X.shape[0])
         train_rows, valid_rows = self._split(y_encoded, early_stopping, split_seed)
 
         self._setup_loss(loss, X.shape[0])
+        self._prepare_loss(loss, y_encoded, split_seed)
         epochs = 1 if incremental else self._max_iter()
         with torch.random.fork_rng(devices=self._rng_devices()):
             torch.manual_seed(torch_seed)
             module = self._build_module(X.shape[1], self._n_outputs())
+            if previous is None and callable(getattr(module, "set_input_statistics", None)):
+                module.set_input_statistics(X, random_state=split_seed)  # e.g. MLPEnsemble's robust scaling
             data = self._tensors(X, y_encoded, weights)
             net = self._build_net(module, loss, shuffle_seed, y, weights, data, valid_rows, max_epochs=epochs)
             net.initialize()
@@ -371,6 +400,7 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         self._fit_build = {"params": self.get_params(deep=False), "n_samples": X.shape[0]}  # for __getstate__
         self._finish_fit(net, epochs, n_previous=self.n_iter_ if previous is not None else 0,
                          history=self.history_ if previous is not None else [])
+        self._after_training(data, y_encoded, weights, valid_rows, incremental=incremental)
         return self
 
     def _validate_training_data(self, X, y, reset):
@@ -390,10 +420,15 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         if self.module is None:
             if module_params:
                 raise ValueError(f"module__* parameters {sorted(module_params)} need a custom `module`.")
-            sizes = tuple(int(s) for s in np.atleast_1d(self.hidden_layer_sizes))
+            hidden = self._hidden_layer_sizes()
+            sizes = tuple(int(s) for s in np.atleast_1d(hidden))
             if any(s < 1 for s in sizes):
-                raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}.")
-            module = MLP(n_features, n_outputs, sizes, self.activation, float(self.dropout))
+                raise ValueError(f"hidden_layer_sizes must be positive integers, got {hidden!r}.")
+            n_members = self._n_members()
+            if n_members > 1:
+                module = MLPEnsemble(n_features, n_outputs, n_members, sizes, self.activation, float(self.dropout))
+            else:
+                module = MLP(n_features, n_outputs, sizes, self.activation, float(self.dropout))
         else:
             module = build_module(self.module, n_features, n_outputs, module_params)
         module = module.to(self.device_)
@@ -446,6 +481,10 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
                 ("early_stopping", EarlyStoppingOnScore(self.n_iter_no_change, self.tol)),
             ]
             train_split = predefined_split(self._dataset(data, valid_rows).labeled(labels))
+        elif data is not None:
+            monitors = self._monitor_callbacks(data, y, weights)
+            if monitors:
+                callbacks += monitors + [("early_stopping", EarlyStoppingOnScore(self.n_iter_no_change, self.tol))]
         if self.verbose:
             callbacks.append(("print_log", PlainPrintLog()))
         if self.verbose and self.verbose >= 2:

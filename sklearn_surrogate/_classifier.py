@@ -22,14 +22,22 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from torch import nn
 
+from ._auto import choose_loss
 from ._base import BaseSurrogateEstimator
+from ._decision import tune_class_offsets, tune_threshold
+from ._ensemble import CrossFitLoss, assign_folds, out_of_fold_logits
 from ._inference import _float64_copy  # noqa: F401  (imported from here by the tests)
-from ._net import logits_to_proba
+from ._net import OutOfFoldScore, logits_to_proba
 from ._scorer import SurrogateScorer, get_metric_names, make_surrogate_scorer
 from ._torch_utils import torch_threads
 from .losses import resolve_loss
 
 __all__ = ["SurrogateClassifier"]
+
+# scikit-learn's scoring names for averaged F1, accepted by ``metric``: name -> (metric, average)
+_METRIC_ALIASES = {f"f1_{average}": ("f1", average) for average in ("macro", "micro", "weighted")}
+_AUTO_MEMBERS = 4  # members of the cross-fitted ensemble that metric= trains by default
+_AUTO_HIDDEN = {False: (100,), True: (128, 128)}  # hidden_layer_sizes="auto": single MLP, ensemble members
 
 
 class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
@@ -313,15 +321,21 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         "positive_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "scoring": [StrOptions(set(get_metric_names())), SurrogateScorer, None],
+        "metric": [StrOptions(set(get_metric_names()) | set(_METRIC_ALIASES)), SurrogateScorer, None],
+        "threshold": [StrOptions({"auto"}), Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_members": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
     }
 
     _target_dtype = torch.long  # class indices
 
     def __init__(
         self,
-        loss="cross_entropy",
+        loss="auto",
         *,
-        hidden_layer_sizes=(100,),
+        metric=None,
+        threshold="auto",
+        n_members="auto",
+        hidden_layer_sizes="auto",
         activation="relu",
         dropout=0.0,
         module=None,
@@ -377,6 +391,9 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             lr=lr,
             **kwargs,
         )
+        self.metric = metric
+        self.threshold = threshold
+        self.n_members = n_members
         self.batch_sampling = batch_sampling
         self.positive_fraction = positive_fraction
         self.class_weight = class_weight
@@ -459,7 +476,104 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
                 "Compute the weights once (sklearn.utils.class_weight.compute_class_weight) and pass them as a dict."
             )
         weights = self._training_weights(X, y, y_idx, sample_weight, require_two_classes=not incremental)
+        if isinstance(self.loss, str) and self.loss == "auto" and not continuing:
+            self._auto_loss = choose_loss(self._metric_scorer(), np.bincount(y_idx, minlength=n_classes))
         return y_idx, weights
+
+    # -- metric=: the scorer, the loss, the ensemble and the decision rule ----------
+    def _metric_scorer(self):
+        """The scorer of ``metric`` (None when no metric is named)."""
+        if self.metric is None or isinstance(self.metric, SurrogateScorer):
+            return self.metric
+        name, average = _METRIC_ALIASES.get(self.metric, (self.metric, "auto"))
+        return make_surrogate_scorer(name, average=average)
+
+    def _n_members(self):
+        if isinstance(self.n_members, str):  # "auto"
+            return _AUTO_MEMBERS if (self.metric is not None and self.module is None) else 1
+        if self.n_members > 1 and self.module is not None:
+            raise ValueError(
+                f"n_members={self.n_members} builds an ensemble of the default network; with a custom module, "
+                "leave n_members='auto' (or 1)."
+            )
+        return int(self.n_members)
+
+    def _uses_ensemble(self):
+        return self._n_members() > 1  # (raises for n_members > 1 with a custom module)
+
+    def _hidden_layer_sizes(self):
+        if isinstance(self.hidden_layer_sizes, str):  # "auto"
+            return _AUTO_HIDDEN[self._uses_ensemble()]
+        return self.hidden_layer_sizes
+
+    def _early_stopping_enabled(self, n_samples):
+        if self._uses_ensemble():
+            return False  # the ensemble's out-of-fold predictions stop it, not a split
+        if self.metric is not None and self.early_stopping == "auto":
+            return True  # metric= with a single network: the validation split picks the epoch and threshold
+        return super()._early_stopping_enabled(n_samples)
+
+    def _split(self, y_idx, early_stopping, seed):
+        if self._uses_ensemble():
+            return None, None
+        return self._validation_split(y_idx, early_stopping, seed)
+
+    def _prepare_loss(self, loss, y_encoded, seed):
+        if isinstance(loss, CrossFitLoss):
+            loss.assign(assign_folds(y_encoded, loss.n_members, seed))
+
+    def _monitor_callbacks(self, data, y, weights):
+        if not isinstance(self.__dict__.get("loss_"), CrossFitLoss) or self.early_stopping is False:
+            return []
+        return [("valid_score", OutOfFoldScore(self.scorer_, self._dataset(data, None), self.loss_.folds,
+                                               self.classes_, None if weights is None else np.asarray(weights)))]
+
+    def _after_training(self, data, y_encoded, weights, valid_rows, incremental=False):
+        """Tune ``threshold_`` (binary) or ``class_offsets_`` (multiclass) for ``metric``."""
+        n_classes = len(self.classes_)
+        if incremental and "threshold_" in self.__dict__:
+            return  # partial_fit keeps the decision rule of the last fit
+        self.threshold_ = 0.5
+        self.class_offsets_ = np.zeros(n_classes)
+        if not isinstance(self.threshold, str):
+            if n_classes != 2:
+                raise ValueError(
+                    f"threshold={self.threshold} is a binary decision threshold, but y has {n_classes} classes; "
+                    "use threshold='auto' (per-class offsets tuned for metric)."
+                )
+            self.threshold_ = float(self.threshold)
+            return
+        scorer = self._metric_scorer()
+        if scorer is None or incremental or getattr(scorer, "_kind", "label") != "label":
+            return  # no metric, or a ranking metric (ROC AUC...) that no threshold changes
+        logits, y_held, w_held = self._held_out_logits(data, y_encoded, weights, valid_rows)
+        if logits is None:
+            return
+        if n_classes == 2:
+            cut, _ = tune_threshold(y_held, logits, scorer, self.classes_, w_held)
+            self.threshold_ = float(1.0 / (1.0 + np.exp(-cut)))
+        else:
+            self.class_offsets_, _ = tune_class_offsets(y_held, logits, scorer, self.classes_, w_held)
+
+    def _held_out_logits(self, data, y_encoded, weights, valid_rows):
+        """Predictions of rows the network did not train on: out-of-fold, or the validation split's."""
+        weights = None if weights is None else np.asarray(weights)
+        if isinstance(self.loss_, CrossFitLoss):
+            logits = out_of_fold_logits(self.net_.module_, self._dataset(data, None), self.loss_.folds)
+            return logits, y_encoded, weights
+        if valid_rows is None:
+            return None, None, None
+        dataset = self._dataset(data, valid_rows)
+        module = self.net_.module_
+        was_training = module.training
+        module.eval()
+        with torch.no_grad():
+            X, _ = dataset.batch(dataset.select(slice(None)))
+            logits = module(X).float().cpu().numpy().astype(np.float64)
+        module.train(was_training)
+        if logits.ndim == 2 and logits.shape[1] == 1:
+            logits = logits[:, 0]
+        return logits, y_encoded[valid_rows], None if weights is None else weights[valid_rows]
 
     def _n_outputs(self):
         """One logit (of ``classes_[1]``) for a binary problem, one per class otherwise."""
@@ -530,7 +644,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             )
         return weights * (len(weights) / total)
 
-    def _split(self, y_idx, early_stopping, seed):
+    def _validation_split(self, y_idx, early_stopping, seed):
         if not early_stopping:
             return None, None
         rows = np.arange(len(y_idx))
@@ -546,13 +660,21 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
     def _resolve_loss(self, n_classes, sample_weighted):
         """Build a fresh loss module from ``loss`` and the ``loss__*`` parameters."""
         params = {k[len("loss__") :]: v for k, v in self._routed_params("loss__").items()}
+        loss = self.loss
+        if isinstance(loss, str) and loss == "auto":
+            loss = self.__dict__.get("_auto_loss") or "cross_entropy"
         # the data is validated once, at fit: the loss's per-batch input checks are off
-        return resolve_loss(
-            self.loss, params, n_classes=n_classes, classes=self.classes_, sample_weighted=sample_weighted,
+        loss = resolve_loss(
+            loss, params, n_classes=n_classes, classes=self.classes_, sample_weighted=sample_weighted,
             check_input=False,
         )
+        if self._uses_ensemble():
+            loss = CrossFitLoss(loss, self._n_members())
+        return loss
 
     def _resolve_scorer(self, loss):
+        if self.scoring is None and self.metric is not None:
+            return self._metric_scorer()
         if isinstance(self.scoring, SurrogateScorer):
             return self.scoring
         if isinstance(self.scoring, str):
@@ -602,7 +724,17 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The raw network outputs, in float64.
         """
-        return self._logits(X)
+        logits = self._logits(X)
+        return logits - self._decision_shift() if logits.ndim == 1 else logits + self._class_offsets()
+
+    def _decision_shift(self):
+        """The logit of ``threshold_``: binary decision scores are the logit minus it."""
+        threshold = float(self.__dict__.get("threshold_", 0.5))
+        return 0.0 if threshold == 0.5 else float(np.log(threshold) - np.log1p(-threshold))
+
+    def _class_offsets(self):
+        offsets = self.__dict__.get("class_offsets_")
+        return 0.0 if offsets is None else offsets
 
     def predict_proba(self, X):
         """Class probabilities (sigmoid or softmax of the logits), computed in float64.
@@ -633,8 +765,8 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             The class with the largest logit (for binary problems, ``classes_[1]``
             where the logit is positive).
         """
-        logits = self._logits(X)
-        index = (logits > 0).astype(int) if logits.ndim == 1 else np.argmax(logits, axis=1)
+        scores = self.decision_function(X)
+        index = (scores > 0).astype(int) if scores.ndim == 1 else np.argmax(scores, axis=1)
         return self.classes_[index]
 
     def score(self, X, y, sample_weight=None):

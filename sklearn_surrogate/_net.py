@@ -22,7 +22,7 @@ from skorch.utils import to_numpy
 from ._sampling import epoch_order
 from ._torch_utils import SparseRows
 
-__all__ = ["LabeledView", "SurrogateNet", "TensorBatchIterator", "TensorDataset", "logits_to_proba"]
+__all__ = ["LabeledView", "OutOfFoldScore", "SurrogateNet", "TensorBatchIterator", "TensorDataset", "logits_to_proba"]
 
 
 class TensorDataset(torch.utils.data.Dataset):
@@ -632,6 +632,67 @@ class ValidationScore(Callback):
         net.history.record("valid_score_best", is_best)
 
 
+class OutOfFoldScore(Callback):
+    """Score each epoch's out-of-fold predictions of a cross-fitted ensemble, as ``valid_score``.
+
+    Every training row is predicted by the member that did not train on it
+    (:func:`~sklearn_surrogate._ensemble.out_of_fold_logits`), and the metric
+    is taken at its best threshold for binary label metrics (the threshold
+    the fit will tune), at the arg-max otherwise, or on the probabilities
+    for ranking metrics. :class:`EarlyStoppingOnScore` then stops on it and
+    restores the best epoch.
+
+    Parameters
+    ----------
+    scorer : SurrogateScorer
+    dataset : TensorDataset
+        All training rows.
+    folds : Tensor of int64, shape (n,)
+    classes : ndarray
+    sample_weight : ndarray or None
+    """
+
+    listens_to_training_batches = False
+
+    def __init__(self, scorer, dataset, folds, classes, sample_weight=None):
+        self.scorer = scorer
+        self.dataset = dataset
+        self.folds = folds
+        self.classes = classes
+        self.sample_weight = sample_weight
+
+    def initialize(self):
+        self.best_ = -np.inf
+        self._y = self.dataset.y.cpu().numpy()
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        from ._decision import best_threshold_score
+        from ._ensemble import out_of_fold_logits
+
+        logits = out_of_fold_logits(net.module_, self.dataset, self.folds)
+        score = best_threshold_score(self._y, logits, self.scorer, self.classes, self.sample_weight)
+        is_best = bool(score > self.best_)
+        if is_best:
+            self.best_ = score
+        net.history.record("valid_score", float(score))
+        net.history.record("valid_score_best", is_best)
+        # the tie-breaker of early stopping: a metric at its best threshold is flat while the network is still
+        # nearly constant (every row predicted positive scores the same F1 for many epochs)
+        net.history.record("valid_neg_log_loss", -_log_loss(self._y, logits, self.sample_weight))
+
+
+def _log_loss(y, logits, sample_weight=None):
+    """Mean cross-entropy of logits (binary: class 1's logit), weighted."""
+    if logits.ndim == 1:
+        values = np.logaddexp(0.0, -logits) * (y == 1) + np.logaddexp(0.0, logits) * (y == 0)
+    else:
+        top = logits.max(axis=1, keepdims=True)
+        log_norm = (top + np.log(np.exp(logits - top).sum(axis=1, keepdims=True)))[:, 0]
+        values = log_norm - logits[np.arange(len(y)), y]
+    return float(np.average(values, weights=sample_weight))
+
+
 class EarlyStoppingOnScore(Callback):
     """Stop when ``valid_score`` has not improved for ``patience`` epochs; restore the best weights.
 
@@ -653,6 +714,8 @@ class EarlyStoppingOnScore(Callback):
 
     def initialize(self):
         self.best_score_ = -np.inf
+        self._best_tie_loss = -np.inf
+        self._best_loss = -np.inf
         self.best_epoch_ = 0
         self._wait = 0
         self._best_state = None
@@ -663,13 +726,22 @@ class EarlyStoppingOnScore(Callback):
         score = net.history[-1].get("valid_score")
         if score is None:
             return
-        if score > self.best_score_ + self.tol or self._best_state is None:
-            self.best_score_ = score
+        # when the scorer records the validation log-loss too (the cross-fitted ensemble's), it breaks ties on the
+        # score (a metric at its best threshold is flat while the network is still nearly constant), and training
+        # goes on while it improves
+        loss = net.history[-1].get("valid_neg_log_loss", -np.inf)
+        tied = score >= self.best_score_ - 1e-12 and loss > self._best_tie_loss + self.tol
+        if score > self.best_score_ + self.tol or tied or self._best_state is None:
+            self.best_score_ = max(score, self.best_score_)
+            self._best_tie_loss = loss
             self.best_epoch_ = len(net.history)
             self._wait = 0
             self._best_state = _snapshot(net)
+        elif loss > self._best_loss + self.tol:
+            self._wait = 0
         else:
             self._wait += 1
+        self._best_loss = max(self._best_loss, loss)
         if self._wait >= self.patience:
             self.stopped_ = True
             net.request_stop()  # after the other callbacks (user scores, checkpoints) have seen this epoch

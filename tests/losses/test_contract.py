@@ -331,18 +331,28 @@ def shipped_binary():
     return X, y, X_test, y_test
 
 
+# the two backbones: the single MLP, and metric='s cross-fitted ensemble (MLPEnsemble, each member on its own folds)
+BACKBONES = {"mlp": {}, "ensemble": {"n_members": 4}}
+
+
+@pytest.mark.parametrize("backbone", list(BACKBONES))
 @pytest.mark.parametrize("name", LOSS_NAMES)
-def test_every_loss_trains_an_estimator_end_to_end(name, shipped_binary):
+def test_every_loss_trains_an_estimator_end_to_end(name, backbone, shipped_binary):
     """Each loss trains a SurrogateClassifier on real OpenML data shipped with the package to a useful model.
 
-    Binary losses: pc4 (OpenML 1049, 12 % positives); multiclass-only losses (Z-loss): wine-quality-red
-    (OpenML 40691, 6 classes).
+    On each backbone. Binary losses: pc4 (OpenML 1049, 12 % positives); multiclass-only losses (Z-loss):
+    wine-quality-red (OpenML 40691, 6 classes).
     """
     X, y, X_test, y_test = shipped_binary
     loss = get_loss(name)
     if not loss.supports_binary:  # Z-loss: a multiclass dataset
         X, X_test, y, y_test = _split("wine-quality-red", 800)
-    clf = SurrogateClassifier(loss=name, max_iter=40, random_state=0).fit(X, y)
+    clf = SurrogateClassifier(loss=name, max_iter=40, random_state=0, **BACKBONES[backbone]).fit(X, y)
+    if backbone == "ensemble":
+        from sklearn_surrogate._ensemble import CrossFitLoss, MLPEnsemble
+
+        assert isinstance(clf.net_.module_, MLPEnsemble) and isinstance(clf.loss_, CrossFitLoss)
+        assert all(type(member) is type(loss) for member in clf.loss_.members)
     from sklearn.metrics import roc_auc_score
 
     proba = clf.predict_proba(X_test)

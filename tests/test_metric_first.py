@@ -1,0 +1,211 @@
+"""SurrogateClassifier(metric=...): the cross-fitted ensemble, loss="auto" and the decision tuned for the metric."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import make_classification
+from sklearn.metrics import balanced_accuracy_score, f1_score, matthews_corrcoef
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils.estimator_checks import check_classifiers_train
+
+from sklearn_surrogate import SurrogateClassifier, make_surrogate_scorer
+from sklearn_surrogate._decision import tune_class_offsets, tune_threshold
+from sklearn_surrogate._ensemble import CrossFitLoss, MLPEnsemble, assign_folds, out_of_fold_logits
+from sklearn_surrogate._modules import MLP
+from sklearn_surrogate.losses import CrossEntropyLoss
+
+FAST = {"max_iter": 40, "hidden_layer_sizes": (32,)}
+
+
+@pytest.fixture(scope="module")
+def imbalanced():
+    X, y = make_classification(n_samples=400, n_features=6, n_informative=4, weights=[0.85], flip_y=0.05,
+                               random_state=0)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def three_classes():
+    X, y = make_classification(n_samples=450, n_features=6, n_informative=4, n_classes=3,
+                               weights=[0.6, 0.3, 0.1], random_state=1)
+    return X, y
+
+
+# -- what metric= builds ------------------------------------------------------------------------------
+def test_without_metric_nothing_changes(imbalanced):
+    X, y = imbalanced
+    clf = SurrogateClassifier(max_iter=5, random_state=0).fit(X, y)
+    assert type(clf.net_.module_) is MLP and isinstance(clf.loss_, CrossEntropyLoss)
+    assert clf.threshold_ == 0.5
+    assert_array_equal(clf.predict(X), clf.classes_[(clf.net_.forward(torch.as_tensor(X, dtype=torch.float32))
+                                                     .numpy() > 0).astype(int)])
+
+
+def test_metric_trains_a_cross_fitted_ensemble_and_tunes_the_threshold(imbalanced):
+    X, y = imbalanced
+    clf = SurrogateClassifier(metric="f1", random_state=0, **FAST).fit(X, y)
+    assert isinstance(clf.net_.module_, MLPEnsemble) and clf.net_.module_.n_members == 4
+    assert isinstance(clf.loss_, CrossFitLoss) and isinstance(clf.loss_.base, CrossEntropyLoss)
+    assert 0 < clf.threshold_ < 1
+    proba = clf.predict_proba(X)[:, 1]
+    decision = clf.decision_function(X)
+    assert_array_equal(clf.predict(X) == clf.classes_[1], decision > 0)
+    assert_array_equal(decision > 0, proba > clf.threshold_)
+    # early stopping watched the out-of-fold metric every epoch
+    assert all("valid_score" in row for row in clf.history_)
+    assert clf.score(X, y) == pytest.approx(f1_score(y, clf.predict(X)))
+
+
+def test_threshold_is_the_best_on_the_out_of_fold_predictions(imbalanced):
+    X, y = imbalanced
+    clf = SurrogateClassifier(metric="f1", random_state=0, **FAST).fit(X, y)
+    dataset = clf._dataset(clf._tensors(X.astype(np.float32), y, None), None)
+    oof = out_of_fold_logits(clf.net_.module_, dataset, clf.loss_.folds)
+    cut = np.log(clf.threshold_ / (1 - clf.threshold_))
+    tuned = f1_score(y, oof > cut)
+    # no cut of the out-of-fold logits does better
+    assert all(f1_score(y, oof > c) <= tuned + 1e-12 for c in np.unique(oof))
+
+
+def test_fixed_threshold(imbalanced):
+    X, y = imbalanced
+    clf = SurrogateClassifier(metric="f1", threshold=0.3, random_state=0, **FAST).fit(X, y)
+    assert clf.threshold_ == 0.3
+    assert_array_equal(clf.predict(X) == 1, clf.predict_proba(X)[:, 1] > 0.3)
+
+
+def test_ranking_metric_keeps_the_default_threshold(imbalanced):
+    X, y = imbalanced
+    clf = SurrogateClassifier(metric="roc_auc", random_state=0, **FAST).fit(X, y)
+    assert clf.threshold_ == 0.5
+    assert clf.scorer_.metric == "roc_auc"
+
+
+def test_multiclass_metric_tunes_class_offsets(three_classes):
+    X, y = three_classes
+    clf = SurrogateClassifier(metric="f1_macro", random_state=0, **FAST).fit(X, y)
+    assert clf.class_offsets_.shape == (3,)
+    logits = clf._logits(X)
+    assert_array_equal(clf.predict(X), clf.classes_[np.argmax(logits + clf.class_offsets_, axis=1)])
+    with pytest.raises(ValueError, match="binary decision threshold, but y has 3 classes"):
+        SurrogateClassifier(metric="f1", threshold=0.4, **FAST).fit(X, y)
+
+
+def test_single_network_with_metric_uses_the_validation_split(imbalanced):
+    X, y = imbalanced
+    clf = SurrogateClassifier(metric="balanced_accuracy", n_members=1, random_state=0, **FAST).fit(X, y)
+    assert type(clf.net_.module_) is MLP
+    assert "valid_score" in clf.history_[0] and 0 < clf.threshold_ < 1
+
+
+def test_n_members_needs_the_default_network(imbalanced):
+    X, y = imbalanced
+    with pytest.raises(ValueError, match="n_members=3 builds an ensemble of the default network"):
+        SurrogateClassifier(n_members=3, module=MLP, module__n_features=6, max_iter=2).fit(X, y)
+
+
+def test_string_labels_sample_weight_and_pos_label(imbalanced):
+    X, y = imbalanced
+    labels = np.array(["bad", "good"])[1 - y]  # the minority is "bad" = classes_[0]
+    scorer = make_surrogate_scorer("f1", pos_label="bad")
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    clf = SurrogateClassifier(metric=scorer, random_state=0, **FAST).fit(X, labels, sample_weight=weights)
+    assert clf.classes_.tolist() == ["bad", "good"]
+    # the threshold was tuned for the minority "bad": it is predicted, on a sensible share of rows
+    share = np.mean(clf.predict(X) == "bad")
+    assert 0.05 < share < 0.5
+    assert clf.score(X, labels) == pytest.approx(f1_score(labels, clf.predict(X), pos_label="bad"))
+
+
+def test_grid_search_and_pickle(imbalanced):
+    X, y = imbalanced
+    search = GridSearchCV(
+        SurrogateClassifier(metric="f1", random_state=0, **FAST),
+        {"threshold": ["auto", 0.5], "n_members": [1, 3]}, cv=2, scoring="f1",
+    ).fit(X, y)
+    assert set(search.cv_results_["param_n_members"]) == {1, 3}
+    model = search.best_estimator_
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.threshold_ == model.threshold_
+    assert_allclose(restored.predict_proba(X), model.predict_proba(X))
+    assert_array_equal(restored.predict(X), model.predict(X))
+
+
+def test_estimator_check_that_a_tuned_threshold_fails_holds_for_the_ensemble_otherwise():
+    # check_classifiers_train asks predict == arg-max of predict_proba, which a tuned threshold breaks by design
+    # (test_common.py expects it to fail there); with a ranking metric the threshold stays 0.5
+    check_classifiers_train("SurrogateClassifier", SurrogateClassifier(metric="roc_auc", max_iter=100))
+
+
+# -- the cross-fitting ------------------------------------------------------------------------------
+def test_each_member_learns_only_from_rows_outside_its_fold():
+    torch.manual_seed(0)
+    module = MLPEnsemble(n_features=3, n_outputs=1, n_members=3, hidden_layer_sizes=(4,))
+    loss = CrossFitLoss(CrossEntropyLoss(), 3)
+    loss.setup(2, 6)
+    loss.assign(np.array([0, 0, 1, 1, 2, 2]))
+    X, y = torch.randn(6, 3), torch.tensor([0, 1, 0, 1, 0, 1])
+    rows = torch.tensor([0, 1])  # both in fold 0: member 0 must get no gradient from them
+    loss(module.train()(X[rows]), y[rows], index=rows).backward()
+    first = module.layers[0]
+    assert torch.count_nonzero(first.weight.grad[0]) == 0 and torch.count_nonzero(first.weight.grad[1]) > 0
+
+
+def test_assign_folds_is_stratified_and_copes_with_rare_classes():
+    folds = assign_folds(np.array([0] * 20 + [1] * 8), 4, random_state=0)
+    assert np.bincount(folds[20:]).tolist() == [2, 2, 2, 2]
+    rare = assign_folds(np.array([0] * 10 + [1] * 2), 4, random_state=0)
+    assert len(np.unique(rare[10:])) == 2  # the two rows of the rare class land in different folds
+
+
+def test_ensemble_input_statistics_are_robust_and_saved():
+    X = np.c_[np.random.default_rng(0).normal(5, 2, 500), np.r_[np.zeros(499), 1e6]]
+    module = MLPEnsemble(2, 1, n_members=2, hidden_layer_sizes=(4,))
+    module.set_input_statistics(X)
+    assert module.input_center[0] == pytest.approx(np.median(X[:, 0]), rel=1e-5)
+    out = module.eval()(torch.as_tensor(X, dtype=torch.float32))
+    assert torch.isfinite(out).all()  # the outlier is clipped smoothly, not propagated
+    assert "bin_edges" in module.state_dict() and "input_scale" in module.state_dict()
+
+
+# -- the decision rules ------------------------------------------------------------------------------
+@pytest.mark.parametrize("metric, exact", [
+    ("f1", f1_score), ("balanced_accuracy", balanced_accuracy_score), ("mcc", matthews_corrcoef),
+])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_tune_threshold_finds_the_best_cut(metric, exact, weighted):
+    rng = np.random.default_rng(3)
+    y = (rng.uniform(size=300) < 0.2).astype(int)
+    logits = y * 1.0 + rng.normal(size=300)
+    w = rng.uniform(0.2, 3, 300) if weighted else None
+    cut, score = tune_threshold(y, logits, make_surrogate_scorer(metric), np.array([0, 1]), w)
+    brute = max(exact(y, logits > c, sample_weight=w) for c in np.r_[logits, logits.min() - 1])
+    assert score == pytest.approx(brute) and exact(y, logits > cut, sample_weight=w) == pytest.approx(brute)
+
+
+def test_tune_threshold_for_the_other_class_and_a_callable_metric():
+    rng = np.random.default_rng(4)
+    y = (rng.uniform(size=200) < 0.7).astype(int)  # class 0 is the minority
+    logits = y * 1.5 + rng.normal(size=200)
+    scorer = make_surrogate_scorer("f1", pos_label=0)
+    cut, score = tune_threshold(y, logits, scorer, np.array([0, 1]))
+    brute = max(f1_score(y, logits > c, pos_label=0) for c in np.r_[logits, logits.min() - 1])
+    assert score == pytest.approx(brute)
+    custom = make_surrogate_scorer(lambda t, p: float(np.mean(t == p)))
+    cut, score = tune_threshold(y, logits, custom, np.array([0, 1]))
+    assert score == pytest.approx(np.mean(y == (logits > cut)))
+
+
+def test_class_offsets_never_score_worse_than_the_arg_max(three_classes):
+    rng = np.random.default_rng(5)
+    _, y = three_classes
+    logits = np.eye(3)[y] * 1.2 + rng.normal(size=(len(y), 3))
+    for metric in ("f1", "balanced_accuracy"):
+        scorer = make_surrogate_scorer(metric)
+        base = scorer.score_predictions(y, logits.argmax(axis=1), np.arange(3))
+        offsets, score = tune_class_offsets(y, logits, scorer, np.arange(3))
+        assert score >= base
+        assert scorer.score_predictions(y, np.argmax(logits + offsets, axis=1), np.arange(3)) == pytest.approx(score)
