@@ -678,19 +678,22 @@ class OutOfFoldScore(Callback):
         net.history.record("valid_score", float(score))
         net.history.record("valid_score_best", is_best)
         # the tie-breaker of early stopping: a metric at its best threshold is flat while the network is still
-        # nearly constant (every row predicted positive scores the same F1 for many epochs)
-        net.history.record("valid_neg_log_loss", -_log_loss(self._y, logits, self.sample_weight))
+        # nearly constant (every row predicted positive scores the same F1 for many epochs). The ROC AUC for a
+        # binary problem (surrogate losses need not be calibrated, only to rank), else the log-loss
+        net.history.record("valid_tiebreak", _tiebreak(self._y, logits, self.sample_weight))
 
 
-def _log_loss(y, logits, sample_weight=None):
-    """Mean cross-entropy of logits (binary: class 1's logit), weighted."""
+def _tiebreak(y, logits, sample_weight=None):
+    """ROC AUC of binary logits (0.5 when one class is missing); minus the mean cross-entropy otherwise."""
     if logits.ndim == 1:
-        values = np.logaddexp(0.0, -logits) * (y == 1) + np.logaddexp(0.0, logits) * (y == 0)
-    else:
-        top = logits.max(axis=1, keepdims=True)
-        log_norm = (top + np.log(np.exp(logits - top).sum(axis=1, keepdims=True)))[:, 0]
-        values = log_norm - logits[np.arange(len(y)), y]
-    return float(np.average(values, weights=sample_weight))
+        from sklearn.metrics import roc_auc_score
+
+        if len(np.unique(y)) < 2:
+            return 0.5
+        return float(roc_auc_score(y, logits, sample_weight=sample_weight))
+    top = logits.max(axis=1, keepdims=True)
+    log_norm = (top + np.log(np.exp(logits - top).sum(axis=1, keepdims=True)))[:, 0]
+    return -float(np.average(log_norm - logits[np.arange(len(y)), y], weights=sample_weight))
 
 
 class EarlyStoppingOnScore(Callback):
@@ -726,10 +729,10 @@ class EarlyStoppingOnScore(Callback):
         score = net.history[-1].get("valid_score")
         if score is None:
             return
-        # when the scorer records the validation log-loss too (the cross-fitted ensemble's), it breaks ties on the
+        # when the scorer records a tie-breaker too (the cross-fitted ensemble's AUC or log-loss), it breaks ties on the
         # score (a metric at its best threshold is flat while the network is still nearly constant), and training
         # goes on while it improves
-        loss = net.history[-1].get("valid_neg_log_loss", -np.inf)
+        loss = net.history[-1].get("valid_tiebreak", -np.inf)
         tied = score >= self.best_score_ - 1e-12 and loss > self._best_tie_loss + self.tol
         if score > self.best_score_ + self.tol or tied or self._best_state is None:
             self.best_score_ = max(score, self.best_score_)

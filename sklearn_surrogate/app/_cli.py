@@ -6,7 +6,7 @@ import sys
 __all__ = ["main"]
 
 _COMMANDS = ("demo", "train-surrogates", "benchmark")
-_DEFAULT_LOSSES = ("cross_entropy", "f1")
+_DEFAULT_LOSSES = ("metric=f1", "cross_entropy", "cross_entropy+threshold", "hgb+threshold")
 
 
 def _parser():
@@ -43,7 +43,8 @@ def _parser():
         dest="losses",
         default=None,
         metavar="NAME",
-        help=f"registered loss name; repeat for several (default: {' and '.join(_DEFAULT_LOSSES)})",
+        help="method: a registered loss name, metric=<metric>, hgb, or any of these with +threshold; repeat for "
+        f"several (default: {', '.join(_DEFAULT_LOSSES)})",
     )
     demo.add_argument(
         "--output-dir", default="demo_output", help="folder for demo.csv and demo.png (default: %(default)s)"
@@ -200,10 +201,15 @@ def main(argv=None):
     from ..losses import get_loss_names
 
     losses = args.losses or list(_DEFAULT_LOSSES)
-    unknown = [name for name in losses if name not in get_loss_names()]
+    def known(name):
+        base = name[: -len("+threshold")] if name.endswith("+threshold") else name
+        return name.startswith("metric=") or base == "hgb" or base in get_loss_names()
+
+    unknown = [name for name in losses if not known(name)]
     if unknown:
         print(
-            f"error: unknown loss {', '.join(map(repr, unknown))}; registered: {', '.join(get_loss_names())}",
+            f"error: unknown loss {', '.join(map(repr, unknown))}; registered: {', '.join(get_loss_names())} "
+            "(or metric=<metric>, hgb, and any of them with +threshold)",
             file=sys.stderr,
         )
         return 2
