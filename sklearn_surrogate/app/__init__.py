@@ -23,6 +23,8 @@ import importlib
 # benchmark's modules import at load time.
 _SUBMODULE_OF = {
     "BASELINES": "_methods",
+    "DEFAULT_BASELINES": "_methods",
+    "TARGETS": "_methods",
     "make_method": "_methods",
     "method_names": "_methods",
     "mean_ranks": "_report",
@@ -38,7 +40,9 @@ _SUBMODULE_OF = {
 
 __all__ = [
     "BASELINES",
+    "DEFAULT_BASELINES",
     "QUICK",
+    "TARGETS",
     "load_dataset",
     "make_method",
     "mean_ranks",
