@@ -151,12 +151,20 @@ def win_tie_loss(scores, metric, baseline, *, alpha=0.05):
     return pd.DataFrame(rows).T
 
 
+def _scored_methods(scores, metric):
+    """The methods with a score on ``metric`` somewhere, in the order they first appear."""
+    scored = scores.groupby("method", sort=False)[metric].count()
+    return [method for method in scored.index if scored[method] > 0]
+
+
 def head_to_head(scores, metric, method, *, alpha=0.05):
     """Win/tie/loss of ``method`` against every other method, dataset by dataset.
 
     :func:`win_tie_loss` seen from ``method``'s side: one row per other
-    method, where a *win* is a dataset on which ``method`` has the higher
-    mean score with p < alpha (Wilcoxon signed-rank on the paired folds).
+    method with a score (methods that apply nowhere, such as threshold
+    tuning on multiclass datasets only, are left out), where a *win* is a
+    dataset on which ``method`` has the higher mean score with p < alpha
+    (Wilcoxon signed-rank on the paired folds).
 
     Parameters
     ----------
@@ -194,7 +202,7 @@ def head_to_head(scores, metric, method, *, alpha=0.05):
     if method not in set(scores["method"]):
         raise ValueError(f"No scores of method {method!r}; methods: {list(dict.fromkeys(scores['method']))}.")
     rows = {}
-    for other in dict.fromkeys(scores["method"]):
+    for other in _scored_methods(scores, metric):
         if other != method:
             pair = scores[scores["method"].isin([method, other])]
             rows[f"vs {other}"] = win_tie_loss(pair, metric, other, alpha=alpha).loc[method]
@@ -393,7 +401,8 @@ def write_report(scores, timings, output_dir, *, target="f1", title="Benchmark",
                      "mean difference: "
                      f"`{reference}` minus the other; last column: Wilcoxon over the datasets' means.\n\n"
                      + table.to_markdown() + "\n")
-    for baseline in [b for b in BASELINES if b in set(methods) and b != reference]:  # reference: above
+    scored = _scored_methods(scores, column)
+    for baseline in [b for b in BASELINES if b in scored and b != reference]:  # the reference's table is above
         table = win_tie_loss(scores, column, baseline)
         parts.append(f"## {column}: win / tie / loss against `{baseline}`\n\nPer dataset: Wilcoxon signed-rank on "
                      "the paired folds, p < 0.05; last column: Wilcoxon over the datasets' means.\n\n"

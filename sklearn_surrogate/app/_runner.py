@@ -194,17 +194,18 @@ def _run_task(dataset, repeat, fold, method, X, y, train, test, seed, target):
     if estimator is None:
         return {**row, **{m: np.nan for m in METRICS}}, np.nan
     model = make_pipeline(make_preprocessor(X.iloc[train]), estimator)
-    start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         # RealMLP's training stack (pytorch_lightning) trips over torch's own deprecations; not ours to fix
         warnings.filterwarnings("ignore", category=FutureWarning, module="pytorch_lightning")
         warnings.filterwarnings("ignore", category=DeprecationWarning, module="pytorch_lightning")
+        start = time.perf_counter()
         model.fit(X.iloc[train], y[train])
-    seconds = time.perf_counter() - start
-    proba = np.zeros((len(test), n_classes))
-    proba[:, model.classes_] = model.predict_proba(X.iloc[test])
-    scores = score_predictions(y[test], model.predict(X.iloc[test]), proba)
+        seconds = time.perf_counter() - start
+        proba = np.zeros((len(test), n_classes))
+        proba[:, model.classes_] = model.predict_proba(X.iloc[test])
+        y_pred = model.predict(X.iloc[test])
+    scores = score_predictions(y[test], y_pred, proba)
     return {**row, **{k: float(v) for k, v in scores.items()}}, seconds
 
 
