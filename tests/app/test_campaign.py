@@ -256,8 +256,9 @@ def test_head_to_head_is_win_tie_loss_from_the_methods_side():
     assert table.loc["vs hgb+threshold", ["win", "tie", "loss"]].tolist() == [0, 0, 3]
     for other in ["hgb", "cross_entropy+threshold", "hgb+threshold"]:
         mirrored = win_tie_loss(scores, "f1", "auto").loc[other]
-        assert table.loc[f"vs {other}", "win"] == mirrored["loss"] and table.loc[f"vs {other}", "loss"] == mirrored["win"]
-        assert table.loc[f"vs {other}", "mean difference"] == pytest.approx(-mirrored["mean difference"], abs=1e-4)
+        row = table.loc[f"vs {other}"]
+        assert row["win"] == mirrored["loss"] and row["loss"] == mirrored["win"]
+        assert row["mean difference"] == pytest.approx(-mirrored["mean difference"], abs=1e-4)
     with pytest.raises(ValueError, match="No scores of method 'nope'"):
         head_to_head(scores, "f1", "nope")
 
