@@ -8,9 +8,12 @@ shipped ReLoss surrogates.
 Benchmarks on OpenML datasets compare surrogate losses against the baselines
 users would pick: each surrogate loss and the baselines (cross-entropy at
 threshold 0.5 and with a tuned threshold, scikit-learn's ``MLPClassifier``,
-gradient boosting with and without a tuned threshold) are evaluated by
-repeated stratified cross-validation, and the report holds every fold,
-mean ± sd tables, mean ranks and paired tests.
+gradient boosting with and without a tuned threshold; on request
+``SurrogateClassifier(metric=...)`` choosing everything itself, and pytabkit's
+RealMLP) are evaluated by repeated stratified cross-validation, and the report
+holds every fold, mean ± sd tables, mean ranks, paired tests and fit times.
+Per-dataset checkpoints let a campaign resume and grow by methods across
+sessions.
 
 The application imports the library (:mod:`sklearn_surrogate`); the library
 never imports the application.
@@ -23,9 +26,13 @@ import importlib
 # benchmark's modules import at load time.
 _SUBMODULE_OF = {
     "BASELINES": "_methods",
+    "DEFAULT_BASELINES": "_methods",
+    "TARGETS": "_methods",
     "make_method": "_methods",
     "method_names": "_methods",
+    "head_to_head": "_report",
     "mean_ranks": "_report",
+    "mean_scores": "_report",
     "summary_table": "_report",
     "win_tie_loss": "_report",
     "write_report": "_report",
@@ -38,10 +45,14 @@ _SUBMODULE_OF = {
 
 __all__ = [
     "BASELINES",
+    "DEFAULT_BASELINES",
     "QUICK",
+    "TARGETS",
+    "head_to_head",
     "load_dataset",
     "make_method",
     "mean_ranks",
+    "mean_scores",
     "method_names",
     "run_benchmark",
     "run_demo",

@@ -1,4 +1,23 @@
-"""Command line: ``sklearn-surrogate [demo]`` (also ``python -m sklearn_surrogate``)."""
+"""Command line: ``sklearn-surrogate [demo]`` (also ``python -m sklearn_surrogate``).
+
+``sklearn-surrogate benchmark`` runs :func:`~sklearn_surrogate.app.run_benchmark`
+then :func:`~sklearn_surrogate.app.write_report`. Its methods are the losses of
+``--losses`` beside the baselines of ``--baselines``, or exactly the list of
+``--methods`` (baseline and loss names mixed). The campaign of ``auto``
+against the baselines, on every binary shared dataset, target F1, check-pointed
+so that it resumes and grows by methods across sessions (``realmlp`` needs the
+``benchmark`` extra)::
+
+    sklearn-surrogate benchmark --methods auto cross_entropy cross_entropy+threshold hgb hgb+threshold \\
+        realmlp realmlp+threshold --target f1 --jobs 2 --output-dir campaign_f1 \\
+        --checkpoint-dir campaign_checkpoints/f1
+
+and on the multiclass shared datasets, target macro F1 (the ``+threshold``
+methods do not apply there)::
+
+    sklearn-surrogate benchmark --methods auto cross_entropy hgb realmlp --target f1_macro --jobs 2 \\
+        --output-dir campaign_f1_macro --checkpoint-dir campaign_checkpoints/f1_macro
+"""
 
 import argparse
 import sys
@@ -11,6 +30,7 @@ _DEFAULT_LOSSES = ("metric=f1", "cross_entropy", "cross_entropy+threshold", "hgb
 
 def _parser():
     from .. import __version__
+    from ._methods import BASELINES, DEFAULT_BASELINES, TARGETS
 
     parser = argparse.ArgumentParser(
         prog="sklearn-surrogate",
@@ -80,30 +100,44 @@ def _parser():
                        help="torch threads; 0 keeps torch's default (default: %(default)s)")
     bench = commands.add_parser(
         "benchmark",
-        help="surrogate losses vs cross-entropy, tuned thresholds, MLPClassifier and gradient boosting",
+        help="surrogate losses and auto vs cross-entropy, tuned thresholds, MLPClassifier, gradient boosting "
+             "and RealMLP",
         description=(
             "Repeated stratified cross-validation of every method on OpenML datasets (the shared offline copies "
-            "when present, else fetch_openml): a CSV of every fold, a markdown report with mean +- sd, mean ranks "
-            "and Wilcoxon win/tie/loss against each baseline, and plots."
+            "when present, else fetch_openml): a CSV of every fold, a markdown report with mean +- sd, mean ranks, "
+            "Wilcoxon win/tie/loss against each baseline and median fit times, and plots."
         ),
     )
     bench.add_argument("--quick", action="store_true",
                        help="two small datasets (kc2, diabetes: shared copies, else fetch_openml), 5 x 2 folds, losses f1 and "
                             "reloss_f1 (55 s on an idle 2-core machine, 31 s with --jobs 2)")
     bench.add_argument("--datasets", nargs="+", default=None, metavar="ID_OR_NAME",
-                       help="OpenML ids or names (default: every binary shared dataset)")
-    bench.add_argument("--losses", nargs="+", default=None, metavar="NAME",
-                       help="registered loss names, reloss_<metric> included (default: f1 reloss_f1)")
+                       help="OpenML ids or names (default: every binary shared dataset; every multiclass one for "
+                            "--target f1_macro)")
+    bench.add_argument("--losses", nargs="*", default=None, metavar="NAME",
+                       help="registered loss names, reloss_<metric> included (default: f1 reloss_f1; none when "
+                            "given without names)")
     bench.add_argument("--baselines", nargs="*", default=None, metavar="NAME",
-                       help="baselines to run beside the losses (default: all of "
-                            "cross_entropy, cross_entropy+threshold, mlp_sklearn, hgb, hgb+threshold; "
-                            "none when given without names)")
+                       help=f"baselines to run beside the losses, among {', '.join(BASELINES)} (default: "
+                            f"{' '.join(DEFAULT_BASELINES)}; none when given without names; realmlp needs "
+                            "pip install sklearn-surrogate[benchmark])")
+    bench.add_argument("--methods", nargs="+", default=None, metavar="NAME",
+                       help="exactly these methods, baselines and loss names mixed (instead of --losses and "
+                            "--baselines); the baselines run and are reported first")
+    bench.add_argument("--reference", default=None, metavar="METHOD",
+                       help="the method the report compares with every other one, and whose median fit time it "
+                            "divides by cross_entropy+threshold's (default: auto when it runs)")
     bench.add_argument("--repeats", type=int, default=None, help="cross-validation repeats (default: 5)")
     bench.add_argument("--splits", type=int, default=None, help="folds per repeat (default: 2)")
-    bench.add_argument("--target", default="f1", choices=("f1", "balanced_accuracy", "roc_auc"),
-                       help="metric the tuned thresholds and the report aim at (default: %(default)s)")
+    bench.add_argument("--target", default="f1", choices=TARGETS,
+                       help="metric the tuned thresholds, the auto method and the report aim at; f1_macro is for "
+                            "multiclass datasets (default: %(default)s)")
     bench.add_argument("--jobs", type=int, default=1, help="parallel fits (default: %(default)s)")
     bench.add_argument("--output-dir", default="benchmark_output", help="results folder (default: %(default)s)")
+    bench.add_argument("--checkpoint-dir", default=None, metavar="FOLDER",
+                       help="folder of the per-dataset checkpoints, rewritten after every fit and reused by any "
+                            "later run with the same seed, folds per repeat and target, whatever its methods "
+                            "(default: <output-dir>/datasets)")
     bench.add_argument("--data-home", default=None, help="fetch_openml's cache folder")
     bench.add_argument("--shared-dir", default=None, metavar="FOLDER",
                        help="folder of the shared offline OpenML copies (its MANIFEST.tsv lists them; default: "
@@ -119,6 +153,7 @@ def _benchmark(args):
     import time
 
     from ..datasets import shared_manifest
+    from ._methods import BASELINES
     from ._report import write_report
     from ._runner import QUICK, run_benchmark
 
@@ -131,7 +166,15 @@ def _benchmark(args):
         except FileNotFoundError as exc:
             print(f"error: {exc} Or pass --datasets with OpenML ids or names (fetched online).", file=sys.stderr)
             return 1
-        settings["datasets"] = list(manifest[manifest["n_classes"] == 2].sort_values("n_rows")["name"])
+        # the macro F1 is the target of multiclass campaigns; the others of binary ones
+        kind = (manifest["n_classes"] > 2) if args.target == "f1_macro" else (manifest["n_classes"] == 2)
+        settings["datasets"] = list(manifest[kind].sort_values("n_rows")["name"])
+    if args.methods is not None:
+        if args.losses is not None or args.baselines is not None:
+            print("error: --methods names every method; give it without --losses and --baselines.", file=sys.stderr)
+            return 1
+        settings["baselines"] = [name for name in args.methods if name in BASELINES]
+        settings["losses"] = [name for name in args.methods if name not in BASELINES]
     if args.baselines is not None:  # run_benchmark refuses unknown names with a ValueError
         settings["baselines"] = list(args.baselines)
     for key, value in [("losses", args.losses), ("n_repeats", args.repeats), ("n_splits", args.splits)]:
@@ -142,14 +185,19 @@ def _benchmark(args):
     try:
         scores, timings = run_benchmark(**settings, target=args.target, random_state=args.random_state,
                                         data_home=args.data_home, shared_dir=args.shared_dir, n_jobs=args.jobs,
-                                        checkpoint_dir=output / "datasets")
-    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+                                        checkpoint_dir=args.checkpoint_dir or output / "datasets")
+    except (ValueError, FileNotFoundError, RuntimeError, ImportError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     minutes = (time.perf_counter() - start) / 60
     title = (f"Benchmark: {len(settings['datasets'])} datasets, {settings['n_repeats']} x {settings['n_splits']}-fold "
              f"stratified CV, target {args.target}")
-    text = write_report(scores, timings, output, target=args.target, title=title, plots=not args.no_plot)
+    try:
+        text = write_report(scores, timings, output, target=args.target, title=title, plots=not args.no_plot,
+                            reference=args.reference)
+    except ValueError as exc:  # a --reference that did not run
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(text)
     print(f"({minutes:.1f} min with {args.jobs} job(s); results in {output}/)")
     return 0
@@ -185,8 +233,9 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 1 when the demo fails (dataset unavailable...), 2 for
-        an unknown loss.
+        0 on success, 1 when the demo or the benchmark fails (dataset
+        unavailable, unknown method, missing optional dependency...), 2 for
+        an unknown loss of the demo.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in _COMMANDS and argv[0] not in ("-h", "--help", "--version")):

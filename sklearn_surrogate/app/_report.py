@@ -3,7 +3,10 @@
 import numpy as np
 import pandas as pd
 
-__all__ = ["mean_ranks", "summary_table", "win_tie_loss", "write_report"]
+__all__ = ["head_to_head", "mean_ranks", "mean_scores", "summary_table", "win_tie_loss", "write_report"]
+
+# the score column a target is read from: macro F1 is the "f1" column of multiclass datasets
+_COLUMN_OF_TARGET = {"f1_macro": "f1"}
 
 
 def summary_table(scores, metric):
@@ -148,6 +151,115 @@ def win_tie_loss(scores, metric, baseline, *, alpha=0.05):
     return pd.DataFrame(rows).T
 
 
+def _scored_methods(scores, metric):
+    """The methods with a score on ``metric`` somewhere, in the order they first appear."""
+    scored = scores.groupby("method", sort=False)[metric].count()
+    return [method for method in scored.index if scored[method] > 0]
+
+
+def head_to_head(scores, metric, method, *, alpha=0.05):
+    """Win/tie/loss of ``method`` against every other method, dataset by dataset.
+
+    :func:`win_tie_loss` seen from ``method``'s side: one row per other
+    method with a score (methods that apply nowhere, such as threshold
+    tuning on multiclass datasets only, are left out), where a *win* is a
+    dataset on which ``method`` has the higher mean score with p < alpha
+    (Wilcoxon signed-rank on the paired folds).
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Scores as returned by :func:`run_benchmark`: columns ``dataset``,
+        ``repeat``, ``fold``, ``method`` and ``metric``.
+    metric : str
+        The score column to compare (higher is better).
+    method : str
+        The method compared with all the others.
+    alpha : float, default=0.05
+        Significance level of the per-dataset tests.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Columns ``win``, ``tie``, ``loss`` (numbers of datasets, for
+        ``method``), ``mean difference`` (``method`` minus the other,
+        averaged over the datasets' means) and ``p (over datasets)``; the
+        index is ``"vs <other>"``, in the order the methods first appear.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_surrogate.app import head_to_head
+    >>> base = {"hgb": 0.50, "f1": 0.55, "cross_entropy": 0.45}
+    >>> scores = pd.DataFrame([
+    ...     {"dataset": d, "repeat": 0, "fold": k, "method": m, "f1": b + 0.01 * k + (0.002 * k if m == "f1" else 0)}
+    ...     for d in ["kc2", "pc4"] for m, b in base.items() for k in range(6)])
+    >>> head_to_head(scores, "f1", "f1")
+                      win  tie  loss  mean difference  p (over datasets)
+    vs hgb            2.0  0.0   0.0            0.055                0.5
+    vs cross_entropy  2.0  0.0   0.0            0.105                0.5
+    """
+    if method not in set(scores["method"]):
+        raise ValueError(f"No scores of method {method!r}; methods: {list(dict.fromkeys(scores['method']))}.")
+    rows = {}
+    for other in _scored_methods(scores, metric):
+        if other != method:
+            pair = scores[scores["method"].isin([method, other])]
+            rows[f"vs {other}"] = win_tie_loss(pair, metric, other, alpha=alpha).loc[method]
+    return pd.DataFrame(rows).T
+
+
+def mean_scores(scores, metrics, *, rank_by):
+    """Each method's mean score over datasets for every metric, and its mean rank on one of them.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Scores as returned by :func:`run_benchmark`.
+    metrics : list of str
+        Score columns to average: first over a dataset's folds, then over the
+        datasets where the method applies (NaN rows, such as threshold tuning
+        on a multiclass dataset, are skipped).
+    rank_by : str
+        The score column of the ``mean rank`` column (see :func:`mean_ranks`;
+        NaN for a method missing on some dataset).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per method, sorted by mean rank (best first), columns
+        ``metrics`` then ``"mean rank (<rank_by>)"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_surrogate.app import mean_scores
+    >>> scores = pd.DataFrame({
+    ...     "dataset": ["kc2"] * 2 + ["pc4"] * 2, "method": ["hgb", "f1"] * 2,
+    ...     "f1": [0.6, 0.7, 0.5, 0.4], "roc_auc": [0.8, 0.7, 0.9, 0.6]})
+    >>> mean_scores(scores, ["f1", "roc_auc"], rank_by="f1")
+           f1  roc_auc  mean rank (f1)
+    hgb  0.55     0.85             1.5
+    f1   0.55     0.65             1.5
+    """
+    per_dataset = scores.groupby(["dataset", "method"], sort=False)[list(metrics)].mean()
+    table = per_dataset.groupby(level="method", sort=False).mean()
+    table[f"mean rank ({rank_by})"] = mean_ranks(scores, rank_by)
+    table.index.name = None
+    return table.sort_values(f"mean rank ({rank_by})", kind="stable")
+
+
+def _fit_time_section(timings, reference, against="cross_entropy+threshold"):
+    medians = timings.groupby("method", sort=False)["fit_seconds"].median()
+    text = ("## Median fit seconds\n\nMedian over every fit (all datasets and folds) of each method, "
+            "preprocessing included.\n\n" + medians.round(3).to_frame().to_markdown() + "\n")
+    if reference is not None and reference != against and {reference, against} <= set(medians.index):
+        ratio = medians[reference] / medians[against]
+        text += (f"\nmedian(`{reference}`) / median(`{against}`) = **{ratio:.2f}**, both measured in this run "
+                 "(same machine, same datasets and folds).\n")
+    return text
+
+
 def _rank_plot(scores, metric, path):
     import matplotlib
 
@@ -186,12 +298,16 @@ def _dataset_bars(scores, metric, path):
     plt.close(fig)
 
 
-def write_report(scores, timings, output_dir, *, target="f1", title="Benchmark", plots=True):
+def write_report(scores, timings, output_dir, *, target="f1", title="Benchmark", plots=True, reference=None):
     """Write ``scores.csv``, ``timings.csv``, ``report.md`` and the plots into ``output_dir``.
 
-    The report has the mean ranks for every metric present, the
-    :func:`win_tie_loss` tables of ``target`` against each baseline present,
-    a :func:`summary_table` per metric and the mean fit times. The plots are
+    The report has each method's mean scores and mean rank on ``target``
+    (:func:`mean_scores`), the mean ranks for every metric present, the
+    :func:`head_to_head` table of ``reference`` against every other method,
+    the :func:`win_tie_loss` tables of ``target`` against each other
+    baseline present, a :func:`summary_table` per metric, the mean fit times, and the
+    median fit times with the ratio of ``reference``'s median to
+    ``cross_entropy+threshold``'s (both measured in the same run). The plots are
     the mean ranks on ``target`` with the Nemenyi critical difference
     (``ranks_<target>.png``) and the mean score of every method on every
     dataset (``datasets_<target>.png``).
@@ -208,11 +324,15 @@ def write_report(scores, timings, output_dir, *, target="f1", title="Benchmark",
         names are overwritten.
     target : str, default="f1"
         The metric of the win/tie/loss tables and the plots; the mean-rank
-        table is sorted by it.
+        table is sorted by it. ``"f1_macro"`` reads the ``f1`` column (the
+        macro F1 on multiclass datasets).
     title : str, default="Benchmark"
         Title of the report.
     plots : bool, default=True
         Write the two PNG plots (needs matplotlib).
+    reference : str, default=None
+        The method of the head-to-head table and the fit-time ratio;
+        ``"auto"`` when it has scores, else none.
 
     Returns
     -------
@@ -237,10 +357,22 @@ def write_report(scores, timings, output_dir, *, target="f1", title="Benchmark",
     ['datasets_f1.png', 'ranks_f1.png', 'report.md', 'scores.csv', 'timings.csv']
     >>> print(*[line for line in text.splitlines() if line.startswith("#")], sep="\\n")
     # Toy benchmark
+    ## Mean scores over datasets, mean rank on f1
     ## Mean ranks (1 = best)
     ## f1: win / tie / loss against `hgb`
     ## f1 (mean ± sd over folds)
     ## Mean fit seconds
+    ## Median fit seconds
+
+    With a ``reference`` (``auto`` by default, when present), its table
+    against every other method and its fit-time ratio to
+    ``cross_entropy+threshold`` join the report:
+
+    >>> timings.loc[timings["method"] == "f1", "fit_seconds"] = 3.0
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     text = write_report(scores, timings, folder, reference="f1", plots=False)
+    >>> print(*[line for line in text.splitlines() if line.startswith("## `")], sep="\\n")
+    ## `f1` against every other method on f1: win / tie / loss
     """
     import pathlib
 
@@ -251,21 +383,38 @@ def write_report(scores, timings, output_dir, *, target="f1", title="Benchmark",
     scores.to_csv(folder / "scores.csv", index=False, float_format="%.10g")
     timings.to_csv(folder / "timings.csv", index=False, float_format="%.4g")
     metrics = [m for m in ("f1", "roc_auc", "average_precision", "balanced_accuracy") if m in scores]
+    column = _COLUMN_OF_TARGET.get(target, target)
+    methods = list(dict.fromkeys(scores["method"]))
+    if reference is None and "auto" in methods:
+        reference = "auto"
     parts = [f"# {title}\n"]
+    means = mean_scores(scores, metrics, rank_by=column).round(3)
+    parts.append(f"## Mean scores over datasets, mean rank on {column}\n\nEach dataset's mean over its folds, then "
+                 "the mean over the datasets where the method applies; rank 1 is best.\n\n"
+                 + means.to_markdown() + "\n")
     ranks = pd.DataFrame({m: mean_ranks(scores, m) for m in metrics}).round(2)
-    parts.append("## Mean ranks (1 = best)\n\n" + ranks.sort_values(target).to_markdown() + "\n")
-    for baseline in [b for b in BASELINES if b in set(scores["method"])]:
-        table = win_tie_loss(scores, target, baseline)
-        parts.append(f"## {target}: win / tie / loss against `{baseline}`\n\nPer dataset: Wilcoxon signed-rank on "
+    parts.append("## Mean ranks (1 = best)\n\n" + ranks.sort_values(column).to_markdown() + "\n")
+    if reference is not None:
+        table = head_to_head(scores, column, reference)
+        parts.append(f"## `{reference}` against every other method on {column}: win / tie / loss\n\nWins, ties and "
+                     f"losses of `{reference}` per dataset: Wilcoxon signed-rank on the paired folds, p < 0.05; "
+                     "mean difference: "
+                     f"`{reference}` minus the other; last column: Wilcoxon over the datasets' means.\n\n"
+                     + table.to_markdown() + "\n")
+    scored = _scored_methods(scores, column)
+    for baseline in [b for b in BASELINES if b in scored and b != reference]:  # the reference's table is above
+        table = win_tie_loss(scores, column, baseline)
+        parts.append(f"## {column}: win / tie / loss against `{baseline}`\n\nPer dataset: Wilcoxon signed-rank on "
                      "the paired folds, p < 0.05; last column: Wilcoxon over the datasets' means.\n\n"
                      + table.to_markdown() + "\n")
     for metric in metrics:
         parts.append(f"## {metric} (mean ± sd over folds)\n\n" + summary_table(scores, metric).to_markdown() + "\n")
     seconds = timings.groupby("method", sort=False)["fit_seconds"].mean().round(2)
     parts.append("## Mean fit seconds\n\n" + seconds.to_frame().to_markdown() + "\n")
+    parts.append(_fit_time_section(timings, reference))
     text = "\n".join(parts)
     (folder / "report.md").write_text(text, encoding="utf-8")
     if plots:
-        _rank_plot(scores, target, folder / f"ranks_{target}.png")
-        _dataset_bars(scores, target, folder / f"datasets_{target}.png")
+        _rank_plot(scores, column, folder / f"ranks_{target}.png")
+        _dataset_bars(scores, column, folder / f"datasets_{target}.png")
     return text

@@ -1,5 +1,7 @@
 """Running a benchmark: every method on every dataset over repeated stratified cross-validation."""
 
+import json
+import os
 import pathlib
 import time
 import zlib
@@ -7,7 +9,7 @@ import zlib
 import numpy as np
 import pandas as pd
 
-from ._methods import BASELINES, make_method, method_names
+from ._methods import BASELINES, TARGETS, make_method, method_names
 
 __all__ = ["QUICK", "load_dataset", "run_benchmark", "score_predictions"]
 
@@ -192,15 +194,89 @@ def _run_task(dataset, repeat, fold, method, X, y, train, test, seed, target):
     if estimator is None:
         return {**row, **{m: np.nan for m in METRICS}}, np.nan
     model = make_pipeline(make_preprocessor(X.iloc[train]), estimator)
-    start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        # RealMLP's training stack (pytorch_lightning) trips over torch's own deprecations; not ours to fix
+        warnings.filterwarnings("ignore", category=FutureWarning, module="pytorch_lightning")
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="pytorch_lightning")
+        start = time.perf_counter()
         model.fit(X.iloc[train], y[train])
-    seconds = time.perf_counter() - start
-    proba = np.zeros((len(test), n_classes))
-    proba[:, model.classes_] = model.predict_proba(X.iloc[test])
-    scores = score_predictions(y[test], model.predict(X.iloc[test]), proba)
+        seconds = time.perf_counter() - start
+        proba = np.zeros((len(test), n_classes))
+        proba[:, model.classes_] = model.predict_proba(X.iloc[test])
+        y_pred = model.predict(X.iloc[test])
+    scores = score_predictions(y[test], y_pred, proba)
     return {**row, **{k: float(v) for k, v in scores.items()}}, seconds
+
+
+_KEYS = ["dataset", "repeat", "fold", "method"]
+_COLUMNS = [*_KEYS, *METRICS, "fit_seconds"]
+
+
+class _Checkpoint:
+    """One dataset's rows on disk: ``<folder>/<dataset>.csv`` and the settings they were computed with.
+
+    The CSV holds every row ever computed for the dataset under the same
+    settings (seed, folds per repeat, target), of any method and repeat; a
+    run reads the rows it needs, computes the others and rewrites the file
+    with all of them after each task (through a temporary file, so a killed
+    run leaves a whole file). ``<dataset>.json`` holds the settings; a run
+    with other settings refuses the folder rather than mixing rows.
+    """
+
+    def __init__(self, folder, dataset, settings):
+        self.folder = None if folder is None else pathlib.Path(folder)
+        self.dataset, self.settings = dataset, settings
+        self.saved, self.new = pd.DataFrame(columns=_COLUMNS), []
+        if self.folder is None:
+            return
+        csv, sidecar = self._path(".csv"), self._path(".json")
+        if sidecar.exists():
+            saved = json.loads(sidecar.read_text(encoding="utf-8"))
+            if saved != settings:
+                raise ValueError(
+                    f"The checkpoint {csv} was computed with {saved}, not {settings}: use another checkpoint folder "
+                    "(--output-dir on the command line), or the same settings."
+                )
+        if csv.exists():
+            rows = pd.read_csv(csv)
+            # a file from before the settings were saved: its folds tell its number of splits
+            if not sidecar.exists() and set(rows["fold"]) != set(range(settings["n_splits"])):
+                raise ValueError(f"The checkpoint {csv} has folds {sorted(set(rows['fold']))}, not "
+                                 f"{settings['n_splits']} per repeat: use another checkpoint folder.")
+            self.saved = rows.drop_duplicates(subset=_KEYS[1:], keep="first")
+
+    def _path(self, suffix):
+        return self.folder / f"{self.dataset}{suffix}"
+
+    def done(self):
+        return set(zip(self.saved["repeat"], self.saved["fold"], self.saved["method"]))
+
+    def _rows(self):
+        new = pd.DataFrame(self.new, columns=_COLUMNS)
+        return new if self.saved.empty else pd.concat([self.saved, new], ignore_index=True)
+
+    def add(self, row):
+        self.new.append(row)
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        sidecar = self._path(".json")
+        if not sidecar.exists():
+            sidecar.write_text(json.dumps(self.settings) + "\n", encoding="utf-8")
+        partial = self._path(".csv.partial")
+        self._rows().to_csv(partial, index=False, float_format="%.10g")
+        os.replace(partial, self._path(".csv"))
+
+    def select(self, keys):
+        """The rows of ``keys`` (repeat, fold, method), in that order, as a later run would read them back."""
+        if self.folder is None:
+            rows = self._rows()
+        else:
+            rows = pd.read_csv(self._path(".csv"))  # the same values whether computed now or read back later
+        wanted = pd.DataFrame(keys, columns=_KEYS[1:])
+        frame = wanted.merge(rows, on=_KEYS[1:], how="left", validate="one_to_one")
+        return frame[_COLUMNS]
 
 
 def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits=2, target="f1", random_state=0,
@@ -216,21 +292,29 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
         surrogate); each becomes a method beside the baselines.
     n_repeats, n_splits : int, default=5, 2
         ``RepeatedStratifiedKFold`` (5 x 2 by default).
-    target : {"f1", "balanced_accuracy", "roc_auc"}, default="f1"
-        The metric the ``+threshold`` baselines tune for.
+    target : {"f1", "balanced_accuracy", "roc_auc", "f1_macro"}, default="f1"
+        The metric the ``+threshold`` baselines tune for and ``auto`` trains
+        for (see :data:`~sklearn_surrogate.app.TARGETS`).
     random_state : int, default=0
         Seeds the folds and every model; the scores are then reproducible
         to the last digit on the same machine and library versions.
     baselines : list of str, default=None
-        A subset of :data:`~sklearn_surrogate.app.BASELINES` (all when None).
+        Names of :data:`~sklearn_surrogate.app.BASELINES`; the
+        :data:`~sklearn_surrogate.app.DEFAULT_BASELINES` when None.
     data_home, shared_dir : path-like, default=None
         ``fetch_openml``'s cache, and the shared offline copies.
     n_jobs : int, default=1
         Parallel fits (joblib); each uses one torch thread.
     checkpoint_dir : path-like, default=None
-        Save each dataset's rows to ``<checkpoint_dir>/<dataset>.csv`` as
-        soon as they are done, and reuse them on a later call with the same
-        methods and folds: an interrupted run resumes where it stopped.
+        Keep each dataset's rows in ``<checkpoint_dir>/<dataset>.csv``,
+        rewritten after every fit, and its settings (seed, folds per repeat,
+        target) in ``<dataset>.json``. A later call with the same settings
+        reuses every row it needs that is already there, whatever methods
+        and repeats the earlier calls ran, and computes only the others: an
+        interrupted run resumes where it stopped, and a campaign grows by
+        methods (or repeats) across sessions. Rows of methods not asked for
+        stay in the file but are not returned. Other settings raise a
+        ``ValueError``.
     verbose : bool, default=True
         Progress bar.
 
@@ -243,6 +327,17 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
     timings : pandas.DataFrame
         The same keys with ``fit_seconds`` (kept apart: timings are not
         reproducible).
+
+    Raises
+    ------
+    ValueError
+        For an unknown loss, baseline or target, or a checkpoint computed
+        with other settings.
+    ImportError
+        For the ``realmlp`` methods without pytabkit (the ``benchmark``
+        extra).
+    TypeError
+        For ``auto`` with a ``SurrogateClassifier`` that takes no ``metric``.
 
     See Also
     --------
@@ -275,7 +370,7 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
 
     With the shared datasets, ``run_benchmark(["kc2", "diabetes"])`` or
     ``run_benchmark(**QUICK)`` compares the F1 surrogates with every
-    baseline.
+    default baseline.
     """
     from joblib import Parallel, delayed
     from sklearn.model_selection import RepeatedStratifiedKFold
@@ -287,35 +382,38 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
         raise ValueError(f"Unknown loss(es) {unknown}; registered: {get_loss_names()}.")
     if baselines is not None and not set(baselines) <= set(BASELINES):
         raise ValueError(f"Unknown baseline(s) {sorted(set(baselines) - set(BASELINES))}; baselines: {list(BASELINES)}.")
+    if target not in TARGETS:
+        raise ValueError(f"Unknown target {target!r}; targets: {list(TARGETS)}.")
     methods = method_names(losses, baselines)
+    for method in methods:  # a missing optional dependency fails now, not after hours of other fits
+        make_method(method, target=target)
+    settings = {"random_state": int(random_state), "n_splits": int(n_splits), "target": target}
     scores, timings = [], []
     for spec in datasets:
         name, _, X, y = load_dataset(spec, data_home=data_home, shared_dir=shared_dir)
-        cached = None if checkpoint_dir is None else pathlib.Path(checkpoint_dir) / f"{name}.csv"
-        if cached is not None and cached.exists():
-            frame = pd.read_csv(cached)
-            if set(frame["method"]) == set(methods) and len(frame) == len(methods) * n_repeats * n_splits:
-                scores.append(frame.drop(columns="fit_seconds"))
-                timings.append(frame[["dataset", "repeat", "fold", "method", "fit_seconds"]])
-                continue
+        checkpoint = _Checkpoint(checkpoint_dir, name, settings)
         cv = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats,
                                      random_state=_seed(random_state, name, -1, -1))
+        splits = list(cv.split(X, y))
+        keys = [(*divmod(i, n_splits), method) for i in range(len(splits)) for method in methods]
+        done = checkpoint.done()
+        # method by method, so that the checkpoint holds whole methods as early as possible
         tasks = []
-        for i, (train, test) in enumerate(cv.split(X, y)):
-            repeat, fold = divmod(i, n_splits)
-            seed = _seed(random_state, name, repeat, fold)
-            tasks += [(name, repeat, fold, method, X, y, train, test, seed, target) for method in methods]
+        for method in methods:
+            for i, (train, test) in enumerate(splits):
+                repeat, fold = divmod(i, n_splits)
+                if (repeat, fold, method) not in done:
+                    seed = _seed(random_state, name, repeat, fold)
+                    tasks.append((name, repeat, fold, method, X, y, train, test, seed, target))
         jobs = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_run_task)(*task) for task in tasks)
         if verbose:
             from tqdm.auto import tqdm
 
-            jobs = tqdm(jobs, total=len(tasks), desc=f"{name}: {len(methods)} methods x {n_repeats * n_splits} folds")
-        rows = [{**row, "fit_seconds": fit_seconds} for row, fit_seconds in jobs]
-        frame = pd.DataFrame(rows)
-        if cached is not None:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            frame.to_csv(cached, index=False, float_format="%.10g")
-            frame = pd.read_csv(cached)  # the same values whether computed now or read back later
+            jobs = tqdm(jobs, total=len(tasks), desc=f"{name}: {len(methods)} methods x {n_repeats * n_splits} folds"
+                        + (f" ({len(keys) - len(tasks)} fits checkpointed)" if len(tasks) < len(keys) else ""))
+        for row, fit_seconds in jobs:
+            checkpoint.add({**row, "fit_seconds": fit_seconds})
+        frame = checkpoint.select(keys)
         scores.append(frame.drop(columns="fit_seconds"))
-        timings.append(frame[["dataset", "repeat", "fold", "method", "fit_seconds"]])
+        timings.append(frame[[*_KEYS, "fit_seconds"]])
     return pd.concat(scores, ignore_index=True), pd.concat(timings, ignore_index=True)

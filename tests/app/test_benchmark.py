@@ -9,6 +9,7 @@ from sklearn.model_selection import TunedThresholdClassifierCV
 from sklearn_surrogate import SurrogateClassifier
 from sklearn_surrogate.app import (
     BASELINES,
+    DEFAULT_BASELINES,
     load_dataset,
     make_method,
     mean_ranks,
@@ -169,7 +170,10 @@ def test_bad_arguments():
         run_benchmark(["diabetes"], ["not_a_loss"], verbose=False)
     with pytest.raises(ValueError, match="Unknown baseline"):
         run_benchmark(["diabetes"], ["f1"], baselines=["xgboost"], verbose=False)
-    assert set(BASELINES) == {"cross_entropy", "cross_entropy+threshold", "mlp_sklearn", "hgb", "hgb+threshold"}
+    with pytest.raises(ValueError, match="Unknown target 'f2'"):
+        run_benchmark(["diabetes"], ["f1"], target="f2", verbose=False)
+    assert set(DEFAULT_BASELINES) == {"cross_entropy", "cross_entropy+threshold", "mlp_sklearn", "hgb", "hgb+threshold"}
+    assert set(DEFAULT_BASELINES) | {"auto", "realmlp", "realmlp+threshold"} == set(BASELINES)
 
 
 def test_command_line(tmp_path, capsys):
