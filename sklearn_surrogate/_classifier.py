@@ -25,7 +25,7 @@ from torch import nn
 from ._auto import choose_loss
 from ._base import BaseSurrogateEstimator
 from ._decision import tune_class_offsets, tune_threshold
-from ._ensemble import CrossFitLoss, assign_folds, out_of_fold_logits
+from ._ensemble import CrossFitLoss, assign_folds, dataset_logits, out_of_fold_logits
 from ._inference import _float64_copy  # noqa: F401  (imported from here by the tests)
 from ._net import OutOfFoldScore, logits_to_proba
 from ._scorer import SurrogateScorer, get_metric_names, make_surrogate_scorer
@@ -563,16 +563,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             return logits, y_encoded, weights
         if valid_rows is None:
             return None, None, None
-        dataset = self._dataset(data, valid_rows)
-        module = self.net_.module_
-        was_training = module.training
-        module.eval()
-        with torch.no_grad():
-            X, _ = dataset.batch(dataset.select(slice(None)))
-            logits = module(X).float().cpu().numpy().astype(np.float64)
-        module.train(was_training)
-        if logits.ndim == 2 and logits.shape[1] == 1:
-            logits = logits[:, 0]
+        logits = dataset_logits(self.net_.module_, self._dataset(data, valid_rows))
         return logits, y_encoded[valid_rows], None if weights is None else weights[valid_rows]
 
     def _n_outputs(self):

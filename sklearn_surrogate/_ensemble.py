@@ -37,7 +37,7 @@ from torch import nn
 
 from ._modules import ACTIVATIONS
 
-__all__ = ["CrossFitLoss", "MLPEnsemble", "assign_folds", "out_of_fold_logits"]
+__all__ = ["CrossFitLoss", "MLPEnsemble", "assign_folds", "dataset_logits", "out_of_fold_logits"]
 
 _STAT_ROWS = 20_000  # rows used for the input statistics (a random subset above that)
 _CLIP = 3.0
@@ -303,16 +303,42 @@ def out_of_fold_logits(module, dataset, folds, batch_size=4096):
     -------
     logits : ndarray of shape (n,) or (n, n_outputs), float64
     """
+    return dataset_logits(module, dataset, folds, batch_size)
+
+
+def dataset_logits(module, dataset, folds=None, batch_size=4096):
+    """The evaluation-mode logits of every row of ``dataset``, a chunk at a time (float64 on the host).
+
+    With ``folds``, each row's logit comes from member ``folds[row]`` of an
+    :class:`MLPEnsemble` (:func:`out_of_fold_logits`); without, from the
+    module's own output (the members' mean for an ensemble). Sparse rows are
+    densified one chunk at a time.
+
+    Parameters
+    ----------
+    module : nn.Module
+    dataset : TensorDataset
+    folds : Tensor of int64, shape (len(dataset),), default=None
+    batch_size : int, default=4096
+
+    Returns
+    -------
+    logits : ndarray of shape (n,) or (n, n_outputs)
+    """
     was_training = module.training
     module.eval()
     outputs = []
     n = len(dataset)
+    device = dataset.y.device
     with torch.no_grad():
         for start in range(0, n, batch_size):
-            rows = torch.arange(start, min(start + batch_size, n), device=folds.device)
-            X, _ = dataset.batch(dataset.select(rows))
-            members = module(X, members=True)
-            picked = members[torch.arange(len(rows), device=folds.device), folds[rows]]
-            outputs.append(picked.float().cpu().numpy().astype(np.float64))
+            positions = torch.arange(start, min(start + batch_size, n), device=device)
+            X, _ = dataset.batch(dataset.select(positions))
+            if folds is None:
+                out = module(X)
+                out = out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
+            else:
+                out = module(X, members=True)[torch.arange(len(positions), device=device), folds[positions]]
+            outputs.append(out.float().cpu().numpy().astype(np.float64))
     module.train(was_training)
     return np.concatenate(outputs) if outputs else np.zeros(0)
