@@ -51,16 +51,48 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
 
     Parameters
     ----------
-    loss : str, SurrogateLoss class or instance, torch loss module, or SurrogateScorer, default="cross_entropy"
+    loss : "auto", str, SurrogateLoss class or instance, torch loss module, or SurrogateScorer, default="auto"
         The training criterion: a registered name (``"f1"``, ``"roc_auc"``...),
         a loss class (built with the ``loss__*`` parameters), a module instance
         (deep-copied at ``fit``; ``loss__*`` parameters are set on the copy), or
         a scorer from :func:`~sklearn_surrogate.make_surrogate_scorer`, whose
         matching surrogate is used. A plain torch loss such as
         ``torch.nn.BCEWithLogitsLoss()`` is called as ``loss(logits,
-        targets)`` and cannot take sample weights.
-    hidden_layer_sizes : tuple of int, default=(100,)
-        Hidden layers of the default MLP.
+        targets)`` and cannot take sample weights. ``"auto"`` is
+        cross-entropy, except that with a ``metric`` that scores labels (F1,
+        balanced accuracy, MCC...) on a binary problem of at most 5,000
+        training rows it is the AUC-margin loss (the measured rule of the user
+        guide's "Choosing a surrogate"; the choice is kept in ``loss_``).
+    metric : str, SurrogateScorer or None, default=None
+        The metric the model is for: a metric name (``"f1"``,
+        ``"balanced_accuracy"``, ``"mcc"``, ``"roc_auc"``...; also
+        ``"f1_macro"``, ``"f1_micro"`` and ``"f1_weighted"``) or a scorer from
+        :func:`~sklearn_surrogate.make_surrogate_scorer`. When set, the
+        estimator chooses the loss (``loss="auto"``), trains a cross-fitted
+        ensemble (``n_members="auto"``), stops on and keeps the epoch with the
+        best held-out value of the metric, tunes the decision rule for it
+        (``threshold="auto"``) and :meth:`score` reports it (unless
+        ``scoring`` names another). None keeps the plain network: one MLP,
+        threshold 0.5 (argmax for multiclass), the loss's own metric.
+    threshold : "auto" or float in (0, 1), default="auto"
+        Decision threshold on the probability of ``classes_[1]`` (binary
+        problems). ``"auto"`` maximises ``metric`` on predictions of rows
+        the network did not train on, made during the fit (the ensemble's
+        out-of-fold predictions, or the validation split with one network),
+        with no refit; stored as ``threshold_``. Multiclass problems get
+        per-class offsets on the logits instead (``class_offsets_``). Without
+        a label ``metric`` (none, or a ranking metric such as ROC AUC), it is
+        0.5 / argmax. A float fixes the binary threshold.
+    n_members : "auto" or int, default="auto"
+        Members of the default network's ensemble. Each member is an MLP
+        trained on all rows but one fold of a stratified split, so every row
+        has an out-of-fold prediction for early stopping and the decision
+        rule; the prediction is the members' mean logit. ``"auto"`` is 4 when
+        ``metric`` is set and ``module`` is None, else 1 (a single network).
+        Members are packed into batched weights and train in one pass.
+    hidden_layer_sizes : "auto" or tuple of int, default="auto"
+        Hidden layers of the default MLP. ``"auto"`` is ``(100,)`` for a single
+        network and ``(128, 128)`` for each member of an ensemble.
     activation : {"relu", "tanh", "logistic", "identity", "gelu", "silu", "leaky_relu"}, default="relu"
         Hidden activation of the default MLP.
     dropout : float, default=0.0
@@ -214,6 +246,13 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         their own keys (an ``EpochScoring``'s ``name``, ``event_lr``...).
     n_iter_ : int
         Number of epochs run.
+    threshold_ : float
+        Decision threshold on the probability of ``classes_[1]`` (binary
+        problems): tuned for ``metric`` with ``threshold="auto"``, the given
+        value otherwise, 0.5 without a label metric.
+    class_offsets_ : ndarray of shape (n_classes,)
+        Offsets added to the logits before the argmax (multiclass problems),
+        tuned for ``metric``; zeros without a label metric.
     best_epoch_ : int
         The epoch whose weights were kept (the last one without early stopping).
     interrupted_ : bool
