@@ -12,6 +12,14 @@ so that it resumes and grows by methods across sessions (``realmlp`` needs the
         realmlp realmlp+threshold --target f1 --jobs 2 --output-dir campaign_f1 \\
         --checkpoint-dir campaign_checkpoints/f1
 
+the same for balanced accuracy, copying the rows of the methods that do not
+aim at the target (``cross_entropy``, ``hgb``, ``realmlp``) from the F1
+campaign instead of fitting them again::
+
+    sklearn-surrogate benchmark --methods auto cross_entropy cross_entropy+threshold hgb hgb+threshold \\
+        realmlp realmlp+threshold --target balanced_accuracy --jobs 2 --output-dir campaign_bacc \\
+        --checkpoint-dir campaign_checkpoints/bacc --reuse-checkpoints campaign_checkpoints/f1
+
 and on the multiclass shared datasets, target macro F1 (the ``+threshold``
 methods do not apply there)::
 
@@ -138,6 +146,10 @@ def _parser():
                        help="folder of the per-dataset checkpoints, rewritten after every fit and reused by any "
                             "later run with the same seed, folds per repeat and target, whatever its methods "
                             "(default: <output-dir>/datasets)")
+    bench.add_argument("--reuse-checkpoints", nargs="+", default=None, metavar="FOLDER",
+                       help="checkpoint folders of campaigns with another target (same seed and folds per repeat): "
+                            "their rows of the methods that do not aim at the target (hgb, realmlp, "
+                            "cross_entropy, the losses) are copied instead of fitted again")
     bench.add_argument("--data-home", default=None, help="fetch_openml's cache folder")
     bench.add_argument("--shared-dir", default=None, metavar="FOLDER",
                        help="folder of the shared offline OpenML copies (its MANIFEST.tsv lists them; default: "
@@ -185,7 +197,8 @@ def _benchmark(args):
     try:
         scores, timings = run_benchmark(**settings, target=args.target, random_state=args.random_state,
                                         data_home=args.data_home, shared_dir=args.shared_dir, n_jobs=args.jobs,
-                                        checkpoint_dir=args.checkpoint_dir or output / "datasets")
+                                        checkpoint_dir=args.checkpoint_dir or output / "datasets",
+                                        reuse_checkpoint_dirs=args.reuse_checkpoints)
     except (ValueError, FileNotFoundError, RuntimeError, ImportError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -23,7 +23,7 @@ every method, and applies its own preprocessing on top of it.
 
 import warnings
 
-__all__ = ["BASELINES", "DEFAULT_BASELINES", "TARGETS", "make_method", "method_names"]
+__all__ = ["BASELINES", "DEFAULT_BASELINES", "TARGETS", "aims_at_target", "make_method", "method_names"]
 
 BASELINES = {
     "cross_entropy": "SurrogateClassifier with cross-entropy, threshold 0.5",
@@ -118,6 +118,33 @@ def method_names(losses, baselines=None):
     """
     baselines = list(DEFAULT_BASELINES) if baselines is None else list(baselines)
     return baselines + [name for name in losses if name not in baselines]
+
+
+def aims_at_target(method):
+    """Whether a method's fitted model depends on the benchmark's target metric.
+
+    Only ``auto`` (it trains for the target) and the ``+threshold`` methods
+    (they tune for it) do; every other method fits the same model whatever
+    the target, so its rows of one campaign hold for another campaign on the
+    same folds (see ``reuse_checkpoint_dirs`` of
+    :func:`~sklearn_surrogate.app.run_benchmark`).
+
+    Parameters
+    ----------
+    method : str
+        A method name (a baseline or a loss).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from sklearn_surrogate.app._methods import aims_at_target
+    >>> [aims_at_target(m) for m in ["auto", "hgb+threshold", "hgb", "realmlp", "f1"]]
+    [True, True, False, False, False]
+    """
+    return method == "auto" or method.endswith("+threshold")
 
 
 def _surrogate(loss, random_state):

@@ -9,7 +9,7 @@ import zlib
 import numpy as np
 import pandas as pd
 
-from ._methods import BASELINES, TARGETS, make_method, method_names
+from ._methods import BASELINES, TARGETS, aims_at_target, make_method, method_names
 
 __all__ = ["QUICK", "load_dataset", "run_benchmark", "score_predictions"]
 
@@ -256,9 +256,9 @@ class _Checkpoint:
         new = pd.DataFrame(self.new, columns=_COLUMNS)
         return new if self.saved.empty else pd.concat([self.saved, new], ignore_index=True)
 
-    def add(self, row):
-        self.new.append(row)
-        if self.folder is None:
+    def add(self, *rows):
+        self.new.extend(rows)
+        if self.folder is None or not rows:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         sidecar = self._path(".json")
@@ -279,8 +279,35 @@ class _Checkpoint:
         return frame[_COLUMNS]
 
 
+def _reusable_rows(folders, dataset, settings, wanted):
+    """Rows of ``wanted`` (repeat, fold, method) found in other campaigns' checkpoints of ``dataset``.
+
+    Only checkpoints computed with the same seed and folds per repeat count
+    (their target may differ): the folds and every model's seed are then the
+    same, so a method that does not aim at the target has the same row.
+    """
+    same = {key: value for key, value in settings.items() if key != "target"}
+    found = []
+    for folder in folders or ():
+        folder = pathlib.Path(folder)
+        csv, sidecar = folder / f"{dataset}.csv", folder / f"{dataset}.json"
+        if not (csv.exists() and sidecar.exists()):
+            continue
+        saved = json.loads(sidecar.read_text(encoding="utf-8"))
+        if {key: saved.get(key) for key in same} != same:
+            continue
+        rows = pd.read_csv(csv).drop_duplicates(subset=_KEYS[1:], keep="first")
+        keys = list(zip(rows["repeat"], rows["fold"], rows["method"]))
+        for key, (_, row) in zip(keys, rows.iterrows()):
+            if key in wanted:
+                found.append({column: row[column] for column in _COLUMNS})
+                wanted = wanted - {key}
+    return found
+
+
 def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits=2, target="f1", random_state=0,
-                  baselines=None, data_home=None, shared_dir=None, n_jobs=1, checkpoint_dir=None, verbose=True):
+                  baselines=None, data_home=None, shared_dir=None, n_jobs=1, checkpoint_dir=None,
+                  reuse_checkpoint_dirs=None, verbose=True):
     """Evaluate every method on every dataset by repeated stratified cross-validation.
 
     Parameters
@@ -315,6 +342,14 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
         methods (or repeats) across sessions. Rows of methods not asked for
         stay in the file but are not returned. Other settings raise a
         ``ValueError``.
+    reuse_checkpoint_dirs : list of path-like, default=None
+        Checkpoint folders of other campaigns (another target, same seed and
+        folds per repeat) to copy rows from instead of fitting again, for
+        the methods that do not aim at the target (``hgb``, ``realmlp``,
+        ``cross_entropy``, the losses: see
+        :func:`~sklearn_surrogate.app._methods.aims_at_target`). Their folds
+        and seeds are the same, so the rows are the ones a fit would give;
+        copied rows go into ``checkpoint_dir`` like computed ones.
     verbose : bool, default=True
         Progress bar.
 
@@ -397,6 +432,11 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
         splits = list(cv.split(X, y))
         keys = [(*divmod(i, n_splits), method) for i in range(len(splits)) for method in methods]
         done = checkpoint.done()
+        reusable = {key for key in keys if key not in done and not aims_at_target(key[2])}
+        copied = _reusable_rows(reuse_checkpoint_dirs, name, settings, reusable)
+        if copied:
+            checkpoint.add(*[{**row, "dataset": name} for row in copied])
+            done = done | {(row["repeat"], row["fold"], row["method"]) for row in copied}
         # method by method, so that the checkpoint holds whole methods as early as possible
         tasks = []
         for method in methods:

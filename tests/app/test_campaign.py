@@ -229,6 +229,35 @@ def test_checkpoints_grow_by_repeats_and_refuse_other_settings(shared, tmp_path,
             run_benchmark(["toy"], **{**FAST, **other}, shared_dir=shared, checkpoint_dir=checkpoints)
 
 
+def test_rows_of_methods_that_do_not_aim_at_the_target_are_copied_from_another_campaign(shared, tmp_path,
+                                                                                      counted_fits):
+    f1_folder, bacc_folder = tmp_path / "f1", tmp_path / "bacc"
+    run_benchmark(["toy"], **FAST, shared_dir=shared, checkpoint_dir=f1_folder)
+    # a value only the F1 checkpoint holds proves the hgb row is copied, not fitted again
+    saved = pd.read_csv(f1_folder / "toy.csv")
+    saved.loc[(saved["method"] == "hgb") & (saved["fold"] == 1), "balanced_accuracy"] = 0.125
+    saved.to_csv(f1_folder / "toy.csv", index=False)
+    counted_fits.clear()
+    bacc, _ = run_benchmark(["toy"], **FAST, target="balanced_accuracy", shared_dir=shared, checkpoint_dir=bacc_folder,
+                            reuse_checkpoint_dirs=[tmp_path / "missing", f1_folder])
+    # hgb is the same model whatever the target; hgb+threshold tunes for balanced accuracy and is fitted
+    assert [c[3] for c in counted_fits] == ["hgb+threshold"] * 2
+    assert bacc.loc[(bacc["method"] == "hgb") & (bacc["fold"] == 1), "balanced_accuracy"].item() == 0.125
+    fresh, _ = run_benchmark(["toy"], **FAST, target="balanced_accuracy", shared_dir=shared)
+    pd.testing.assert_frame_equal(bacc.drop(columns="balanced_accuracy"), fresh.drop(columns="balanced_accuracy"))
+    # the copies are in the new campaign's checkpoint, which then needs the other folder no more
+    counted_fits.clear()
+    again, _ = run_benchmark(["toy"], **FAST, target="balanced_accuracy", shared_dir=shared,
+                             checkpoint_dir=bacc_folder)
+    assert counted_fits == []
+    pd.testing.assert_frame_equal(again, bacc)
+    # other folds per repeat: nothing is copied
+    counted_fits.clear()
+    run_benchmark(["toy"], **{**FAST, "n_splits": 3}, target="balanced_accuracy", shared_dir=shared,
+                  reuse_checkpoint_dirs=[f1_folder])
+    assert [c[3] for c in counted_fits].count("hgb") == 3
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # The report
 # ----------------------------------------------------------------------------------------------------------------
