@@ -226,6 +226,10 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
     def _after_training(self, data, y_encoded, weights, valid_rows, incremental=False):
         """Set what the fitted model needs beyond the network (hook; nothing by default)."""
 
+    def _metric_weights(self, y, weights):
+        """The row weights the metric is scored with on held-out rows (hook; the training weights by default)."""
+        return weights
+
     def _extra_params(self):
         """Parameters stored from ``**kwargs`` (every public, non-fitted attribute beyond the signature)."""
         named = set(self._get_param_names())
@@ -474,7 +478,8 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         ]
         train_split = None
         if valid_rows is not None:
-            valid_weights = None if weights is None else weights[valid_rows]
+            metric_weights = self._metric_weights(y, weights)
+            valid_weights = None if metric_weights is None else metric_weights[valid_rows]
             callbacks += [
                 ("valid_loss", PassthroughScoring(name="valid_loss")),
                 ("valid_score", ValidationScore(self.scorer_, y[valid_rows], labels, valid_weights)),

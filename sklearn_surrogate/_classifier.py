@@ -561,11 +561,28 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         if isinstance(loss, CrossFitLoss):
             loss.assign(assign_folds(y_encoded, loss.n_members, seed))
 
+    def _metric_weights(self, y, weights):
+        """The weights the metric is scored with: ``sample_weight`` only, without ``class_weight``.
+
+        ``class_weight`` is a training device; the user's metric weighs rows by
+        ``sample_weight`` alone (as ``TunedThresholdClassifierCV`` scores them),
+        so the threshold and the checkpoint are chosen on that metric.
+        """
+        if weights is None:
+            return None
+        weights = np.asarray(weights, dtype=np.float64)
+        if self.class_weight is None:
+            return weights
+        factors = compute_sample_weight(self.class_weight, y)  # y: the class labels
+        # a row of a class weighted 0 had training weight 0 whatever its sample_weight: it cannot be recovered
+        metric_weights = np.divide(weights, factors, out=np.zeros_like(weights), where=factors > 0)
+        return None if np.allclose(metric_weights, metric_weights[0]) else metric_weights
+
     def _monitor_callbacks(self, data, y, weights):
         if not isinstance(self.__dict__.get("loss_"), CrossFitLoss) or self.early_stopping is False:
             return []
         return [("valid_score", OutOfFoldScore(self.scorer_, self._dataset(data, None), self.loss_.folds,
-                                               self.classes_, None if weights is None else np.asarray(weights)))]
+                                               self.classes_, self._metric_weights(y, weights)))]
 
     def _after_training(self, data, y_encoded, weights, valid_rows, incremental=False):
         """Tune ``threshold_`` (binary) or ``class_offsets_`` (multiclass) for ``metric``."""
@@ -585,7 +602,8 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         scorer = self._metric_scorer()
         if scorer is None or incremental or getattr(scorer, "_kind", "label") != "label":
             return  # no metric, or a ranking metric (ROC AUC...) that no threshold changes
-        logits, y_held, w_held = self._held_out_logits(data, y_encoded, weights, valid_rows)
+        metric_weights = self._metric_weights(self.classes_[y_encoded], weights)
+        logits, y_held, w_held = self._held_out_logits(data, y_encoded, metric_weights, valid_rows)
         if logits is None:
             return
         if n_classes == 2:

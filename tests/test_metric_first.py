@@ -121,6 +121,37 @@ def test_string_labels_sample_weight_and_pos_label(imbalanced):
     assert clf.score(X, labels) == pytest.approx(f1_score(labels, clf.predict(X), pos_label="bad"))
 
 
+@pytest.mark.parametrize("n_members", [4, 1])
+def test_class_weight_trains_but_the_metric_weighs_rows_by_sample_weight_only(imbalanced, monkeypatch, n_members):
+    # class_weight is a training device: the threshold and the checkpoint are chosen on the user's metric,
+    # which weighs rows by sample_weight alone (as TunedThresholdClassifierCV scores them)
+    import sklearn_surrogate._classifier as classifier_module
+
+    X, y = imbalanced
+    labels = np.array(["no", "yes"])[y]
+    seen = []
+    real_tune = classifier_module.tune_threshold
+
+    def tune(y_true, logits, scorer, classes, sample_weight=None):
+        seen.append(sample_weight)
+        return real_tune(y_true, logits, scorer, classes, sample_weight)
+
+    monkeypatch.setattr(classifier_module, "tune_threshold", tune)
+    params = dict(metric="f1", n_members=n_members, random_state=0, **FAST)
+    clf = SurrogateClassifier(class_weight={"no": 1, "yes": 5}, **params).fit(X, labels)
+    assert seen[-1] is None
+    # sample weights of 1 and 3: the tuning weights keep exactly that ratio, class weights divided out
+    weights = np.random.default_rng(0).choice([1.0, 3.0], len(y))
+    clf = SurrogateClassifier(class_weight="balanced", **params).fit(X, labels, sample_weight=weights)
+    ratios = np.unique(np.round(seen[-1] / seen[-1].min(), 9))
+    assert_allclose(ratios, [1.0, 3.0])
+    if n_members > 1:  # every row's out-of-fold prediction, in row order
+        assert_allclose(seen[-1] / seen[-1][0], weights / weights[0])
+    # early stopping scored the same metric: its scorer weighs the held-out rows the same way
+    monitor = dict(clf.net_.callbacks_)["valid_score"]
+    assert_allclose(monitor.sample_weight / monitor.sample_weight.min(), seen[-1] / seen[-1].min())
+
+
 def test_grid_search_and_pickle(imbalanced):
     X, y = imbalanced
     search = GridSearchCV(
