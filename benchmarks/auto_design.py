@@ -44,7 +44,18 @@ def configs(target):
         "auto_drop": auto(dropout=0.1),
         "auto_wd": auto(optimizer="adamw", weight_decay=1e-2),
         "auto_patience20": auto(n_iter_no_change=20),
+        "auto_cross_entropy": auto(loss="cross_entropy"),
+        # the same ensemble with its threshold tuned by scikit-learn's refitting wrapper instead of out of fold
+        "auto_ttcv": lambda seed: _tuned(SurrogateClassifier(metric=target, threshold=0.5, random_state=seed), seed,
+                                         target),
     }
+
+
+def _tuned(estimator, seed, target):
+    from sklearn.model_selection import StratifiedShuffleSplit, TunedThresholdClassifierCV
+
+    cv = StratifiedShuffleSplit(n_splits=1, test_size=0.25, random_state=seed)
+    return TunedThresholdClassifierCV(estimator, scoring=target, cv=cv, refit=True, random_state=seed)
 
 
 def baseline(name, seed, target):
