@@ -45,6 +45,7 @@ def configs(target):
         "auto_wd": auto(optimizer="adamw", weight_decay=1e-2),
         "auto_patience20": auto(n_iter_no_change=20),
         "auto_cross_entropy": auto(loss="cross_entropy"),
+        "auto_cross_entropy_256": auto(loss="cross_entropy", hidden_layer_sizes=(256, 256)),
         # the same ensemble with its threshold tuned by scikit-learn's refitting wrapper instead of out of fold
         "auto_ttcv": lambda seed: _tuned(SurrogateClassifier(metric=target, threshold=0.5, random_state=seed), seed,
                                          target),

@@ -59,10 +59,10 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         matching surrogate is used. A plain torch loss such as
         ``torch.nn.BCEWithLogitsLoss()`` is called as ``loss(logits,
         targets)`` and cannot take sample weights. ``"auto"`` is
-        cross-entropy, except that with a ``metric`` that scores labels (F1,
-        balanced accuracy, MCC...) on a binary problem of at most 5,000
-        training rows it is the AUC-margin loss (the measured rule of the user
-        guide's "Choosing a surrogate"; the choice is kept in ``loss_``).
+        the loss the measured rule of the user guide's "Choosing a surrogate"
+        picks for ``metric`` and the data: cross-entropy, for every metric
+        measured so far (with a decision rule tuned for the metric, no
+        surrogate beat it); the fitted loss is ``loss_``.
     metric : str, SurrogateScorer or None, default=None
         The metric the model is for: a metric name (``"f1"``,
         ``"balanced_accuracy"``, ``"mcc"``, ``"roc_auc"``...; also

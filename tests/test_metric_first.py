@@ -15,7 +15,7 @@ from sklearn_surrogate import SurrogateClassifier, make_surrogate_scorer
 from sklearn_surrogate._decision import tune_class_offsets, tune_threshold
 from sklearn_surrogate._ensemble import CrossFitLoss, MLPEnsemble, assign_folds, out_of_fold_logits
 from sklearn_surrogate._modules import MLP
-from sklearn_surrogate.losses import CrossEntropyLoss, get_loss
+from sklearn_surrogate.losses import CrossEntropyLoss
 
 FAST = {"max_iter": 40, "hidden_layer_sizes": (32,)}
 
@@ -48,8 +48,8 @@ def test_metric_trains_a_cross_fitted_ensemble_and_tunes_the_threshold(imbalance
     X, y = imbalanced
     clf = SurrogateClassifier(metric="f1", random_state=0, **FAST).fit(X, y)
     assert isinstance(clf.net_.module_, MLPEnsemble) and clf.net_.module_.n_members == 4
-    # loss="auto" on a small binary problem with a label metric: AUC-margin (sklearn_surrogate/_auto.py)
-    assert isinstance(clf.loss_, CrossFitLoss) and type(clf.loss_.base) is type(get_loss("auc_margin"))
+    # loss="auto": cross-entropy, the measured rule (sklearn_surrogate/_auto.py), each member its own copy
+    assert isinstance(clf.loss_, CrossFitLoss) and type(clf.loss_.base) is CrossEntropyLoss
     assert 0 < clf.threshold_ < 1
     proba = clf.predict_proba(X)[:, 1]
     decision = clf.decision_function(X)
