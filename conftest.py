@@ -58,4 +58,4 @@ try:
     import onnxruntime  # noqa: F401
     import skl2onnx  # noqa: F401
 except ImportError:
-    collect_ignore = ["sklearn_surrogate/onnx.py"]
+    collect_ignore.append("sklearn_surrogate/onnx.py")
