@@ -141,10 +141,19 @@ def _shapes(operator):
 def _binary_threshold(estimator):
     """The logit above which a binary model predicts ``classes_[1]``.
 
-    ``predict``'s rule is "positive where the logit is > 0"; this is the one
-    place the exported graph takes its threshold from.
+    ``predict``'s rule is "positive where the probability of ``classes_[1]``
+    is above ``threshold_``" (0.5 unless ``threshold`` or a ``metric`` set
+    it), that is where the logit is above ``logit(threshold_)``; this is the
+    one place the exported graph takes its threshold from.
     """
-    return 0.0
+    threshold = float(getattr(estimator, "threshold_", 0.5))
+    return float(np.log(threshold) - np.log1p(-threshold))
+
+
+def _class_offsets(estimator, n_classes):
+    """The per-class offsets ``predict`` adds to the logits before the arg-max (zeros unless a metric tuned them)."""
+    offsets = getattr(estimator, "class_offsets_", None)
+    return np.zeros(n_classes) if offsets is None else np.asarray(offsets, dtype=np.float64)
 
 
 def _mlp_layers(estimator):
@@ -152,9 +161,10 @@ def _mlp_layers(estimator):
     module = estimator.net_.module_
     if type(module) is not MLP:
         raise TypeError(
-            f"ONNX export supports the default network (SurrogateClassifier's MLP, module=None); this model's "
-            f"network is a custom {type(module).__name__}. Export it with torch.onnx from net_.module_ instead, "
-            "or use pickle/skops to save the whole estimator."
+            f"ONNX export supports the default single network (SurrogateClassifier's MLP: module=None and one "
+            f"member); this model's network is a {type(module).__name__} (metric= trains an ensemble unless "
+            "n_members=1). Export it with torch.onnx from net_.module_ instead, or use pickle/skops to save the "
+            "whole estimator."
         )
     steps = []
     for layer in module.layers:
@@ -272,7 +282,14 @@ def _convert(scope, operator, container):
                            to=TensorProto.INT64)
     else:  # one logit per class: softmax, and the largest logit
         container.add_node("Softmax", [logits], [proba64], name=scope.get_unique_operator_name("Softmax"), axis=1)
-        container.add_node("ArgMax", [logits], [index], name=scope.get_unique_operator_name("ArgMax"), axis=1,
+        scores = logits
+        offsets = _class_offsets(estimator, len(classes))
+        if np.any(offsets != 0):  # the decision rule tuned for the metric
+            offsets_name = scope.get_unique_variable_name("class_offsets")
+            container.add_initializer(offsets_name, TensorProto.DOUBLE, [len(classes)], offsets.tolist())
+            scores = scope.get_unique_variable_name("decision")
+            container.add_node("Add", [logits, offsets_name], [scores], name=scope.get_unique_operator_name("Add"))
+        container.add_node("ArgMax", [scores], [index], name=scope.get_unique_operator_name("ArgMax"), axis=1,
                            keepdims=1)
 
     # probabilities in the output's type (the input's: float32 for float32 input, which ZipMap needs)

@@ -104,5 +104,31 @@ class _Custom(nn.Module):
 def test_custom_module_is_refused_clearly():
     X, y = _data(3, [0, 1, 2])
     clf = SurrogateClassifier(module=_Custom, max_iter=2, random_state=0).fit(X, y)
-    with pytest.raises(TypeError, match="supports the default network.*custom _Custom"):
+    with pytest.raises(TypeError, match="supports the default single network.*a _Custom"):
         to_onnx(clf, X[:1])
+    ensemble = SurrogateClassifier(metric="f1_macro", max_iter=2, random_state=0).fit(X, y)
+    with pytest.raises(TypeError, match="MLPEnsemble .metric= trains an ensemble unless n_members=1"):
+        to_onnx(ensemble, X[:1])
+
+
+@pytest.mark.parametrize("params", [{"threshold": 0.2}, {"metric": "f1", "n_members": 1}])
+def test_binary_graph_follows_the_tuned_or_fixed_threshold(params):
+    X, y = _data(2, ["no", "yes"])
+    y = np.where((X[:, 0] > 1.0) | (np.arange(len(y)) % 17 == 0), "yes", "no")  # a rare class
+    clf = SurrogateClassifier(hidden_layer_sizes=(16,), max_iter=20, learning_rate_init=1e-2, random_state=0,
+                              **params)
+    model = make_pipeline(StandardScaler(), clf).fit(X, y)
+    assert clf.threshold_ != 0.5
+    labels, proba = _check(model, X)
+    # rows between 0.5 and the threshold: the exported graph decides them as predict does
+    between = (np.minimum(0.5, clf.threshold_) < proba[:, 1]) & (proba[:, 1] < np.maximum(0.5, clf.threshold_))
+    assert between.any()
+
+
+def test_multiclass_graph_adds_the_tuned_class_offsets():
+    X, y = _data(3, [3, 7, 11])
+    clf = SurrogateClassifier(hidden_layer_sizes=(16,), metric="f1_macro", n_members=1, max_iter=20,
+                              learning_rate_init=1e-2, random_state=0)
+    model = make_pipeline(StandardScaler(), clf).fit(X, y)
+    assert np.any(clf.class_offsets_ != 0)
+    _check(model, X)
