@@ -51,9 +51,19 @@ class _PackedLinear(nn.Module):
         super().__init__()
         self.weight = nn.Parameter(torch.empty(n_members, in_features, out_features))
         self.bias = nn.Parameter(torch.empty(n_members, 1, out_features))
-        bound = 1.0 / math.sqrt(in_features)  # torch.nn.Linear's default initialisation, member by member
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        bound = 1.0 / math.sqrt(self.weight.shape[1])  # torch.nn.Linear's default initialisation, member by member
         nn.init.uniform_(self.weight, -bound, bound)
         nn.init.uniform_(self.bias, -bound, bound)
+
+    def resize_input(self, in_features):
+        """Take ``in_features`` inputs, re-initialised, keeping the same parameter objects (an optimizer holding
+        them stays valid)."""
+        with torch.no_grad():
+            self.weight.data = self.weight.new_empty(self.weight.shape[0], in_features, self.weight.shape[2])
+        self.reset_parameters()
 
     def forward(self, x):
         return torch.baddbmm(self.bias, x, self.weight)
@@ -108,7 +118,10 @@ class MLPEnsemble(nn.Module):
         self.n_bins = int(n_bins)
         self.register_buffer("input_center", torch.zeros(n_features))
         self.register_buffer("input_scale", torch.ones(n_features))
-        # piecewise-linear encoding (Gorishniy et al., NeurIPS 2022): bin edges per feature, from quantiles
+        # piecewise-linear encoding (Gorishniy et al., NeurIPS 2022): bin edges per feature, from quantiles, for
+        # the features it can say something about (set_input_statistics leaves out those with two values or
+        # fewer: the one-hot columns, whose bins would only repeat the column); every feature until then
+        self.register_buffer("encoded", torch.arange(n_features))
         self.register_buffer("bin_edges", torch.linspace(-1, 1, self.n_bins + 1).repeat(n_features, 1))
         layers, width = [], n_features * (1 + self.n_bins)
         for size in hidden_layer_sizes:
@@ -149,19 +162,39 @@ class MLPEnsemble(nn.Module):
         if self.n_bins:
             z = (X - center) / spread
             z = z / np.sqrt(1 + (z / _CLIP) ** 2)
-            edges = np.quantile(z, np.linspace(0, 1, self.n_bins + 1), axis=0).T  # (features, bins + 1)
-            self.bin_edges.copy_(torch.as_tensor(edges, dtype=self.bin_edges.dtype))
+            encoded = np.flatnonzero([len(np.unique(column)) > 2 for column in z.T])
+            edges = np.quantile(z[:, encoded], np.linspace(0, 1, self.n_bins + 1), axis=0).T  # (encoded, bins + 1)
+            self._resize_encoding(len(encoded))
+            self.encoded.copy_(torch.as_tensor(encoded, dtype=self.encoded.dtype))
+            self.bin_edges.copy_(torch.as_tensor(edges, dtype=self.bin_edges.dtype).reshape(self.bin_edges.shape))
+
+    def _resize_encoding(self, n_encoded):
+        """Hold the bins of ``n_encoded`` features; the first layer's input width follows (re-initialised)."""
+        if n_encoded == len(self.encoded):
+            return
+        n_features = len(self.input_center)
+        self.encoded = self.encoded.new_zeros(n_encoded)
+        self.bin_edges = self.bin_edges.new_zeros(n_encoded, self.n_bins + 1)
+        self.layers[0].resize_input(n_features + n_encoded * self.n_bins)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # a saved model may encode fewer features than this fresh module: take its shapes before loading
+        # (torch loads a module's own buffers before its children, so the first layer is resized in time)
+        encoded = state_dict.get(prefix + "encoded")
+        if encoded is not None and self.n_bins:
+            self._resize_encoding(len(encoded))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, X, members=None):
         z = (X - self.input_center) / self.input_scale
         z = z / torch.sqrt(1 + (z / _CLIP) ** 2)  # smooth clipping to about +-3 spreads
-        if self.n_bins:
+        if self.n_bins and len(self.encoded):
             left, width = self.bin_edges[:, :-1], self.bin_edges[:, 1:] - self.bin_edges[:, :-1]
             # where a bin stands in each feature's range: -1 below it, +1 above it, linear inside. Centred, not
             # the paper's 0..1: with 0..1 a large value switches on every bin at once, so the first steps of a
             # loss that lowers every logit (a bounded loss on imbalanced data) lower large-valued rows the most,
             # and bounded losses (MAE, GCE, LDR) then stall on an inverted ranking (test ROC AUC 0.27 on pc4)
-            position = (z.unsqueeze(-1) - left) / width.clamp_min(1e-6)
+            position = (z[:, self.encoded].unsqueeze(-1) - left) / width.clamp_min(1e-6)
             z = torch.cat([z, 2 * position.clamp(0, 1).flatten(1) - 1], dim=1)
         out = self.layers(z.unsqueeze(0).expand(self.n_members, -1, -1))  # (members, n, outputs)
         if members is None:

@@ -203,6 +203,41 @@ def test_ensemble_input_statistics_are_robust_and_saved():
     assert "bin_edges" in module.state_dict() and "input_scale" in module.state_dict()
 
 
+def test_encoding_leaves_out_columns_of_two_values_or_fewer():
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(size=300), rng.integers(0, 2, 300), np.ones(300), rng.exponential(size=300)]
+    module = MLPEnsemble(4, 1, n_members=2, hidden_layer_sizes=(4,))
+    assert module.layers[0].weight.shape[1] == 4 * 17  # before the statistics: every feature has its bins
+    optimizer = torch.optim.Adam(module.parameters())
+    module.set_input_statistics(X)
+    # the one-hot-like and the constant column get no bins: they would only repeat the column
+    assert module.encoded.tolist() == [0, 3] and module.bin_edges.shape == (2, 17)
+    assert module.layers[0].weight.shape[1] == 4 + 2 * 16
+    # resized in place: an optimizer made before still holds the first layer's parameters
+    assert any(p is module.layers[0].weight for group in optimizer.param_groups for p in group["params"])
+    out = module.eval()(torch.as_tensor(X, dtype=torch.float32))
+    assert out.shape == (300,) and torch.isfinite(out).all()
+    # a fresh module (every feature binned) takes the saved shapes when it loads the state
+    fresh = MLPEnsemble(4, 1, n_members=2, hidden_layer_sizes=(4,))
+    fresh.load_state_dict(module.state_dict())
+    assert_allclose(fresh.eval()(torch.as_tensor(X, dtype=torch.float32)).detach().numpy(),
+                    out.detach().numpy())
+
+
+def test_one_hot_data_round_trips_and_warm_starts():
+    X, y = make_classification(n_samples=300, n_features=4, weights=[0.8], random_state=0)
+    X = np.c_[X, (X[:, 0] > 0).astype(float), (X[:, 1] > 0.5).astype(float)]  # two one-hot-like columns
+    clf = SurrogateClassifier(metric="f1", random_state=0, **FAST).fit(X, y)
+    assert clf.net_.module_.encoded.tolist() == [0, 1, 2, 3]
+    restored = pickle.loads(pickle.dumps(clf))
+    assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert restored.threshold_ == clf.threshold_
+    # warm start continues from the loaded shapes and optimizer state
+    restored.set_params(warm_start=True, max_iter=2).fit(X, y)
+    assert restored.net_.module_.layers[0].weight.shape == clf.net_.module_.layers[0].weight.shape
+    assert np.isfinite(restored.predict_proba(X)).all()
+
+
 # -- the decision rules ------------------------------------------------------------------------------
 @pytest.mark.parametrize("metric, exact", [
     ("f1", f1_score), ("balanced_accuracy", balanced_accuracy_score), ("mcc", matthews_corrcoef),
