@@ -89,6 +89,12 @@ class MLPEnsemble(nn.Module):
 
     Notes
     -----
+    :meth:`set_input_statistics` (called by ``fit``) sets the robust scaling
+    and the bins of the piecewise-linear encoding from the training rows, and
+    leaves the encoding out for features of two values or fewer (one-hot
+    columns): the buffer ``encoded`` lists the encoded features, and the
+    first layer's input width is ``n_features + len(encoded) * n_bins``.
+
     ``forward(X)`` returns the members' mean logits (shape ``(n,)`` or
     ``(n, n_outputs)``) in evaluation mode, and every member's logits
     (``(n, n_members)`` or ``(n, n_members, n_outputs)``) in training mode or
