@@ -173,6 +173,9 @@ class MLPEnsemble(nn.Module):
             self._resize_encoding(len(encoded))
             self.encoded.copy_(torch.as_tensor(encoded, dtype=self.encoded.dtype))
             self.bin_edges.copy_(torch.as_tensor(edges, dtype=self.bin_edges.dtype).reshape(self.bin_edges.shape))
+            plain = self._plain_gain() > 1
+            with torch.no_grad():  # the lone inputs' weights start as small as their gain is large
+                self.layers[0].weight[:, : len(plain)][:, plain] /= math.sqrt(1 + self.n_bins)
 
     def _resize_encoding(self, n_encoded):
         """Hold the bins of ``n_encoded`` features; the first layer's input width follows (re-initialised)."""
@@ -182,6 +185,23 @@ class MLPEnsemble(nn.Module):
         self.encoded = self.encoded.new_zeros(n_encoded)
         self.bin_edges = self.bin_edges.new_zeros(n_encoded, self.n_bins + 1)
         self.layers[0].resize_input(n_features + n_encoded * self.n_bins)
+
+    def _plain_gain(self):
+        """Input gain per feature: ``1 + n_bins`` for the features without bins, 1 for the others.
+
+        An encoded feature reaches the first layer through ``1 + n_bins``
+        inputs, each with its own weight, and Adam moves every weight by about
+        the learning rate per step: the feature's effect on the output moves
+        ``1 + n_bins`` times faster than a lone input's. Multiplying a lone
+        input by ``1 + n_bins`` (with its weights initialised
+        ``sqrt(1 + n_bins)`` times smaller, see :meth:`set_input_statistics`)
+        keeps that pace and the initial output scale, as if its bins were
+        there: without it a decisive one-hot column learns 17 times slower
+        (steel-plates-fault: F1 0.93 instead of 0.997).
+        """
+        gain = torch.full_like(self.input_scale, float(1 + self.n_bins))
+        gain[self.encoded] = 1.0
+        return gain
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # a saved model may encode fewer features than this fresh module: take its shapes before loading
@@ -194,6 +214,8 @@ class MLPEnsemble(nn.Module):
     def forward(self, X, members=None):
         z = (X - self.input_center) / self.input_scale
         z = z / torch.sqrt(1 + (z / _CLIP) ** 2)  # smooth clipping to about +-3 spreads
+        if self.n_bins and len(self.encoded) < len(self.input_center):
+            z = z * self._plain_gain()
         if self.n_bins and len(self.encoded):
             left, width = self.bin_edges[:, :-1], self.bin_edges[:, 1:] - self.bin_edges[:, :-1]
             # where a bin stands in each feature's range: -1 below it, +1 above it, linear inside. Centred, not

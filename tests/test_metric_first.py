@@ -213,6 +213,11 @@ def test_encoding_leaves_out_columns_of_two_values_or_fewer():
     # the one-hot-like and the constant column get no bins: they would only repeat the column
     assert module.encoded.tolist() == [0, 3] and module.bin_edges.shape == (2, 17)
     assert module.layers[0].weight.shape[1] == 4 + 2 * 16
+    # the lone inputs keep the pace of a binned feature: gain 1 + n_bins, weights sqrt(1 + n_bins) smaller
+    assert module._plain_gain().tolist() == [1.0, 17.0, 17.0, 1.0]
+    weight = module.layers[0].weight.detach()
+    assert weight[:, [1, 2]].abs().max() <= 1 / np.sqrt(weight.shape[1]) / np.sqrt(17) + 1e-7
+    assert weight[:, [0, 3]].abs().max() > 1 / np.sqrt(weight.shape[1]) / np.sqrt(17)
     # resized in place: an optimizer made before still holds the first layer's parameters
     assert any(p is module.layers[0].weight for group in optimizer.param_groups for p in group["params"])
     out = module.eval()(torch.as_tensor(X, dtype=torch.float32))
