@@ -32,7 +32,13 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Hidden, Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Hidden,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping, EpochTimer, PassthroughScoring, ProgressBar
 from skorch.helper import predefined_split
@@ -61,6 +67,82 @@ _OPTIMIZERS = {
     "sgd": torch.optim.SGD,
     "rmsprop": torch.optim.RMSprop,
 }
+
+
+class _Shown:
+    """Stands in for a parameter value that must satisfy no constraint, and shows as that value.
+
+    A bool is an ``numbers.Integral`` (``True == 1``), so scikit-learn's
+    ``Interval`` constraints would take ``batch_size=True`` as 1; where a
+    parameter takes numbers but not booleans, its bool is replaced by this
+    before validation, so it fails with scikit-learn's message quoting it.
+    """
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self):
+        return repr(self.value)
+
+
+def _whole_positive(size):
+    """Whether a hidden layer size is a positive whole number (an int, or a float such as 16.0; no bool)."""
+    if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Real):
+        return False
+    return size >= 1 and (isinstance(size, numbers.Integral) or float(size).is_integer())
+
+
+def _check_float32_range(X):
+    """Raise if float64 ``X`` holds finite values that float32, the training dtype, cannot (they would be inf)."""
+    values = X.data if sp.issparse(X) else X
+    if values.dtype != np.float64 or values.size == 0:
+        return
+    largest = max(float(values.max()), -float(values.min()))  # two passes, no temporary copy of X
+    limit = float(np.finfo(np.float32).max)
+    if largest > limit:
+        raise ValueError(
+            f"Input X contains values beyond float32's range (largest magnitude {largest:.3g}; float32 holds up to "
+            f"{limit:.3g}), and training runs in float32. Scale the features first (StandardScaler, or divide the "
+            "large columns by a constant)."
+        )
+
+
+def _check_optimizer_params(optimizer_class, lr, params):
+    """Build the optimizer once on a stand-in parameter, so that a bad ``optimizer__*`` value fails here, named.
+
+    torch checks its optimizers' arguments when they are built (skorch builds
+    them inside ``initialize``) and says nothing of where a value came from,
+    e.g. ``optimizer__momentum="x"`` gives "'<' not supported between
+    instances of 'str' and 'float'". The error is raised again, of the same
+    kind (``TypeError`` or ``ValueError``), naming the parameter: the first one
+    that fails on its own, or all of them when only their combination does.
+    """
+
+    # skorch's per-group settings (optimizer__param_groups...) are left to skorch
+    params = {name: value for name, value in params.items() if "param_groups" not in name}
+    lr = params.pop("optimizer__lr", lr)
+
+    def build(names):
+        probe = torch.zeros(1, requires_grad=True)
+        optimizer_class([probe], lr=lr, **{name[len("optimizer__") :]: params[name] for name in names})
+
+    try:
+        build(params)
+    except (TypeError, ValueError) as error:
+        culprits = []
+        for name in params:
+            try:
+                build([name])
+            except (TypeError, ValueError):
+                culprits = [name]
+                break
+        culprits = culprits or list(params)
+        given = ", ".join(f"{name}={params[name]!r}" for name in culprits) or f"learning_rate_init={lr!r}"
+        kind = TypeError if isinstance(error, TypeError) and not isinstance(error, ValueError) else ValueError
+        raise kind(
+            f"{optimizer_class.__name__} cannot be built with {given} ({type(error).__name__}: {error}). "
+            f"Pass values that torch.optim.{optimizer_class.__name__} accepts."
+        ) from error
 
 
 class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
@@ -161,6 +243,32 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         # stored as they come; like every parameter they are validated in `fit`.
         for key, value in kwargs.items():
             setattr(self, key, value)
+
+    # -- parameter validation --------------------------------------------
+    def _validate_params(self):
+        """scikit-learn's parameter validation, where a bool is not a number and layer sizes are whole numbers.
+
+        Called by scikit-learn's ``_fit_context`` at the start of ``fit`` and
+        ``partial_fit``. Numpy scalars pass wherever Python numbers do.
+        """
+        values = {}
+        for name, value in self.get_params(deep=False).items():
+            allowed = self._parameter_constraints.get(name, ())
+            if isinstance(value, (bool, np.bool_)) and not any(c is bool or c in ("boolean", "verbose") for c in allowed):
+                value = _Shown(value)  # batch_size=True must not pass as 1
+            values[name] = value
+        validate_parameter_constraints(self._parameter_constraints, values, caller_name=type(self).__name__)
+        hidden = self.hidden_layer_sizes
+        if not isinstance(hidden, str):
+            try:
+                sizes = [hidden] if np.ndim(hidden) == 0 else list(hidden) if np.ndim(hidden) == 1 else None
+            except ValueError:  # a ragged nesting
+                sizes = None
+            if sizes is None or not all(_whole_positive(size) for size in sizes):
+                raise InvalidParameterError(
+                    f"The 'hidden_layer_sizes' parameter of {type(self).__name__} must be 'auto', a positive int or "
+                    f"a sequence of positive ints (one per hidden layer). Got {hidden!r} instead."
+                )
 
     # -- the hooks a concrete estimator implements ------------------------
     def _check_targets(self, X, y, sample_weight, *, continuing, incremental, **options):
@@ -410,7 +518,9 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
     def _validate_training_data(self, X, y, reset):
         """``validate_data`` for ``fit``; sparse ``X`` becomes CSR float32, without a copy when it already is."""
         if not sp.issparse(X):  # (a pandas frame of sparse columns comes back as CSR float64; see _tensors)
-            return validate_data(self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64], reset=reset)
+            X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64], reset=reset)
+            _check_float32_range(X)
+            return X, y
         # training runs in float32: convert the stored values once, here, not to float64 first; a float64
         # value beyond float32's range becomes inf, which the finiteness check then names
         with np.errstate(over="ignore"):
@@ -507,6 +617,7 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
                 f"weight_decay={self.weight_decay} needs an optimizer that takes weight_decay; "
                 f"{optimizer_class.__name__} does not."
             )
+        _check_optimizer_params(optimizer_class, self._learning_rate(), optimizer_params)
         return SurrogateNet(
             module=module,
             criterion=loss,

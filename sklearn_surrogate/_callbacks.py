@@ -87,7 +87,7 @@ def prepare_user_callbacks(callbacks, classes, validation, no_validation_reason=
     Raises
     ------
     TypeError
-        For anything but a skorch callback.
+        For anything but a skorch callback, or a tuple whose name is not a string.
     ValueError
         For a callback that scores or monitors validation data in a fit
         without a validation split, and for a checkpoint that would write
@@ -96,8 +96,16 @@ def prepare_user_callbacks(callbacks, classes, validation, no_validation_reason=
     pairs = []
     for i, entry in enumerate(callbacks or []):
         name, callback = entry if isinstance(entry, tuple) and len(entry) == 2 else (f"user_{i}", entry)
-        if not (isinstance(callback, Callback) or (isinstance(callback, type) and issubclass(callback, Callback))):
-            raise TypeError(f"callbacks must hold skorch callbacks, got {type(callback).__name__}.")
+        is_callback = isinstance(callback, Callback) or (isinstance(callback, type) and issubclass(callback, Callback))
+        if not is_callback or not isinstance(name, str):
+            what = (
+                f"{type(callback).__name__} is not a skorch callback" if not is_callback
+                else f"its name is of type {type(name).__name__}, not str"
+            )
+            raise TypeError(
+                "callbacks must be a list of skorch callbacks (instances or classes) or (name, callback) tuples "
+                f"with a string name; callbacks[{i}] is {entry!r}: {what}."
+            )
         # a class is instantiated with its defaults, as skorch would, so that it is checked like an instance
         callback = callback() if isinstance(callback, type) else copy.deepcopy(callback)
         _check_checkpoint_dirname(callback)

@@ -40,6 +40,18 @@ _AUTO_MEMBERS = 4  # members of the cross-fitted ensemble that metric= trains by
 _AUTO_HIDDEN = {False: (100,), True: (128, 128)}  # hidden_layer_sizes="auto": single MLP, ensemble members
 
 
+def _scaled_to_max(weights):
+    """Non-negative float64 ``weights`` divided by their largest one (unchanged when that is 0 or not finite)."""
+    largest = weights.max() if weights.size else 0.0
+    return weights / largest if 0 < largest < np.inf else weights
+
+
+def _move_one_row(source, target, y, label):
+    """Move the first row of class ``label`` in ``source`` (a shuffled index array) to ``target``."""
+    at = np.flatnonzero(y[source] == label)[0]
+    return np.delete(source, at), np.append(target, source[at])
+
+
 class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
     """Neural-network classifier trained on a surrogate of the metric you care about.
 
@@ -558,8 +570,36 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         return self._validation_split(y_idx, early_stopping, seed)
 
     def _prepare_loss(self, loss, y_encoded, seed):
+        self._check_batches_can_learn(loss, y_encoded)
         if isinstance(loss, CrossFitLoss):
             loss.assign(assign_folds(y_encoded, loss.n_members, seed))
+
+    def _check_batches_can_learn(self, loss, y_encoded):
+        """Refuse (or, for ``partial_fit`` data of one class, warn about) batches a loss learns nothing from.
+
+        A loss with ``needs_mixed_batches`` (pairwise AUC, AUC-M, G-mean, MCC)
+        has no gradient on a batch of one class: with ``batch_size=1`` every
+        batch is one, and training would run at a loss of 0 without changing a
+        weight.
+        """
+        if not getattr(loss, "needs_mixed_batches", False):
+            return
+        name = type(getattr(loss, "base", loss)).__name__
+        n_rows = len(y_encoded)
+        size = n_rows if int(self.batch_size) == -1 else min(int(self.batch_size), n_rows)
+        if int(self.batch_size) == 1:
+            raise ValueError(
+                f"batch_size=1 cannot train {name}: it learns only from batches that hold rows of two classes, and "
+                "a batch of one row never does, so the loss would stay 0 and no weight would change. Use "
+                "batch_size >= 2 (the default, 256, or -1 for the full batch)."
+            )
+        if size < 2 or len(np.unique(y_encoded)) < 2:
+            warnings.warn(
+                f"{name} learns only from batches that hold rows of two classes, but these {n_rows} row(s) hold "
+                "one class only: this call learns nothing. Pass rows of at least two classes.",
+                UserWarning,
+                stacklevel=6,  # the caller of partial_fit
+            )
 
     def _metric_weights(self, y, weights):
         """The weights the metric is scored with: ``sample_weight`` only, without ``class_weight``.
@@ -678,9 +718,13 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         if sample_weight is not None:
             weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if self.class_weight is not None:
-            weights = weights * compute_sample_weight(self.class_weight, y)
+            self._check_class_weight_values()
+            weights = weights * _scaled_to_max(compute_sample_weight(self.class_weight, y))
         if not np.all(np.isfinite(weights)):
             raise ValueError("sample_weight contains NaN or infinity.")
+        # divided by the largest weight before they are summed: weights near float64's limits (1e308, whose sum
+        # overflows, or subnormal ones such as 1e-320, whose mean's inverse does) keep their ratios
+        weights = _scaled_to_max(weights)
         total = weights.sum()
         if total <= 0:
             raise ValueError("sample_weight sums to zero: at least one sample must have a positive weight.")
@@ -692,18 +736,65 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             )
         return weights * (len(weights) / total)
 
+    def _check_class_weight_values(self):
+        """A dict ``class_weight`` must hold finite, non-negative weights (scikit-learn does not check them)."""
+        if not isinstance(self.class_weight, dict):
+            return
+        for label, value in self.class_weight.items():
+            ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+            if not (ok and np.isfinite(value) and value >= 0):
+                raise ValueError(
+                    f"class_weight={self.class_weight!r} gives class {label!r} the weight {value!r}; class weights "
+                    "must be finite, non-negative numbers."
+                )
+
     def _validation_split(self, y_idx, early_stopping, seed):
+        """Training and validation rows for early stopping: stratified, every class on both sides.
+
+        A class missing from the validation split would leave its metric
+        undefined (ROC AUC without positives is NaN at every epoch, and the
+        first epoch's weights would be kept), so a class that the stratified
+        split leaves out of either side gets one row moved there. Where that
+        cannot be done (a class with a single sample), early stopping is
+        dropped with a warning; a validation split too small to hold every
+        class raises (``early_stopping=True``) or is dropped with a warning
+        (``"auto"``).
+        """
         if not early_stopping:
             return None, None
-        rows = np.arange(len(y_idx))
-        counts = np.bincount(y_idx)
-        stratify = y_idx if counts.min() >= 2 else None
-        if stratify is None:
+        n_classes = len(self.classes_)
+        counts = np.bincount(y_idx, minlength=n_classes)
+        rare = np.flatnonzero(counts < 2)
+        if len(rare):
             warnings.warn(
-                "A class has fewer than 2 samples, so the early-stopping validation split is not stratified.",
+                f"Early stopping needs every class in both the training and the validation split, but class "
+                f"{self.classes_[rare[0]]!r} has {counts[rare[0]]} sample(s) in y; training runs without early "
+                "stopping (all max_iter epochs). Set early_stopping=False to silence this warning.",
                 UserWarning,
+                stacklevel=6,  # the caller of fit
             )
-        return train_test_split(rows, test_size=self.validation_fraction, stratify=stratify, random_state=seed)
+            return None, None
+        n_rows = len(y_idx)
+        n_valid = int(np.ceil(self.validation_fraction * n_rows))  # train_test_split's rounding
+        if n_valid < n_classes or n_rows - n_valid < n_classes:
+            message = (
+                f"early_stopping holds out validation_fraction={self.validation_fraction!r} of the {n_rows} "
+                f"training samples ({n_valid} rows, {n_rows - n_valid} left to train on), but each side needs one "
+                f"row of each of the {n_classes} classes. Change validation_fraction (to about "
+                f"{n_classes / n_rows:.2g}), pass more samples, or set early_stopping=False."
+            )
+            if self.early_stopping is True:
+                raise ValueError(message)
+            warnings.warn(message + " Training runs without early stopping.", UserWarning, stacklevel=6)
+            return None, None
+        rows = np.arange(n_rows)
+        train, valid = train_test_split(rows, test_size=self.validation_fraction, stratify=y_idx, random_state=seed)
+        for label in range(n_classes):  # the stratified split may round a rare class's share down to 0 rows
+            if not np.any(y_idx[valid] == label):
+                train, valid = _move_one_row(train, valid, y_idx, label)
+            if not np.any(y_idx[train] == label):
+                valid, train = _move_one_row(valid, train, y_idx, label)
+        return train, valid
 
     def _resolve_loss(self, n_classes, sample_weighted):
         """Build a fresh loss module from ``loss`` and the ``loss__*`` parameters."""

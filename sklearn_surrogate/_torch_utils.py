@@ -81,7 +81,8 @@ def resolve_device(device):
 def as_float_tensor(X, device, dtype=torch.float32):
     """A dense float tensor on ``device`` from a numpy array (no copy when possible).
 
-    A SciPy sparse matrix is densified whole, so callers pass a bounded block
+    An array with negative strides (a flipped view such as ``X[::-1]``) is
+    copied, since torch cannot share its memory. A SciPy sparse matrix is densified whole, so callers pass a bounded block
     of rows (a batch, a prediction chunk), never a full sparse data set.
     """
     np_dtype = np.float64 if dtype == torch.float64 else np.float32
@@ -93,6 +94,8 @@ def as_float_tensor(X, device, dtype=torch.float32):
         X = X.astype(np_dtype)
     if not X.flags.writeable:  # torch warns on read-only memory (memmaps)
         X = X.copy()
+    elif any(stride < 0 for stride in X.strides):  # a flipped view (X[::-1], np.fliplr): torch takes no such strides
+        X = np.ascontiguousarray(X)
     return torch.as_tensor(X, dtype=dtype).to(device)
 
 

@@ -96,6 +96,7 @@ class _PairwiseAUCLoss(SurrogateLoss):
 
     target_metric = "roc_auc"
     needs_both_classes = True
+    needs_mixed_batches = True  # no pair of classes in a batch: no gradient
     _default_score = "sigmoid"
 
     _parameter_constraints = {"margin": [Interval(Real, None, None, closed="neither")], "multiclass": [StrOptions(set(_MULTICLASS))]}
@@ -649,6 +650,7 @@ class AUCMarginLoss(SurrogateLoss):
 
     target_metric = "roc_auc"
     needs_both_classes = True
+    needs_mixed_batches = True  # no pair of classes in a batch: no gradient
     value_tracks_progress = False
 
     _parameter_constraints = {"margin": [Interval(Real, None, None, closed="neither")], "imratio": [Interval(Real, 0, 1, closed="neither"), None]}

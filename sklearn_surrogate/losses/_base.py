@@ -156,6 +156,12 @@ class SurrogateLoss(nn.Module):
         Whether the loss is only informative when a batch holds samples of
         every class (pairwise AUC losses, recall-based confusion-matrix
         losses). A batch that lacks a class still gives a finite value.
+    needs_mixed_batches : bool
+        Whether a batch whose rows all belong to one class gives the loss no
+        gradient at all (pairwise AUC losses, AUC-M, G-mean, MCC), so that it
+        learns nothing from batches that cannot hold two classes:
+        :class:`~sklearn_surrogate.SurrogateClassifier` refuses
+        ``batch_size=1`` with it.
     needs_sample_index : bool
         Whether :meth:`forward` takes an ``index`` keyword with each sample's
         position in the training set (losses with per-sample state).
@@ -215,6 +221,7 @@ class SurrogateLoss(nn.Module):
     supports_multiclass = True
     supports_binary = True
     needs_both_classes = False
+    needs_mixed_batches = False
     needs_sample_index = False
     value_tracks_progress = True
     # (pos_label, index) as resolved by set_classes; None until an estimator calls it

@@ -455,6 +455,7 @@ class GMeanLoss(_ConfusionMatrixLoss):
     """
 
     target_metric = "gmean"
+    needs_mixed_batches = True  # a one-class batch gives no gradient
 
     def _metric(self, tp, fp, fn, tn, A, Y, w, *, binary):
         recalls = self._recalls(tp, fn)
@@ -516,6 +517,7 @@ class MCCLoss(_ConfusionMatrixLoss):
     """
 
     target_metric = "mcc"
+    needs_mixed_batches = True  # a one-class batch gives no gradient
 
     def _metric(self, tp, fp, fn, tn, A, Y, w, *, binary):
         if binary:

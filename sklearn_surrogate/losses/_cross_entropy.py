@@ -8,6 +8,8 @@ softmax probability of the positive class is :math:`\sigma(z)`.
 import numbers
 from numbers import Real
 
+import numpy as np
+
 import torch
 import torch.nn.functional as F
 
@@ -33,6 +35,27 @@ def _capped_exp(x, cap=_EXP_CAP):
     """``exp(x)`` for ``x <= cap``, continued by its tangent line beyond (finite, C1)."""
     capped = torch.clamp(x, max=cap)
     return torch.exp(capped) * (1.0 + (x - capped))
+
+
+def _check_class_weights(loss, name, value, n_classes=None):
+    """Check a per-class weight sequence (a hyper-parameter ``name`` of ``loss``); return it as floats.
+
+    The weights must be finite and non-negative, not all zero, one per class
+    when ``n_classes`` is known: a negative or NaN weight would make the loss
+    unbounded below or NaN during training.
+    """
+    where = f"{type(loss).__name__}: {name}={value!r} (loss__{name} in an estimator)"
+    try:
+        weights = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where} must be a sequence of numbers, one weight per class.") from None
+    if weights.ndim != 1 or weights.size == 0:
+        raise ValueError(f"{where} must be a sequence of numbers, one weight per class.")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0) or not np.any(weights > 0):
+        raise ValueError(f"{where} must hold finite, non-negative weights, at least one of them positive.")
+    if n_classes is not None and weights.size != n_classes:
+        raise ValueError(f"{where} has {weights.size} entries, expected one per class ({n_classes}).")
+    return weights
 
 
 class CrossEntropyLoss(SurrogateLoss):
@@ -87,6 +110,17 @@ class CrossEntropyLoss(SurrogateLoss):
     def __init__(self, class_weight=None):
         super().__init__()
         self.class_weight = class_weight
+
+    def _validate_hyperparameters(self):
+        super()._validate_hyperparameters()
+        if self.class_weight is not None:
+            _check_class_weights(self, "class_weight", self.class_weight)
+
+    def setup(self, n_classes, n_samples):
+        """Validate the hyper-parameters and the number of class weights (one per class)."""
+        super().setup(n_classes, n_samples)
+        if self.class_weight is not None:
+            _check_class_weights(self, "class_weight", self.class_weight, n_classes)
 
     def _per_sample(self, logits, targets):
         return per_sample_cross_entropy(logits, targets)
@@ -291,24 +325,36 @@ class FocalLoss(SurrogateLoss):
         self.gamma = gamma
         self.alpha = alpha
 
+    def _validate_hyperparameters(self):
+        super()._validate_hyperparameters()
+        self._alpha_weights(None)
+
+    def setup(self, n_classes, n_samples):
+        """Validate the hyper-parameters and ``alpha`` against the number of classes."""
+        super().setup(n_classes, n_samples)
+        self._alpha_weights(n_classes)
+
+    def _alpha_weights(self, n_classes):
+        """``alpha`` as one weight per class (None when unset), checked; ``n_classes`` None: not yet known."""
+        alpha = self.alpha
+        if alpha is None:
+            return None
+        if isinstance(alpha, numbers.Real) and not isinstance(alpha, (bool, np.bool_)):
+            if not 0 <= alpha <= 1 or (n_classes is not None and n_classes != 2):
+                raise ValueError(
+                    f"FocalLoss: alpha={alpha!r} (loss__alpha in an estimator): a scalar alpha in [0, 1] applies to "
+                    "binary problems; pass one weight per class."
+                )
+            return [1.0 - float(alpha), float(alpha)]
+        return _check_class_weights(self, "alpha", alpha, n_classes).tolist()
+
     def _per_sample(self, logits, targets):
         log_p = -per_sample_cross_entropy(logits, targets)
         one_minus_p = -torch.expm1(log_p)
         values = -(one_minus_p.clamp_min(0.0) ** float(self.gamma)) * log_p
         if self.alpha is not None:
-            n_classes = 2 if logits.ndim == 1 else logits.shape[1]
-            if isinstance(self.alpha, numbers.Real) and not isinstance(self.alpha, bool):
-                if n_classes != 2 or not 0 <= self.alpha <= 1:
-                    raise ValueError(
-                        "FocalLoss: a scalar alpha in [0, 1] applies to binary problems; pass one weight per class."
-                    )
-                alpha = [1.0 - float(self.alpha), float(self.alpha)]
-            else:
-                alpha = list(self.alpha)
-            alpha = torch.as_tensor(alpha, dtype=logits.dtype, device=logits.device)
-            if alpha.shape != (n_classes,):
-                raise ValueError(f"FocalLoss: alpha has {alpha.numel()} entries, expected {n_classes}.")
-            values = values * alpha[targets]
+            alpha = self._alpha_weights(2 if logits.ndim == 1 else logits.shape[1])
+            values = values * torch.as_tensor(alpha, dtype=logits.dtype, device=logits.device)[targets]
         return values
 
 
