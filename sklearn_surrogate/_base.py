@@ -113,8 +113,8 @@ def _check_optimizer_params(optimizer_class, lr, params):
     torch checks its optimizers' arguments when they are built (skorch builds
     them inside ``initialize``) and says nothing of where a value came from,
     e.g. ``optimizer__momentum="x"`` gives "'<' not supported between
-    instances of 'str' and 'float'". The error is raised again, of the same
-    kind (``TypeError`` or ``ValueError``), naming the parameter: the first one
+    instances of 'str' and 'float'". The error is raised again, a ``TypeError``
+    for torch's ``TypeError`` and a ``ValueError`` otherwise, naming the parameter: the first one
     that fails on its own, or all of them when only their combination does.
     """
 
@@ -128,12 +128,12 @@ def _check_optimizer_params(optimizer_class, lr, params):
 
     try:
         build(params)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, RuntimeError) as error:  # torch refuses some combinations with a RuntimeError
         culprits = []
         for name in params:
             try:
                 build([name])
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, RuntimeError):
                 culprits = [name]
                 break
         culprits = culprits or list(params)

@@ -17,6 +17,8 @@ import scipy.sparse as sp
 import torch
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.utils._param_validation import InvalidParameterError
+from skorch.callbacks import EpochTimer
 
 from sklearn_surrogate import SurrogateClassifier, make_surrogate_scorer
 from sklearn_surrogate.losses import FBetaLoss
@@ -86,7 +88,29 @@ CASES = {
     "invalid_parameter": lambda: _model(batch_size=0).fit(X, Y),
     "unpicklable_module": lambda: GridSearchCV(_model(module=_LockedNet()), {"learning_rate_init": [1e-3, 1e-2]}, cv=2,
                                                error_score="raise").fit(X, Y),
+    "x_beyond_float32": lambda: _model().fit(_with_value(1e39), Y),
+    "loss_class_weight_negative": lambda: _model(loss="cross_entropy", loss__class_weight=[-1, 1]).fit(X, Y),
+    "loss_alpha_negative": lambda: _model(loss="focal", loss__alpha=[1, -1]).fit(X, Y),
+    "class_weight_negative": lambda: _model(class_weight={0: -1, 1: 1}).fit(X, Y),
+    "optimizer_param_type": lambda: _model(optimizer="sgd", optimizer__momentum="x").fit(X, Y),
+    "optimizer_param_value": lambda: _model(optimizer="sgd", optimizer__momentum=-1.0).fit(X, Y),
+    "callback_not_a_callback": lambda: _model(callbacks=[("x", 3)]).fit(X, Y),
+    "callback_name_not_a_string": lambda: _model(callbacks=[(3, EpochTimer())]).fit(X, Y),
+    "torch_loss_not_scalar": lambda: _model(loss=torch.nn.BCEWithLogitsLoss(reduction="none")).fit(X, Y),
+    "torch_softmax_loss_binary": lambda: _model(loss=torch.nn.CrossEntropyLoss()).fit(X, Y),
+    "pairwise_loss_batch_size_1": lambda: _model(loss="auc_square", batch_size=1).fit(X, Y),
+    "pairwise_loss_one_class_partial_fit": lambda: _model(loss="auc_square").partial_fit(X[Y == 0], Y[Y == 0],
+                                                                                       classes=[0, 1]),
+    "early_stopping_single_sample_class": lambda: _model(early_stopping=True).fit(X, np.where(np.arange(60) == 7, 2, Y)),
+    "early_stopping_too_few_rows": lambda: _model(early_stopping=True).fit(X[:20], np.arange(20) % 10),
+    "early_stopping_auto_too_few_rows": lambda: _model(metric="accuracy", n_members=1).fit(X[:20], np.arange(20) % 10),
+    "batch_size_bool": lambda: _model(batch_size=True).fit(X, Y),
+    "hidden_layer_sizes_float": lambda: _model(hidden_layer_sizes=(16.7,)).fit(X, Y),
 }
+
+
+# error types of the table that are not builtins: scikit-learn's parameter validation error (a ValueError and a TypeError)
+OTHER_ERRORS = {"InvalidParameterError": InvalidParameterError}
 
 
 def _rows():
@@ -111,7 +135,7 @@ def test_bad_input_row(case, monkeypatch):
     if case == "unavailable_device":  # make the row hold on GPU machines too
         monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     error, message = ROWS[case]
-    expected = getattr(builtins, error, None)
+    expected = getattr(builtins, error, None) or OTHER_ERRORS.get(error)
     assert isinstance(expected, type) and issubclass(expected, Exception), f"unknown error type {error}"
     if issubclass(expected, Warning):  # a row whose answer is a warning: the call completes, and warns
         with pytest.warns(expected) as record:
