@@ -254,7 +254,8 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         values = {}
         for name, value in self.get_params(deep=False).items():
             allowed = self._parameter_constraints.get(name, ())
-            if isinstance(value, (bool, np.bool_)) and not any(c is bool or c in ("boolean", "verbose") for c in allowed):
+            takes_bool = any(c is bool or c in ("boolean", "verbose") for c in allowed)
+            if isinstance(value, (bool, np.bool_)) and not takes_bool:
                 value = _Shown(value)  # batch_size=True must not pass as 1
             values[name] = value
         validate_parameter_constraints(self._parameter_constraints, values, caller_name=type(self).__name__)

@@ -768,8 +768,8 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         if len(rare):
             warnings.warn(
                 f"Early stopping needs every class in both the training and the validation split, but class "
-                f"{self.classes_.tolist()[rare[0]]!r} has {counts[rare[0]]} sample(s) in y; training runs without early "
-                "stopping (all max_iter epochs). Set early_stopping=False to silence this warning.",
+                f"{self.classes_.tolist()[rare[0]]!r} has {counts[rare[0]]} sample(s) in y; training runs without "
+                "early stopping (all max_iter epochs). Set early_stopping=False to silence this warning.",
                 UserWarning,
                 stacklevel=6,  # the caller of fit
             )

@@ -95,7 +95,7 @@ def as_float_tensor(X, device, dtype=torch.float32):
     if not X.flags.writeable:  # torch warns on read-only memory (memmaps)
         X = X.copy()
     elif any(stride < 0 for stride in X.strides):  # a flipped view (X[::-1], np.fliplr): torch takes no such strides
-        X = np.ascontiguousarray(X)
+        X = X.copy()  # (not ascontiguousarray: numpy calls a flipped single column contiguous and keeps its stride)
     return torch.as_tensor(X, dtype=dtype).to(device)
 
 

@@ -101,7 +101,8 @@ CASES = {
     "pairwise_loss_batch_size_1": lambda: _model(loss="auc_square", batch_size=1).fit(X, Y),
     "pairwise_loss_one_class_partial_fit": lambda: _model(loss="auc_square").partial_fit(X[Y == 0], Y[Y == 0],
                                                                                        classes=[0, 1]),
-    "early_stopping_single_sample_class": lambda: _model(early_stopping=True).fit(X, np.where(np.arange(60) == 7, 2, Y)),
+    "early_stopping_single_sample_class": lambda: _model(early_stopping=True).fit(X, np.where(np.arange(60) == 7, 2,
+                                                                                              Y)),
     "early_stopping_too_few_rows": lambda: _model(early_stopping=True).fit(X[:20], np.arange(20) % 10),
     "early_stopping_auto_too_few_rows": lambda: _model(metric="accuracy", n_members=1).fit(X[:20], np.arange(20) % 10),
     "batch_size_bool": lambda: _model(batch_size=True).fit(X, Y),
@@ -109,7 +110,8 @@ CASES = {
 }
 
 
-# error types of the table that are not builtins: scikit-learn's parameter validation error (a ValueError and a TypeError)
+# error types of the table that are not builtins: scikit-learn's parameter validation error (a ValueError and a
+# TypeError)
 OTHER_ERRORS = {"InvalidParameterError": InvalidParameterError}
 
 

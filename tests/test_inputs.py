@@ -1,12 +1,18 @@
 """Inputs that must work: flipped (negative-stride) arrays, extreme sample weights, numpy scalars as parameters,
 and early stopping on very rare classes; and parameter values refused before training (bools where numbers go,
 fractional layer sizes). The refusals with a fixed message are rows of the bad-input table (test_bad_input.py).
+
+The property test at the end searches the estimator's input space: X of float32, float64, int64 or bool, in
+C or Fortran order, flipped rows or columns, strided or read-only; 12-40 rows, 1-4 features; 2 or 3 classes
+labelled by ints, strings or floats; no weights, or weights whose ratios are scaled by 1, 1e-300 or 1e300.
 """
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import InvalidParameterError
@@ -40,6 +46,14 @@ def test_flipped_arrays_fit_and_predict_like_their_copies(dtype, flip):
     for a, b in zip(_outputs(flipped, X_flip), _outputs(copied, X_copy)):
         np.testing.assert_array_equal(a, b)
     assert flipped.score(X_flip, y, sample_weight=weights) == copied.score(X_copy, y, sample_weight=weights)
+
+
+def test_flipped_single_column_numpy_calls_contiguous():
+    column = X[:, :1].copy()[:, ::-1]  # strides (8, -8), yet flagged C-contiguous by numpy
+    assert column.flags.c_contiguous and column.strides[1] < 0
+    model = _model().fit(column, Y)
+    reference = _model().fit(column.copy(), Y)
+    np.testing.assert_array_equal(model.predict_proba(column), reference.predict_proba(column.copy()))
 
 
 def test_flipped_arrays_in_partial_fit_and_a_pipeline():
@@ -189,3 +203,54 @@ def test_needs_mixed_batches_says_which_losses_learn_nothing_from_one_class(name
         assert norms == [0.0, 0.0], f"{name}: single-row batches have a gradient {norms}"
     else:
         assert max(norms) > 0, f"{name}: no gradient on single-row batches, but needs_mixed_batches is False"
+
+
+# -- property test over the estimator's input space ------------------------
+LAYOUTS = ("c", "fortran", "flipped_rows", "flipped_columns", "strided", "read_only")
+
+
+def _layout(values, layout):
+    """``values`` (C-contiguous) in another memory layout, with the same logical content."""
+    if layout == "fortran":
+        return np.asfortranarray(values)
+    if layout == "flipped_rows":
+        return values[::-1].copy()[::-1]
+    if layout == "flipped_columns":
+        return values[:, ::-1].copy()[:, ::-1]
+    if layout == "strided":  # every other column of a wider array
+        wide = np.repeat(values, 2, axis=1)
+        return wide[:, ::2]
+    if layout == "read_only":
+        values = values.copy()
+        values.flags.writeable = False
+    return values
+
+
+@st.composite
+def inputs(draw):
+    n = draw(st.integers(12, 40))
+    d = draw(st.integers(1, 4))
+    n_classes = draw(st.sampled_from([2, 3]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    dtype = draw(st.sampled_from([np.float32, np.float64, np.int64, np.bool_]))
+    values = rng.normal(size=(n, d)) * (3 if dtype in (np.int64, np.bool_) else 1)
+    values = (values > 0) if dtype is np.bool_ else values.astype(dtype)
+    codes = np.resize(np.arange(n_classes), n)[rng.permutation(n)]  # every class present
+    labels = draw(st.sampled_from([np.array([4, 7, 9]), np.array(["a", "b", "c"]), np.array([-1.0, 0.0, 2.0])]))
+    scale = draw(st.sampled_from([None, 1.0, 1e-300, 1e300]))
+    ratios = None if scale is None else rng.uniform(0.5, 3.0, size=n)
+    return values, labels[codes], draw(st.sampled_from(LAYOUTS)), ratios, scale
+
+
+@given(inputs())
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+def test_any_layout_dtype_labels_and_weight_scale_train_like_the_plain_input(case):
+    values, y, layout, ratios, scale = case
+    X_variant = _layout(values, layout)
+    weights = None if ratios is None else ratios * scale
+    variant = _model(hidden_layer_sizes=(8,), max_iter=3).fit(X_variant, y, sample_weight=weights)
+    plain = _model(hidden_layer_sizes=(8,), max_iter=3).fit(np.ascontiguousarray(values), y, sample_weight=ratios)
+    proba = variant.predict_proba(X_variant)
+    assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(proba, plain.predict_proba(np.ascontiguousarray(values)), rtol=1e-4, atol=1e-6)
+    assert set(variant.predict(X_variant)) <= set(y) and variant.classes_.dtype == np.unique(y).dtype
