@@ -233,6 +233,15 @@ def _benchmark(args):
     from ._report import write_report
     from ._runner import QUICK, run_benchmark
 
+    output = pathlib.Path(args.output_dir)  # the folders first: nothing is loaded before they are known good
+    _check_output(args, "--output-dir", output)
+    if args.checkpoint_dir is None:
+        _check_output(args, "--checkpoint-dir (default: <output-dir>/datasets)", output / "datasets")
+    else:
+        _check_output(args, "--checkpoint-dir", args.checkpoint_dir)
+    for folder in args.reuse_checkpoints or ():  # a mistyped folder would silently reuse nothing
+        if not os.path.isdir(folder):
+            args.command_parser.error(f"argument --reuse-checkpoints: {os.fspath(folder)!r} is not a folder.")
     settings = dict(QUICK) if args.quick else {"losses": ["f1", "reloss_f1"], "n_repeats": 5, "n_splits": 2}
     if args.datasets:
         settings["datasets"] = args.datasets
@@ -255,15 +264,6 @@ def _benchmark(args):
     for key, value in [("losses", args.losses), ("n_repeats", args.repeats), ("n_splits", args.splits)]:
         if value is not None:
             settings[key] = value
-    output = pathlib.Path(args.output_dir)
-    _check_output(args, "--output-dir", output)
-    if args.checkpoint_dir is None:
-        _check_output(args, "--checkpoint-dir (default: <output-dir>/datasets)", output / "datasets")
-    else:
-        _check_output(args, "--checkpoint-dir", args.checkpoint_dir)
-    for folder in args.reuse_checkpoints or ():  # a mistyped folder would silently reuse nothing
-        if not os.path.isdir(folder):
-            args.command_parser.error(f"argument --reuse-checkpoints: {os.fspath(folder)!r} is not a folder.")
     if args.reference is not None:
         from ._methods import method_names
 

@@ -9,6 +9,7 @@ import pytest
 from joblib import cpu_count
 
 import sklearn_surrogate.app._demo as demo_module
+import sklearn_surrogate.datasets
 import sklearn_surrogate.app._runner as runner_module
 import sklearn_surrogate.learned._shipped as shipped_module
 from sklearn_surrogate.app._cli import main
@@ -27,6 +28,7 @@ def no_work(monkeypatch):
     monkeypatch.setattr(demo_module, "load_shipped", reached)
     monkeypatch.setattr(runner_module, "run_benchmark", reached)
     monkeypatch.setattr(shipped_module, "train_shipped_surrogates", reached)
+    monkeypatch.setattr(sklearn_surrogate.datasets, "shared_manifest", reached)  # the benchmark's default datasets
 
 
 def _commands(output):
@@ -99,6 +101,8 @@ def test_benchmark_checks_its_checkpoint_folders(tmp_path, no_work, capsys):
     line = _refused([*base, "--output-dir", str(tmp_path / "out"), "--reuse-checkpoints", str(tmp_path / "typo")],
                     capsys)
     assert f"argument --reuse-checkpoints: {str(tmp_path / 'typo')!r} is not a folder." in line
+    line = _refused(["benchmark", "--output-dir", str(tmp_path / "file")], capsys)  # the shared datasets: not read
+    assert "argument --output-dir: " in line
 
 
 def test_benchmark_reference_must_be_among_the_methods(tmp_path, no_work, capsys):
