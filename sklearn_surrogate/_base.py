@@ -53,6 +53,7 @@ from ._net import EarlyStoppingOnScore, LossEpochHook, NonFiniteLossGuard, Surro
 from ._persistence import net_record, restore_net
 from ._torch_utils import SparseRows, as_float_tensor, resolve_device, to_numpy, torch_threads
 from ._warm_start import continue_from
+from .exceptions import InconsistentVersionWarning
 
 __all__ = ["BaseSurrogateEstimator"]
 
@@ -61,6 +62,8 @@ _PARAM_PREFIXES = ("loss__", "module__", "optimizer__")
 _DENSE_CHUNK_VALUES = 2**24
 # skorch's names renamed to scikit-learn's in 0.2 (the old ones warn until 0.3): old -> new
 _RENAMED = {"max_epochs": "max_iter", "lr": "learning_rate_init"}
+# the key of the pickled state that records the package version (see __getstate__)
+_VERSION_KEY = "_sklearn_surrogate_version"
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW,
@@ -708,7 +711,10 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
     def __getstate__(self):
         # The torch objects (net_, loss_, device_) travel as a portable record of plain values and
         # safetensors bytes, which __setstate__ rebuilds: see sklearn_surrogate/_persistence.py.
+        from . import __version__  # here: the package is fully imported by the time anything is pickled
+
         state = dict(super().__getstate__())  # a copy: BaseEstimator may return __dict__ itself
+        state[_VERSION_KEY] = __version__  # checked by __setstate__, as scikit-learn does with _sklearn_version
         if "net_" in state:
             state["_net_record"] = net_record(self)
             for key in ("net_", "loss_", "device_", "_fit_build"):
@@ -716,7 +722,14 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         return state
 
     def __setstate__(self, state):
+        from . import __version__
+
         state = dict(state)
+        # a state without a version was saved before versions were recorded: warn too (its format predates
+        # this check, and only the renames below are known), as scikit-learn does for its "pre-0.18" pickles
+        saved = state.pop(_VERSION_KEY, "unknown")
+        if saved != __version__:
+            warnings.warn(InconsistentVersionWarning(type(self).__name__, __version__, saved), stacklevel=2)
         state.setdefault("warm_start", False)  # pickles from before warm_start existed
         if "max_iter" not in state:  # pickles from before the rename: max_epochs and lr under their new names
             state = self._current_names({"max_iter": 200, "learning_rate_init": 1e-3, **state})

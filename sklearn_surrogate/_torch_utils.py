@@ -2,6 +2,7 @@
 
 import contextlib
 import re
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -145,17 +146,29 @@ def resolve_n_threads(n_threads):
     ----------
     n_threads : int
         A positive count, or a negative one counting from the number of
-        usable cores (``-1``: all of them, ``-2``: all but one...).
+        usable cores (``-1``: all of them, ``-2``: all but one...). A count
+        above the number of usable cores is lowered to it, with a
+        ``UserWarning``: torch gains nothing from more compute threads than
+        cores, and a huge count makes it start threads until memory runs out.
 
     Returns
     -------
     n : int
-        At least 1.
+        At least 1, at most the number of usable cores.
     """
     if n_threads == 0:
         raise ValueError("n_threads == 0 is not valid; use a positive count, a negative one (-1: all cores) or None.")
+    cores = cpu_count()
     if n_threads < 0:
-        return max(cpu_count() + 1 + int(n_threads), 1)
+        return max(cores + 1 + int(n_threads), 1)
+    if n_threads > cores:
+        warnings.warn(
+            f"n_threads={int(n_threads)} is more than the {cores} usable cores of this machine; using {cores} "
+            "threads. Pass n_threads=-1 to use all cores.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return cores
     return int(n_threads)
 
 

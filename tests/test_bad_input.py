@@ -2,7 +2,8 @@
 
 Each row names a case; the case below must raise the error type of the row, with a message that
 begins as the row says (up to a trailing "…"); a row whose type is a warning class (``UserWarning``,
-``RuntimeWarning``...) expects the call to complete and to emit that warning, with that message. A row without a case, or a case without a row,
+``RuntimeWarning``...) expects the call to complete and to emit that warning, with that message. A type is
+a builtin one or one of :mod:`sklearn_surrogate.exceptions`. A row without a case, or a case without a row,
 fails, so the table and the behaviour cannot drift apart.
 """
 
@@ -20,7 +21,9 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import EpochTimer
 
+import sklearn_surrogate
 from sklearn_surrogate import SurrogateClassifier, make_surrogate_scorer
+from sklearn_surrogate import exceptions as package_exceptions
 from sklearn_surrogate.losses import FBetaLoss
 
 TABLE = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "bad_input.md"
@@ -53,6 +56,18 @@ class _LockedNet(torch.nn.Module):
 
     def forward(self, x):
         return self.linear(x)
+
+
+def _unpickle_from_another_version():
+    import pickle
+
+    current = sklearn_surrogate.__version__
+    sklearn_surrogate.__version__ = "0.0.1"  # the pickle records the version that saved it
+    try:
+        data = pickle.dumps(_model().fit(X, Y))
+    finally:
+        sklearn_surrogate.__version__ = current
+    return pickle.loads(data)
 
 
 CASES = {
@@ -107,6 +122,8 @@ CASES = {
     "early_stopping_auto_too_few_rows": lambda: _model(metric="accuracy", n_members=1).fit(X[:20], np.arange(20) % 10),
     "batch_size_bool": lambda: _model(batch_size=True).fit(X, Y),
     "hidden_layer_sizes_float": lambda: _model(hidden_layer_sizes=(16.7,)).fit(X, Y),
+    "n_threads_above_cores": lambda: _model(n_threads=100_000).fit(X, Y),
+    "pickle_from_another_version": _unpickle_from_another_version,
 }
 
 
@@ -137,7 +154,7 @@ def test_bad_input_row(case, monkeypatch):
     if case == "unavailable_device":  # make the row hold on GPU machines too
         monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     error, message = ROWS[case]
-    expected = getattr(builtins, error, None) or OTHER_ERRORS.get(error)
+    expected = getattr(builtins, error, None) or getattr(package_exceptions, error, None) or OTHER_ERRORS.get(error)
     assert isinstance(expected, type) and issubclass(expected, Exception), f"unknown error type {error}"
     if issubclass(expected, Warning):  # a row whose answer is a warning: the call completes, and warns
         with pytest.warns(expected) as record:

@@ -20,6 +20,7 @@ PUBLIC_MODULES = [
     "sklearn_surrogate.datasets",
     "sklearn_surrogate.app",
     "sklearn_surrogate.onnx",
+    "sklearn_surrogate.exceptions",
 ]
 NOT_DOCUMENTED = {"__version__"}
 

@@ -243,6 +243,7 @@ def test_save_and_load_round_trip(tmp_path):
     loaded = load_surrogate(path)
     assert loaded.metric == "accuracy" and loaded.architecture == "set"
     assert loaded.metadata_["note"] == "a test" and loaded.metadata_["format_version"] == "1"
+    assert loaded.metadata_["package_version"] == __import__("sklearn_surrogate").__version__
     logits, y = torch.randn(64), torch.arange(64) % 2
     assert torch.equal(loss(logits, y), loaded(logits, y))
     assert loaded.surrogate.trained_classes == (2,)

@@ -48,13 +48,25 @@ def test_n_threads_applies_during_fit_and_is_restored(data):
 
 
 def test_resolve_n_threads():
-    assert resolve_n_threads(3) == 3
+    assert resolve_n_threads(1) == 1
     assert resolve_n_threads(-1) == cpu_count()
     assert resolve_n_threads(-10_000) == 1
     with pytest.raises(ValueError, match="n_threads == 0"):
         resolve_n_threads(0)
     with torch_threads(None):
         pass
+
+
+def test_n_threads_above_the_cores_is_lowered_with_a_warning(data):
+    """A huge count used to start threads until memory ran out (an ImportError in a later import)."""
+    with pytest.warns(UserWarning, match=f"n_threads=100000 is more than the {cpu_count()} usable cores"):
+        assert resolve_n_threads(100_000) == cpu_count()
+    X, y = data
+    before = torch.get_num_threads()
+    with pytest.warns(UserWarning, match="n_threads=100000"):
+        clf = fast(n_threads=100_000, callbacks=[ThreadRecorder()]).fit(X, y)
+    assert {row["torch_threads"] for row in clf.history_} == {cpu_count()}
+    assert torch.get_num_threads() == before
 
 
 def test_n_threads_zero_and_bad_type_raise(data):

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 import torch
 
+import sklearn_surrogate
 from sklearn_surrogate import SurrogateClassifier
+from sklearn_surrogate.exceptions import InconsistentVersionWarning
 from sklearn_surrogate.losses._registry import base_loss_names
 from sklearn_surrogate.losses import get_loss
 
@@ -241,7 +243,8 @@ def test_pickle_from_before_the_portable_form_still_loads_and_saves():
     clf = _tiny("aldr_kl").fit(X, y)
     old_state = {k: v for k, v in clf.__dict__.items() if k != "_fit_build"}
     legacy = SurrogateClassifier.__new__(SurrogateClassifier)
-    legacy.__setstate__(copy_state := dict(old_state))
+    with pytest.warns(InconsistentVersionWarning, match="from an unknown version"):  # no version recorded then
+        legacy.__setstate__(copy_state := dict(old_state))
     assert legacy.net_ is copy_state["net_"]
     again = pickle.loads(pickle.dumps(legacy))
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
@@ -279,7 +282,8 @@ def test_pickle_from_before_the_rename_loads_with_the_new_names():
     old_state = {k: v for k, v in clf.__dict__.items() if k not in ("_fit_build", "max_iter", "learning_rate_init")}
     old_state.update(max_epochs=3, lr=3e-3)
     legacy = SurrogateClassifier.__new__(SurrogateClassifier)
-    legacy.__setstate__(old_state)
+    with pytest.warns(InconsistentVersionWarning, match="from an unknown version"):  # no version recorded then
+        legacy.__setstate__(old_state)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no FutureWarning: the user never wrote the old names
         params = legacy.get_params()
@@ -326,3 +330,67 @@ def test_routed_parameters_set_after_the_fit_do_not_change_the_saved_model():
     f1 = _tiny("f1").fit(X, y)
     f1.set_params(loss__L=5.0)
     assert pickle.loads(pickle.dumps(f1)).loss_.L == f1.loss_.L == 73.0
+
+
+# -- the package version travels with the pickle ---------------------------------------------------------
+def _pickled_by(obj, version, monkeypatch):
+    """``obj`` pickled as sklearn_surrogate ``version`` would (None: before versions were recorded)."""
+    import pickle
+
+    from sklearn_surrogate._base import _VERSION_KEY, BaseSurrogateEstimator
+
+    with monkeypatch.context() as patch:
+        if version is None:
+            current = BaseSurrogateEstimator.__getstate__
+            patch.setattr(BaseSurrogateEstimator, "__getstate__",
+                          lambda self: {k: v for k, v in current(self).items() if k != _VERSION_KEY})
+        else:
+            patch.setattr(sklearn_surrogate, "__version__", version)
+        return pickle.dumps(obj)
+
+
+@pytest.mark.parametrize("fitted", [True, False], ids=["fitted", "unfitted"])
+def test_unpickling_under_another_version_warns_naming_both_versions(fitted, monkeypatch):
+    import copy
+    import pickle
+    import warnings
+
+    X, y = _problem(2)
+    clf = _tiny().fit(X, y) if fitted else _tiny()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same version: silent
+        same = pickle.loads(pickle.dumps(clf))
+        copied = copy.deepcopy(clf)
+    with pytest.warns(InconsistentVersionWarning) as record:
+        older = pickle.loads(_pickled_by(clf, "0.0.1", monkeypatch))
+    warning = record[0].message
+    assert (warning.estimator_name, warning.original_version, warning.current_version) == (
+        "SurrogateClassifier", "0.0.1", sklearn_surrogate.__version__)
+    assert f"from sklearn_surrogate version 0.0.1 when using version {sklearn_surrogate.__version__}." in str(warning)
+    with pytest.warns(InconsistentVersionWarning, match="from an unknown version of sklearn_surrogate"):
+        pickle.loads(_pickled_by(clf, None, monkeypatch))
+    assert "_sklearn_surrogate_version" not in older.__dict__  # the record is not kept as an attribute
+    if fitted:  # the warning does not stop the load
+        for other in (same, copied, older):
+            np.testing.assert_array_equal(other.predict_proba(X), clf.predict_proba(X))
+    assert pickle.loads(pickle.dumps(warning)).original_version == "0.0.1"  # it travels back from workers
+
+
+def test_skops_file_records_the_version_and_warns_on_another(tmp_path, monkeypatch):
+    sio = pytest.importorskip("skops.io")
+    import warnings
+
+    X, y = _problem(2)
+    clf = _tiny().fit(X, y)
+    sio.dump(clf, tmp_path / "model.skops")
+    trusted = sio.get_untrusted_types(file=tmp_path / "model.skops")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = sio.load(tmp_path / "model.skops", trusted=trusted)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    with monkeypatch.context() as patch:
+        patch.setattr(sklearn_surrogate, "__version__", "0.0.1")
+        sio.dump(clf, tmp_path / "older.skops")
+    with pytest.warns(InconsistentVersionWarning, match="from sklearn_surrogate version 0.0.1"):
+        older = sio.load(tmp_path / "older.skops", trusted=trusted)
+    np.testing.assert_array_equal(older.predict_proba(X), clf.predict_proba(X))

@@ -28,12 +28,39 @@ methods do not apply there)::
 """
 
 import argparse
+import os
 import sys
 
 __all__ = ["main"]
 
 _COMMANDS = ("demo", "train-surrogates", "benchmark")
 _DEFAULT_LOSSES = ("metric=f1", "cross_entropy", "cross_entropy+threshold", "hgb+threshold")
+
+
+def _count(minimum):
+    """An argparse type: an integer of at least ``minimum``, else argparse's "invalid value" error (exit 2)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    parse.__name__ = "int"
+    return parse
+
+
+def _nonzero(text):
+    """An argparse type: a non-zero integer (joblib's convention: -1 all cores, -2 all but one...)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("must not be 0; use a positive count, or -1 for all cores")
+    return value
 
 
 def _parser():
@@ -79,15 +106,19 @@ def _parser():
     )
     demo.add_argument("--no-plot", action="store_true", help="do not save the PNG plot")
     demo.add_argument(
-        "--random-state", type=int, default=0, help="seed of the splits and networks (default: %(default)s)"
+        "--random-state", type=_count(0), default=0, help="seed of the splits and networks (default: %(default)s)"
     )
-    demo.add_argument("--n-repeats", type=int, default=5, help="number of stratified splits (default: %(default)s)")
-    demo.add_argument("--max-iter", "--max-epochs", dest="max_iter", type=int, default=200,
+    demo.add_argument("--n-repeats", type=_count(1), default=5,
+                      help="number of stratified splits (default: %(default)s)")
+    demo.add_argument("--max-iter", "--max-epochs", dest="max_iter", type=_count(1), default=200,
                       help="training epochs per fit, the estimator's max_iter (--max-epochs: its old name; "
                            "default: %(default)s)")
     demo.add_argument(
-        "--threads", type=int, default=1, help="torch threads while training; 0 keeps torch's default (default: 1)"
+        "--threads", type=int, default=1,
+        help="torch threads while training; 0 keeps torch's default, -1 uses all cores, -2 all but one...; more than "
+             "the cores is lowered to their number, with a warning (default: 1)"
     )
+    demo.set_defaults(command_parser=demo)
     train = commands.add_parser(
         "train-surrogates",
         help="re-learn the shipped ReLoss surrogates (seeded; minutes per surrogate)",
@@ -102,10 +133,12 @@ def _parser():
                        help="shipped metric to learn; repeat for several (default: all)")
     train.add_argument("--architecture", action="append", dest="architectures", default=None,
                        choices=("set", "per_sample"), help="network(s) to learn (default: both)")
-    train.add_argument("--steps", type=int, default=None, help="override the recipe's Adam steps")
-    train.add_argument("--random-state", type=int, default=0, help="seed (default: %(default)s)")
+    train.add_argument("--steps", type=_count(1), default=None, help="override the recipe's Adam steps")
+    train.add_argument("--random-state", type=_count(0), default=0, help="seed (default: %(default)s)")
     train.add_argument("--threads", type=int, default=0,
-                       help="torch threads; 0 keeps torch's default (default: %(default)s)")
+                       help="torch threads; 0 keeps torch's default, -1 uses all cores, -2 all but one...; more than "
+                            "the cores is lowered to their number, with a warning (default: %(default)s)")
+    train.set_defaults(command_parser=train)
     bench = commands.add_parser(
         "benchmark",
         help="surrogate losses and auto vs cross-entropy, tuned thresholds, MLPClassifier, gradient boosting "
@@ -135,12 +168,13 @@ def _parser():
     bench.add_argument("--reference", default=None, metavar="METHOD",
                        help="the method the report compares with every other one, and whose median fit time it "
                             "divides by cross_entropy+threshold's (default: auto when it runs)")
-    bench.add_argument("--repeats", type=int, default=None, help="cross-validation repeats (default: 5)")
-    bench.add_argument("--splits", type=int, default=None, help="folds per repeat (default: 2)")
+    bench.add_argument("--repeats", type=_count(1), default=None, help="cross-validation repeats (default: 5)")
+    bench.add_argument("--splits", type=_count(2), default=None, help="folds per repeat (default: 2)")
     bench.add_argument("--target", default="f1", choices=TARGETS,
                        help="metric the tuned thresholds, the auto method and the report aim at; f1_macro is for "
                             "multiclass datasets (default: %(default)s)")
-    bench.add_argument("--jobs", type=int, default=1, help="parallel fits (default: %(default)s)")
+    bench.add_argument("--jobs", type=_nonzero, default=1,
+                       help="parallel fits; -1 uses all cores (default: %(default)s)")
     bench.add_argument("--output-dir", default="benchmark_output", help="results folder (default: %(default)s)")
     bench.add_argument("--checkpoint-dir", default=None, metavar="FOLDER",
                        help="folder of the per-dataset checkpoints, rewritten after every fit and reused by any "
@@ -155,9 +189,39 @@ def _parser():
                        help="folder of the shared offline OpenML copies (its MANIFEST.tsv lists them; default: "
                             "$SKLEARN_SURROGATE_SHARED_DATASETS, else the nearest shared/datasets folder; "
                             "SKLEARN_SURROGATE_SHARED_DATASETS=off reads every dataset through fetch_openml)")
-    bench.add_argument("--random-state", type=int, default=0, help="seed (default: %(default)s)")
+    bench.add_argument("--random-state", type=_count(0), default=0, help="seed (default: %(default)s)")
     bench.add_argument("--no-plot", action="store_true", help="do not save the plots")
+    bench.set_defaults(command_parser=bench)
     return parser
+
+
+def _check_output(args, option, path):
+    """Refuse an output folder that cannot be used, before any work: ``error: ...`` on stderr and exit 2."""
+    from ._paths import check_output_dir
+
+    try:
+        check_output_dir(path)
+    except ValueError as exc:
+        args.command_parser.error(f"argument {option}: {exc}")
+
+
+def _threads(args):
+    """``--threads`` as the estimator's ``n_threads`` reads it: None for 0, negatives from the cores, at most the cores.
+
+    A count above the cores is lowered with a warning, as ``SurrogateClassifier(n_threads=...)`` does.
+    """
+    from joblib import cpu_count
+
+    from .._torch_utils import resolve_n_threads
+
+    if not args.threads:
+        return None
+    cores = cpu_count()
+    if args.threads > cores:
+        print(f"warning: --threads {args.threads} is more than the {cores} usable cores of this machine; using "
+              f"{cores} threads (--threads -1 uses all cores).", file=sys.stderr)
+        return cores
+    return resolve_n_threads(args.threads)
 
 
 def _benchmark(args):
@@ -169,6 +233,15 @@ def _benchmark(args):
     from ._report import write_report
     from ._runner import QUICK, run_benchmark
 
+    output = pathlib.Path(args.output_dir)  # the folders first: nothing is loaded before they are known good
+    _check_output(args, "--output-dir", output)
+    if args.checkpoint_dir is None:
+        _check_output(args, "--checkpoint-dir (default: <output-dir>/datasets)", output / "datasets")
+    else:
+        _check_output(args, "--checkpoint-dir", args.checkpoint_dir)
+    for folder in args.reuse_checkpoints or ():  # a mistyped folder would silently reuse nothing
+        if not os.path.isdir(folder):
+            args.command_parser.error(f"argument --reuse-checkpoints: {os.fspath(folder)!r} is not a folder.")
     settings = dict(QUICK) if args.quick else {"losses": ["f1", "reloss_f1"], "n_repeats": 5, "n_splits": 2}
     if args.datasets:
         settings["datasets"] = args.datasets
@@ -183,8 +256,7 @@ def _benchmark(args):
         settings["datasets"] = list(manifest[kind].sort_values("n_rows")["name"])
     if args.methods is not None:
         if args.losses is not None or args.baselines is not None:
-            print("error: --methods names every method; give it without --losses and --baselines.", file=sys.stderr)
-            return 1
+            args.command_parser.error("--methods names every method; give it without --losses and --baselines.")
         settings["baselines"] = [name for name in args.methods if name in BASELINES]
         settings["losses"] = [name for name in args.methods if name not in BASELINES]
     if args.baselines is not None:  # run_benchmark refuses unknown names with a ValueError
@@ -192,7 +264,13 @@ def _benchmark(args):
     for key, value in [("losses", args.losses), ("n_repeats", args.repeats), ("n_splits", args.splits)]:
         if value is not None:
             settings[key] = value
-    output = pathlib.Path(args.output_dir)
+    if args.reference is not None:
+        from ._methods import method_names
+
+        planned = method_names(settings["losses"], settings.get("baselines"))
+        if args.reference not in planned:
+            args.command_parser.error(f"argument --reference: {args.reference!r} is not among the methods that run "
+                                      f"({', '.join(planned)}).")
     start = time.perf_counter()
     try:
         scores, timings = run_benchmark(**settings, target=args.target, random_state=args.random_state,
@@ -217,12 +295,19 @@ def _benchmark(args):
 
 
 def _train_surrogates(args):
+    import pathlib
+
     import torch
 
+    from ..learned import _shipped
     from ..learned._shipped import train_shipped_surrogates
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    default = pathlib.Path(_shipped.__file__).parent / "weights"  # where output_dir=None writes
+    _check_output(args, "--output-dir" if args.output_dir else "--output-dir (default: the package's weights folder)",
+                  args.output_dir or default)
+    threads = _threads(args)
+    if threads is not None:
+        torch.set_num_threads(threads)
     overrides = {} if args.steps is None else {"steps": args.steps}
     try:
         train_shipped_surrogates(args.output_dir, metrics=args.metrics,
@@ -249,6 +334,14 @@ def main(argv=None):
         0 on success, 1 when the demo or the benchmark fails (dataset
         unavailable, unknown method, missing optional dependency...), 2 for
         an unknown loss of the demo.
+
+    Raises
+    ------
+    SystemExit
+        With status 2, after ``error: ...`` on stderr, for arguments that
+        are refused before any work: a bad count, an output folder that is
+        a file, cannot be written into or cannot be created, conflicting
+        options (argparse's convention).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in _COMMANDS and argv[0] not in ("-h", "--help", "--version")):
@@ -267,6 +360,8 @@ def main(argv=None):
         base = name[: -len("+threshold")] if name.endswith("+threshold") else name
         return name.startswith("metric=") or base == "hgb" or base in get_loss_names()
 
+    _check_output(args, "--output-dir", args.output_dir)
+    n_threads = _threads(args)
     unknown = [name for name in losses if not known(name)]
     if unknown:
         print(
@@ -283,7 +378,7 @@ def main(argv=None):
             n_repeats=args.n_repeats,
             random_state=args.random_state,
             max_iter=args.max_iter,
-            n_threads=args.threads or None,
+            n_threads=n_threads,
             output_dir=args.output_dir,
             plot=not args.no_plot,
         )

@@ -8,14 +8,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.pipeline import Pipeline
 
 from .._classifier import SurrogateClassifier
 from .._metric_table import METRIC_TABLE
+from .._torch_utils import torch_threads
 from ..datasets import load_openml, load_shipped, make_preprocessor
 from ..losses import get_loss
+from ._paths import check_output_dir
 
 __all__ = ["run_demo"]
 
@@ -170,13 +171,17 @@ def run_demo(
     max_iter : int, default=200
         ``SurrogateClassifier``'s epoch budget (lower it for quick checks).
     n_threads : int or None, default=1
-        Torch intra-op threads while training (restored afterwards). The
-        demo's small networks train fastest on one thread; more threads than
-        free cores can slow training tens of times. None keeps torch's
-        setting.
+        Torch intra-op threads while training (restored afterwards), read as
+        ``SurrogateClassifier``'s ``n_threads``: negative counts from the
+        cores (``-1``: all of them), and a count above the cores is lowered
+        to it with a ``UserWarning``. The demo's small networks train fastest
+        on one thread; more threads than free cores can slow training tens
+        of times. None keeps torch's setting.
     output_dir : path-like or None, default="demo_output"
         Folder for ``demo.csv`` (the table) and ``demo.png`` (the plot),
-        created if needed; None writes nothing.
+        created if needed; None writes nothing. It is checked before any
+        work: a ``ValueError`` if it is a file, or a folder that cannot be
+        written into or created.
     plot : bool, default=True
         Save the bar plot (needs matplotlib).
     verbose : bool, default=True
@@ -211,6 +216,11 @@ def run_demo(
     """
     import pandas as pd
 
+    if output_dir is not None:  # before any work: a bad folder must not cost the results
+        try:
+            check_output_dir(output_dir)
+        except ValueError as exc:
+            raise ValueError(f"Bad output_dir: {exc}") from None
     if dataset is None:
         X, y, info = load_shipped()
     else:
@@ -229,13 +239,8 @@ def run_demo(
             f"{info['n_features']} features, {info['n_classes']} classes, minority share {info['minority_share']:.1%}; "
             f"{kind}"
         )
-    previous_threads = torch.get_num_threads()
-    if n_threads is not None:
-        torch.set_num_threads(int(n_threads))
-    try:
+    with torch_threads(n_threads):  # the estimator's convention: -1 all cores, at most the cores
         rows = [_evaluate(loss, X, y, splits, random_state, max_iter) for loss in losses]
-    finally:
-        torch.set_num_threads(previous_threads)
     table = pd.DataFrame(rows, columns=COLUMNS + [f"{column} sd" for column in COLUMNS[1:]])
     if verbose:
         print(format_markdown(table))

@@ -34,6 +34,7 @@ def save_surrogate(loss, path, **metadata):
     """Save a learned surrogate (a :class:`ReLoss` or its network) to a safetensors file.
 
     The file holds the network's weights (float32) and, as string metadata,
+    the version of sklearn_surrogate that saved it (``package_version``),
     the architecture and its constructor arguments, the class counts it was
     learned for, the metric and the scalar training information of
     ``loss.info_`` (held-out Spearman, samples per set, steps, gradient
@@ -79,6 +80,8 @@ def save_surrogate(loss, path, **metadata):
     """
     from safetensors.torch import save_file
 
+    from .. import __version__
+
     is_loss = isinstance(loss, SurrogateLoss)  # a ReLoss (the only loss holding a surrogate network)
     network = getattr(loss, "surrogate", loss) if is_loss else loss
     architecture = architecture_of(network)
@@ -93,6 +96,7 @@ def save_surrogate(loss, path, **metadata):
         "trained_classes": json.dumps(list(getattr(network, "trained_classes", ()) or ())),
         "metric": str(getattr(loss, "metric", None) or info.get("metric", "")),
         "builtin_metric": json.dumps(is_loss and getattr(loss, "metric", None) is not None),
+        "package_version": __version__,  # informative: compatibility is the format version's job
     }
     for key in ("held_out_spearman", "n_samples", "steps", "gradient_penalty", "random_state"):
         if key in info:

@@ -344,11 +344,12 @@ def test_command_line_methods_and_checkpoint_dir(shared, tmp_path, capsys):
     assert (tmp_path / "checkpoints" / "toy.csv").exists() and not (tmp_path / "out" / "datasets").exists()
     out = capsys.readouterr().out
     assert "## `hgb+threshold` against every other method" not in out  # no auto: no reference by default
-    assert main([*args, "--datasets", "toy", "--methods", "hgb", "--reference", "hgb+threshold",
-                 "--output-dir", str(tmp_path / "out2")]) == 1
-    assert "No scores of method 'hgb+threshold'" in capsys.readouterr().err
-    assert main([*args, "--datasets", "toy", "--methods", "hgb", "--losses", "f1",
-                 "--output-dir", str(tmp_path / "out3")]) == 1
+    with pytest.raises(SystemExit, match="2"):  # refused before any fit, as argparse refuses bad arguments
+        main([*args, "--datasets", "toy", "--methods", "hgb", "--reference", "hgb+threshold",
+              "--output-dir", str(tmp_path / "out2")])
+    assert "--reference: 'hgb+threshold' is not among the methods that run" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="2"):
+        main([*args, "--datasets", "toy", "--methods", "hgb", "--losses", "f1", "--output-dir", str(tmp_path / "out3")])
     assert "--methods names every method" in capsys.readouterr().err
 
 
