@@ -43,6 +43,8 @@ def configs(target):
         "auto_f1loss": auto(loss="f1"),
         "auto_auc_margin_256": auto(loss="auc_margin", hidden_layer_sizes=(256, 256)),
         "auto_lr3e-3": auto(learning_rate_init=3e-3),
+        "auto_lr3e-4": auto(learning_rate_init=3e-4),
+        "auto_wd1e-4": auto(optimizer="adamw", weight_decay=1e-4),
         "auto_auc_margin_k8": auto(loss="auc_margin", n_members=8),
         "auto_drop": auto(dropout=0.1),
         "auto_wd": auto(optimizer="adamw", weight_decay=1e-2),
