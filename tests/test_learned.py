@@ -178,7 +178,7 @@ def test_bad_arguments():
         learn_surrogate("f1", n_classes=4, verbose=False)
     with pytest.raises(ValueError, match="mixes binary and multiclass"):
         learn_surrogate("accuracy", n_classes=(2, 3), verbose=False)
-    with pytest.raises(ValueError, match="n_classes must be"):
+    with pytest.raises(ValueError, match="The .n_classes. parameter of learn_surrogate must be"):
         learn_surrogate("accuracy", n_classes=1, verbose=False)
     with pytest.raises(TypeError, match="metric must be"):
         learn_surrogate(3, verbose=False)
@@ -287,7 +287,7 @@ def test_tampered_or_foreign_files_fail_safely(tmp_path):
 
 
 def test_training_script_is_seeded_and_writes_loadable_files(tmp_path):
-    kwargs = {"metrics": ["f1"], "architectures": ("set",), "verbose": False, "steps": 5, "n_train_sets": 64,
+    kwargs = {"metrics": ["f1"], "architectures": ("set",), "verbose": False, "steps": 30, "n_train_sets": 64,
               "n_test_sets": 32, "n_samples": 32, "real_fraction": 0.0}
     (first,) = train_shipped_surrogates(tmp_path / "a", **kwargs)
     (second,) = train_shipped_surrogates(tmp_path / "b", **kwargs)
