@@ -99,7 +99,7 @@ def _as_tensors(Y, Z, n_classes):
     return torch.log(P.clamp_min(1e-30)), torch.nn.functional.one_hot(torch.as_tensor(Y), n_classes).float()
 
 
-def _gradient_scale(network, train_tensors, n_samples, generator, n_sets=256):
+def _gradient_scale(network, train_tensors, n_samples, generator, lr, n_sets=256):
     """Factor that makes the median gradient norm ``sqrt(n) ||dL/dlogits||`` over training sets equal to 1.
 
     The ranking objective does not fix the scale of the surrogate, and so not
@@ -117,7 +117,10 @@ def _gradient_scale(network, train_tensors, n_samples, generator, n_sets=256):
         norms.append(grad.flatten(1).norm(dim=1) * n_samples**0.5)
     median = float(torch.cat(norms).median())
     if not math.isfinite(median) or median <= 0:
-        raise ValueError("The learned surrogate has no gradient on the training sets; try other settings.")
+        raise ValueError(
+            f"The learned surrogate has no gradient on the training sets (median gradient norm {median}), so it "
+            f"cannot train a classifier; its training probably diverged: try a lower lr (now {lr})."
+        )
     return 1.0 / median
 
 
@@ -344,7 +347,7 @@ def learn_surrogate(
                 objective = objective + gradient_penalty * ((norms - 1.0) ** 2).mean()
             if not torch.isfinite(objective):
                 raise FloatingPointError(
-                    f"learn_surrogate: the training objective became {float(objective)} at step {step + 1}; "
+                    f"learn_surrogate: the training objective became {float(objective.detach())} at step {step + 1}; "
                     f"try a lower lr (now {lr}) or gradient_penalty (now {gradient_penalty})."
                 )
             optimizer.zero_grad()
@@ -359,7 +362,7 @@ def learn_surrogate(
         for parameter in network.parameters():
             parameter.requires_grad_(False)
         network.trained_classes = class_counts
-        network.output_scale.fill_(_gradient_scale(network, train_tensors, n_samples, generator))
+        network.output_scale.fill_(_gradient_scale(network, train_tensors, n_samples, generator, lr))
 
     per_count, test_metric, test_values = {}, {}, {}
     for k, (Y, Z, m) in test_pools.items():
