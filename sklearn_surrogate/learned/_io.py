@@ -216,6 +216,11 @@ def read_surrogate(path):
 
     Every metadata field of the format is validated; nothing is coerced.
 
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save_surrogate`.
+
     Returns
     -------
     network : torch.nn.Module

@@ -258,6 +258,11 @@ def learn_surrogate(
         more of the pairs of prediction sets against the metric. The shipped
         surrogates reach 0.95 to 0.99 (set architecture).
 
+    See Also
+    --------
+    ReLoss : The loss that uses a surrogate.
+    save_surrogate : Store the learned surrogate in a file.
+
     Notes
     -----
     The metric is called once per prediction set, ``n_train_sets +
@@ -265,11 +270,6 @@ def learn_surrogate(
     training starts: a metric taking 3 ms adds about 14 s per class count.
     With ``real_fraction > 0`` the first call for a class count and seed
     also fits the model zoos (seconds to tens of seconds).
-
-    See Also
-    --------
-    ReLoss : The loss that uses a surrogate.
-    save_surrogate : Store the learned surrogate in a file.
 
     Examples
     --------
