@@ -48,7 +48,7 @@ _TEST_SEED_OFFSET = 10_000
 #: a held-out Spearman correlation below this makes :func:`learn_surrogate` warn
 SPEARMAN_WARNING_THRESHOLD = 0.5
 
-#: the soft-rank temperatures accepted (relative to the spread of the values; see learn_surrogate's Notes)
+#: the soft-rank temperatures accepted (relative to the spread of the values; see learn_surrogate's temperature)
 TEMPERATURE_RANGE = (1e-3, 1e3)
 
 
