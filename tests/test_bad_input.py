@@ -9,7 +9,9 @@ fails, so the table and the behaviour cannot drift apart.
 
 import builtins
 import re
+import tempfile
 import threading
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +70,46 @@ def _unpickle_from_another_version():
     finally:
         sklearn_surrogate.__version__ = current
     return pickle.loads(data)
+def _tampered_surrogate(**fields):
+    """Load the shipped F1 surrogate rewritten with some metadata fields replaced (as stored: JSON text)."""
+    from safetensors.torch import save_file
+
+    from sklearn_surrogate.learned import load_surrogate
+    from sklearn_surrogate.learned._io import _read, shipped_surrogate_path
+
+    meta, tensors = _read(shipped_surrogate_path("f1"))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "tampered.safetensors"
+        save_file(tensors, str(path), metadata={**meta, **fields})
+        return load_surrogate(path)
+
+
+#: learn_surrogate settings that run in a fraction of a second
+_TINY_LEARN = {"steps": 2, "n_train_sets": 16, "n_test_sets": 64, "n_samples": 16, "sets_per_step": 8,
+               "real_fraction": 0.0, "verbose": False}
+
+
+def _learn(metric="accuracy", **params):
+    from sklearn_surrogate.learned import learn_surrogate
+
+    return learn_surrogate(metric, **{**_TINY_LEARN, **params})
+
+
+def _array_metric(y_true, y_pred):
+    return np.array([0.5, 0.5])
+
+
+def _unrelated_metric(y_true, y_pred):
+    """Deterministic but unrelated to the quality of the predictions: no surrogate can learn to rank by it."""
+    return zlib.crc32(y_pred.tobytes()) / 2**32
+
+
+def _reloss_with_unknown_metric():
+    from sklearn_surrogate.learned import ReLoss, load_surrogate
+    from sklearn_surrogate.learned._io import shipped_surrogate_path
+
+    network = load_surrogate(shipped_surrogate_path("f1")).surrogate
+    return ReLoss(metric="f3", surrogate=network)(torch.zeros(4), torch.tensor([0, 1, 0, 1]))
 
 
 CASES = {
@@ -124,6 +166,14 @@ CASES = {
     "hidden_layer_sizes_float": lambda: _model(hidden_layer_sizes=(16.7,)).fit(X, Y),
     "n_threads_above_cores": lambda: _model(n_threads=100_000).fit(X, Y),
     "pickle_from_another_version": _unpickle_from_another_version,
+    "surrogate_file_unknown_metric": lambda: _tampered_surrogate(metric="f3"),
+    "surrogate_file_invalid_classes": lambda: _tampered_surrogate(trained_classes="[-5]"),
+    "learned_metric_not_a_float": lambda: _learn(_array_metric),
+    "learn_surrogate_fractional_n_classes": lambda: _learn(n_classes=2.5),
+    "learn_surrogate_fractional_width": lambda: _learn(architecture_params={"width": 16.7}),
+    "learn_surrogate_sets_smaller_than_classes": lambda: _learn(n_classes=5, n_samples=4),
+    "reloss_surrogate_unknown_metric": _reloss_with_unknown_metric,
+    "learned_surrogate_ranks_poorly": lambda: _learn(_unrelated_metric),
 }
 
 

@@ -1,6 +1,8 @@
 """Learned relational surrogates: ranks, architectures, prediction sets, learning, shipped files, ReLoss."""
 
 import pickle
+import re
+import zlib
 
 import numpy as np
 import pytest
@@ -178,7 +180,7 @@ def test_bad_arguments():
         learn_surrogate("f1", n_classes=4, verbose=False)
     with pytest.raises(ValueError, match="mixes binary and multiclass"):
         learn_surrogate("accuracy", n_classes=(2, 3), verbose=False)
-    with pytest.raises(ValueError, match="n_classes must be"):
+    with pytest.raises(ValueError, match="The .n_classes. parameter of learn_surrogate must be"):
         learn_surrogate("accuracy", n_classes=1, verbose=False)
     with pytest.raises(TypeError, match="metric must be"):
         learn_surrogate(3, verbose=False)
@@ -288,7 +290,7 @@ def test_tampered_or_foreign_files_fail_safely(tmp_path):
 
 
 def test_training_script_is_seeded_and_writes_loadable_files(tmp_path):
-    kwargs = {"metrics": ["f1"], "architectures": ("set",), "verbose": False, "steps": 5, "n_train_sets": 64,
+    kwargs = {"metrics": ["f1"], "architectures": ("set",), "verbose": False, "steps": 30, "n_train_sets": 64,
               "n_test_sets": 32, "n_samples": 32, "real_fraction": 0.0}
     (first,) = train_shipped_surrogates(tmp_path / "a", **kwargs)
     (second,) = train_shipped_surrogates(tmp_path / "b", **kwargs)
@@ -402,3 +404,200 @@ def test_reloss_surrogate_stays_frozen_during_training():
     shipped = ReLoss(metric="f1")._network()
     for trained, original in zip(clf.loss_.shipped_.parameters(), shipped.parameters()):
         assert torch.equal(trained.cpu(), original) and not trained.requires_grad
+
+
+# -- issue 18: bad input to learn_surrogate and to the surrogate files ---------------------------------
+TINY = {"steps": 2, "n_train_sets": 16, "n_test_sets": 32, "n_samples": 16, "sets_per_step": 8, "real_fraction": 0.0,
+        "verbose": False}
+# a 2-step surrogate ranks poorly; tests of seeding, progress or errors do not look at its quality
+poor_is_fine = pytest.mark.filterwarnings("ignore:The learned surrogate ranks held-out prediction sets poorly")
+
+
+def _same_weights(a, b):
+    return all(torch.equal(x, y) for x, y in zip(a.surrogate.state_dict().values(), b.surrogate.state_dict().values()))
+
+
+@poor_is_fine
+def test_random_state_none_and_random_state_instances():
+    fresh = learn_surrogate("accuracy", random_state=None, **TINY)
+    other = learn_surrogate("accuracy", random_state=None, **TINY)
+    seed = fresh.info_["random_state"]
+    assert isinstance(seed, int) and seed != other.info_["random_state"]  # fresh randomness at each call
+    assert not _same_weights(fresh, other)
+    assert _same_weights(fresh, learn_surrogate("accuracy", random_state=seed, **TINY))  # the recorded seed repeats it
+    a = learn_surrogate("accuracy", random_state=np.random.RandomState(3), **TINY)
+    b = learn_surrogate("accuracy", random_state=np.random.RandomState(3), **TINY)
+    assert _same_weights(a, b) and a.info_["random_state"] == b.info_["random_state"]
+    with pytest.raises(ValueError, match="The 'random_state' parameter of learn_surrogate must be an int"):
+        learn_surrogate("accuracy", random_state=np.random.default_rng(0), **TINY)  # as in scikit-learn
+
+
+@pytest.mark.parametrize("temperature", [1e-30, 1e-4, 1e4, float("inf"), float("nan")])
+def test_temperature_outside_its_range_is_refused(temperature):
+    with pytest.raises(ValueError, match=r"The 'temperature' parameter of learn_surrogate must be a float in the "
+                                         r"range \[0.001, 1000.0\]"):
+        learn_surrogate("f1", temperature=temperature, **TINY)
+
+
+def test_a_surrogate_that_ranks_poorly_warns_with_its_spearman():
+    def unrelated(y_true, y_pred):  # deterministic, but unrelated to the quality of the predictions
+        return zlib.crc32(y_pred.tobytes()) / 2**32
+
+    with pytest.warns(UserWarning, match="ranks held-out prediction sets poorly") as record:
+        loss = learn_surrogate(unrelated, **{**TINY, "n_test_sets": 64})
+    measured = loss.info_["held_out_spearman"]
+    assert measured < 0.5 and f"{measured:.3f}" in str(record[0].message)
+    assert record[0].filename == __file__  # points at the caller
+
+
+@pytest.mark.parametrize("returned", [np.array([0.1, 0.2]), "0.5", None, [0.5]])
+def test_a_metric_must_return_a_float(returned):
+    def odd_metric(y_true, y_pred):
+        return returned
+
+    with pytest.raises(TypeError, match=r"The metric must return a float for each prediction set; odd_metric "
+                                        rf"returned {type(returned).__name__}"):
+        learn_surrogate(odd_metric, **TINY)
+
+
+@poor_is_fine
+def test_a_metric_may_return_any_real_scalar():
+    for value in (np.float32(0.5), np.int64(1), np.array(0.25), True):
+        def metric(y_true, y_pred, value=value):  # varies with the predictions, in the type under test
+            return value * float(np.mean(y_pred == y_true)) if not isinstance(value, bool) else bool(y_pred[0] == 1)
+
+        assert np.isfinite(learn_surrogate(metric, **TINY).info_["held_out_spearman"])
+
+
+@pytest.mark.parametrize("n_classes", [2.5, 2.0, "3", [], [3, 4.0], True, None, [1, 3]])
+def test_n_classes_must_be_integers(n_classes):
+    with pytest.raises(ValueError, match=r"The 'n_classes' parameter of learn_surrogate must be an int in the range "
+                                         rf"\[2, inf\) or a non-empty sequence of them. Got {re.escape(repr(n_classes))}"):
+        learn_surrogate("accuracy", n_classes=n_classes, **TINY)
+
+
+@pytest.mark.parametrize("params, error, text", [
+    ({"width": 16.7}, TypeError, r"architecture_params\['width'\] must be an int >= 1 for architecture='set', got 16.7"),
+    ({"width": 0}, ValueError, r"architecture_params\['width'\] must be an int >= 1"),
+    ({"n_bins": 1}, ValueError, r"architecture_params\['n_bins'\] must be an int >= 2"),
+    ({"pairwise": "no"}, TypeError, r"architecture_params\['pairwise'\] must be a bool"),
+    ({"pair_temperature": 0.0}, ValueError, r"architecture_params\['pair_temperature'\] must be a finite float > 0"),
+    ({"depth": 3}, ValueError, r"architecture_params has argument\(s\) 'depth' that architecture='set' does not take"),
+    ([("width", 8)], ValueError, "The 'architecture_params' parameter of learn_surrogate must be an instance of 'dict'"),
+])
+def test_architecture_params_are_checked_not_coerced(params, error, text):
+    with pytest.raises(error, match=text):
+        learn_surrogate("accuracy", architecture_params=params, **TINY)
+
+
+def test_per_sample_takes_only_a_width():
+    with pytest.raises(ValueError, match="architecture='per_sample' does not take"):
+        learn_surrogate("accuracy", architecture="per_sample", architecture_params={"n_bins": 8}, **TINY)
+
+
+def test_set_sizes_must_fit_the_class_counts():
+    with pytest.raises(ValueError, match="n_samples=4 is smaller than n_classes=5"):
+        learn_surrogate("accuracy", n_classes=(3, 5), **{**TINY, "n_samples": 4})
+    with pytest.raises(ValueError, match=r"The 'n_test_sets' parameter of learn_surrogate must be an int in the range "
+                                         r"\[3, inf\)"):
+        learn_surrogate("accuracy", **{**TINY, "n_test_sets": 2})
+
+
+def test_a_diverging_training_names_the_learning_rate():
+    with pytest.raises((FloatingPointError, ValueError), match=r"lower lr \(now 1e\+30\)"):
+        learn_surrogate("accuracy", lr=1e30, **TINY)
+
+
+@poor_is_fine
+def test_verbose_reports_progress_while_the_metric_scores_the_sets(capsys):
+    learn_surrogate("accuracy", **{**TINY, "verbose": True})
+    out, err = capsys.readouterr()
+    assert "drawing prediction sets for accuracy" in out and "held-out Spearman" in out
+    assert "scoring sets with accuracy" in err and "48/48" in err  # 16 training + 32 held-out sets
+    assert err.index("scoring sets") < err.index("learning a surrogate")
+    learn_surrogate("accuracy", **TINY)
+    assert capsys.readouterr() == ("", "")  # verbose=False stays quiet
+
+
+def _tampered_copy(tmp_path, **fields):
+    """The shipped F1 surrogate rewritten with some metadata fields replaced (JSON text, as stored)."""
+    from safetensors.torch import save_file
+
+    from sklearn_surrogate.learned._io import _read
+
+    meta, tensors = _read(shipped_surrogate_path("f1"))
+    path = tmp_path / "tampered.safetensors"
+    save_file(tensors, str(path), metadata={**meta, **fields})
+    return path
+
+
+@pytest.mark.parametrize("field, value", [
+    ("metric", "f3"),
+    ("trained_classes", "[3]"),  # the stored metric, F1, is binary only
+    ("trained_classes", "[-5]"),
+    ("trained_classes", "[2.5]"),
+    ("trained_classes", '["2"]'),
+    ("trained_classes", "[2, 3]"),
+    ("trained_classes", "[3, 3]"),
+    ("trained_classes", "2"),
+    ("builtin_metric", '"yes"'),
+    ("builtin_metric", "1"),
+    ("architecture", "deep"),
+    ("config", "not json"),
+    ("config", "[16, 64]"),
+    ("config", '{"n_bins": 16, "width": 64, "pairwise": false, "pair_temperature": 0}'),
+    ("config", '{"n_bins": 16, "width": 64.0, "pairwise": false, "pair_temperature": 0.5}'),
+    ("config", '{"n_bins": 16, "width": 64, "pairwise": "no", "pair_temperature": 0.5}'),
+    ("held_out_spearman", "NaN"),
+    ("held_out_spearman", "1.5"),
+    ("n_samples", "0"),
+    ("steps", "-1"),
+    ("steps", "1.5"),
+    ("gradient_penalty", "-1"),
+    ("random_state", '"a"'),
+])
+def test_every_metadata_field_of_a_surrogate_file_is_checked(tmp_path, field, value):
+    path = _tampered_copy(tmp_path, **{field: value})
+    with pytest.raises(ValueError) as info:
+        load_surrogate(path)
+    message = str(info.value)
+    assert message.startswith(f"The surrogate file {str(path)!r} has an invalid metadata field {field!r}: {value!r}")
+    assert "it must be" in message
+
+
+def test_missing_metadata_fields_are_named(tmp_path):
+    from safetensors.torch import save_file
+
+    from sklearn_surrogate.learned._io import _read
+
+    meta, tensors = _read(shipped_surrogate_path("f1"))
+    for field in ("config", "trained_classes", "metric"):
+        path = tmp_path / f"no-{field}.safetensors"
+        save_file(tensors, str(path), metadata={k: v for k, v in meta.items() if k != field})
+        with pytest.raises(ValueError, match=f"lacks the metadata field '{field}'"):
+            load_surrogate(path)
+
+
+def test_untampered_and_user_metric_files_still_load(tmp_path):
+    loaded = load_surrogate(_tampered_copy(tmp_path))  # the shipped metadata, unchanged
+    assert loaded.metric == "f1" and loaded.trained_classes == (2,)
+    user = load_surrogate(_tampered_copy(tmp_path, metric="youden_j", builtin_metric="false"))
+    assert user.metric is None and user.metadata_["metric"] == "youden_j"
+
+
+def test_saving_refuses_what_would_not_load(tmp_path):
+    network = load_surrogate(shipped_surrogate_path("f1")).surrogate
+    with pytest.raises(ValueError, match=r"the metadata name\(s\) \['metric'\] are reserved"):
+        save_surrogate(network, tmp_path / "a.safetensors", metric="f3")
+    with pytest.raises(ValueError, match="'metric': 'f3'; it must be one of the built-in metrics"):
+        save_surrogate(ReLoss(metric="f3", surrogate=network), tmp_path / "b.safetensors")
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_reloss_with_a_surrogate_needs_a_builtin_metric_or_none():
+    network = load_surrogate(shipped_surrogate_path("f1")).surrogate
+    logits, y = torch.randn(8), torch.arange(8) % 2
+    with pytest.raises(ValueError, match="ReLoss: metric='f3' is not a built-in metric"):
+        ReLoss(metric="f3", surrogate=network)(logits, y)
+    assert torch.isfinite(ReLoss(metric=None, surrogate=network)(logits, y))
+    assert ReLoss(metric="f1", surrogate=network).target_metric == "f1"

@@ -11,11 +11,13 @@ import json
 import math
 import os
 from importlib import resources
+from numbers import Integral, Real
 
 import torch
 
 from ..losses._base import SurrogateLoss
-from ._networks import architecture_of, build_surrogate
+from ._metrics import BUILTIN_METRICS
+from ._networks import ARCHITECTURES, architecture_of, build_surrogate, check_architecture_params
 
 __all__ = ["read_surrogate", "save_surrogate", "shipped_surrogate_path", "shipped_surrogates"]
 
@@ -28,6 +30,85 @@ SHIPPED_METRICS = {  # metric -> class counts the shipped surrogate is for ("mul
     "accuracy": "binary",
     "macro_f1": "multiclass",
 }
+
+
+#: metadata fields written by save_surrogate and checked by read_surrogate (other keys are free-form notes)
+RESERVED_FIELDS = (
+    "format", "format_version", "architecture", "config", "trained_classes", "metric", "builtin_metric",
+    "held_out_spearman", "n_samples", "steps", "gradient_penalty", "random_state", "package_version",
+)
+
+
+def _is_int(value):
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _is_real(value):
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# optional scalar fields: (test of the decoded JSON value, what is allowed)
+_SCALAR_FIELDS = {
+    "held_out_spearman": (lambda v: _is_real(v) and -1.0 <= v <= 1.0, "a number in [-1, 1]"),
+    "n_samples": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "steps": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "gradient_penalty": (lambda v: _is_real(v) and v >= 0, "a finite number >= 0"),
+    "random_state": (lambda v: v is None or (_is_int(v) and v >= 0), "an integer >= 0 or null"),
+}
+
+
+def _check_metadata(meta, subject):
+    """Validate every reserved metadata field of a surrogate file.
+
+    ``subject`` begins the messages (e.g. ``"The surrogate file 'x.safetensors'"``).
+    Returns ``(architecture, config, trained_classes, builtin)``.
+    """
+
+    def invalid(field, allowed):
+        shown = meta.get(field)
+        return ValueError(f"{subject} has an invalid metadata field {field!r}: {shown!r}; it must be {allowed}.")
+
+    def decode(field, default=None):
+        if field not in meta:
+            if default is None:
+                raise ValueError(f"{subject} lacks the metadata field {field!r}.")
+            return default
+        try:
+            return json.loads(meta[field])
+        except (TypeError, ValueError):
+            raise invalid(field, "valid JSON") from None
+
+    architecture = meta.get("architecture")
+    if architecture not in ARCHITECTURES:
+        raise invalid("architecture", f"one of {sorted(ARCHITECTURES)}")
+    config = decode("config")
+    try:
+        config = check_architecture_params(architecture, config, name="config")
+    except (TypeError, ValueError) as exc:
+        raise invalid("config", f"a JSON object of the network's arguments ({str(exc).rstrip('.')})") from None
+    trained = decode("trained_classes")
+    if not (isinstance(trained, list) and all(_is_int(k) and k >= 2 for k in trained)
+            and len(set(trained)) == len(trained) and not (2 in trained and len(trained) > 1)):
+        raise invalid("trained_classes", "a JSON list of distinct class counts >= 2 (empty: unknown), not mixing 2 "
+                                         "with multiclass counts")
+    builtin = decode("builtin_metric", "false")
+    if not isinstance(builtin, bool):
+        raise invalid("builtin_metric", "true or false")
+    metric = meta.get("metric")
+    if not isinstance(metric, str):
+        raise ValueError(f"{subject} lacks the metadata field 'metric'.")
+    if builtin:
+        if metric not in BUILTIN_METRICS:
+            raise invalid("metric", f"one of the built-in metrics {sorted(BUILTIN_METRICS)} when 'builtin_metric' "
+                                    "is true")
+        _, binary, multiclass = BUILTIN_METRICS[metric]
+        if (2 in trained and not binary) or (any(k > 2 for k in trained) and not multiclass):
+            counts = "[2]" if binary else "counts >= 3"
+            raise invalid("trained_classes", f"class counts for which the metric {metric!r} is defined ({counts})")
+    for field, (test, allowed) in _SCALAR_FIELDS.items():
+        if field in meta and not test(decode(field)):
+            raise invalid(field, allowed)
+    return architecture, config, tuple(trained), builtin
 
 
 def save_surrogate(loss, path, **metadata):
@@ -51,7 +132,9 @@ def save_surrogate(loss, path, **metadata):
         it exists.
     **metadata
         Extra metadata to store, converted with ``str`` (the scalar
-        ``info_`` entries of a ``ReLoss`` are stored automatically).
+        ``info_`` entries of a ``ReLoss`` are stored automatically). The
+        names the format uses (``metric``, ``config``, ``trained_classes``...,
+        ``RESERVED_FIELDS`` in this module) are refused.
 
     Raises
     ------
@@ -59,6 +142,10 @@ def save_surrogate(loss, path, **metadata):
         If the network is not one of the two surrogate architectures (for
         example a ``ReLoss`` that uses a shipped surrogate, whose
         ``surrogate`` is None).
+    ValueError
+        If ``metadata`` uses a reserved name, or the surrogate's own
+        metadata would not load back (for example a ``ReLoss`` whose
+        ``metric`` is not a built-in metric): nothing is written then.
 
     See Also
     --------
@@ -82,6 +169,10 @@ def save_surrogate(loss, path, **metadata):
 
     from .. import __version__
 
+    reserved = sorted(set(map(str, metadata)) & set(RESERVED_FIELDS))
+    if reserved:
+        raise ValueError(f"save_surrogate: the metadata name(s) {reserved} are reserved by the file format; "
+                         "store the information under other names.")
     is_loss = isinstance(loss, SurrogateLoss)  # a ReLoss (the only loss holding a surrogate network)
     network = getattr(loss, "surrogate", loss) if is_loss else loss
     architecture = architecture_of(network)
@@ -102,6 +193,7 @@ def save_surrogate(loss, path, **metadata):
         if key in info:
             meta[key] = json.dumps(info[key])
     meta.update({str(k): str(v) for k, v in metadata.items()})
+    _check_metadata(meta, f"The surrogate to save to {os.fspath(path)!r}")  # never write a file that cannot load
     tensors = {name: t.detach().to("cpu", torch.float32).contiguous() for name, t in network.state_dict().items()}
     save_file(tensors, os.fspath(path), metadata=meta)
 
@@ -126,6 +218,13 @@ def read_surrogate(path):
     :func:`~sklearn_surrogate.learned.load_surrogate` wraps the network in a
     :class:`~sklearn_surrogate.learned.ReLoss`.
 
+    Every metadata field of the format is validated; nothing is coerced.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save_surrogate`.
+
     Returns
     -------
     network : torch.nn.Module
@@ -134,6 +233,14 @@ def read_surrogate(path):
         The file's metadata.
     builtin : bool
         Whether the stored ``metric`` names a built-in metric.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a surrogate file of this format, a metadata field
+        is missing or invalid (the message names the file, the field and
+        what is allowed), or the weights do not fit the declared network or
+        are not finite.
     """
     meta, tensors = _read(path)
     where = os.fspath(path)
@@ -144,13 +251,9 @@ def read_surrogate(path):
             f"{where!r} has surrogate format version {meta.get('format_version')!r}; this version of "
             f"sklearn_surrogate reads version {FORMAT_VERSION}."
         )
+    architecture, config, trained, builtin = _check_metadata(meta, f"The surrogate file {where!r}")
     try:
-        config = json.loads(meta["config"])
-        trained = tuple(int(k) for k in json.loads(meta["trained_classes"]))
-        builtin = bool(json.loads(meta.get("builtin_metric", "false")))
-        if not isinstance(config, dict):
-            raise TypeError("config is not a mapping")
-        network = build_surrogate(meta["architecture"], **config)
+        network = build_surrogate(architecture, **config)
         network.load_state_dict(tensors, strict=True)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ValueError(f"{where!r} holds an invalid surrogate: {exc}") from exc
@@ -211,6 +314,7 @@ def shipped_surrogates():
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".safetensors"):
             meta, _ = _read(entry)
+            _check_metadata(meta, f"The shipped surrogate file {entry.name!r}")
             spearman = float(json.loads(meta.get("held_out_spearman", "nan")))
             rows.append({
                 "metric": meta.get("metric"),

@@ -4,6 +4,9 @@ Each is a function of ``(y, P)``: class indices ``0..K-1`` and class
 probabilities ``(n, K)``; higher is better.
 """
 
+from collections.abc import Iterable
+from numbers import Integral
+
 import numpy as np
 
 from .._metric_table import METRIC_TABLE
@@ -77,6 +80,26 @@ def _user_metric(metric, response):
     return evaluate
 
 
+def _is_count(k):
+    return isinstance(k, Integral) and not isinstance(k, (bool, np.bool_)) and k >= 2
+
+
+def _class_counts(n_classes):
+    """``n_classes`` (an int >= 2 or a non-empty sequence of them) as a sorted tuple of distinct ints; no coercion."""
+    if _is_count(n_classes):
+        counts = (n_classes,)
+    elif isinstance(n_classes, (str, bytes)) or not isinstance(n_classes, Iterable):
+        counts = ()
+    else:
+        counts = tuple(n_classes)
+    if not counts or not all(_is_count(k) for k in counts):
+        raise ValueError(
+            "The 'n_classes' parameter of learn_surrogate must be an int in the range [2, inf) or a non-empty "
+            f"sequence of them. Got {n_classes!r} instead."
+        )
+    return tuple(sorted({int(k) for k in counts}))
+
+
 def resolve_metric(metric, n_classes, response="predict"):
     """Validate a metric specification and the class counts it is learned for.
 
@@ -97,10 +120,7 @@ def resolve_metric(metric, n_classes, response="predict"):
         The metric's name (a callable's ``__name__``).
     class_counts : tuple of int
     """
-    counts = (n_classes,) if isinstance(n_classes, (int, np.integer)) else tuple(n_classes)
-    if not counts or any(not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 2 for k in counts):
-        raise ValueError(f"n_classes must be an integer >= 2 or a sequence of them, got {n_classes!r}.")
-    counts = tuple(sorted({int(k) for k in counts}))
+    counts = _class_counts(n_classes)
     if 2 in counts and len(counts) > 1:
         raise ValueError(
             f"n_classes mixes binary and multiclass problems ({counts}); learn separate surrogates for them."

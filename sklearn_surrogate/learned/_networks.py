@@ -27,10 +27,21 @@ tell a false positive from a false negative, nor see the batch, and is kept as
 the baseline.
 """
 
+import math
+from numbers import Integral, Real
+
+import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["ARCHITECTURES", "PerSampleSurrogate", "SetSurrogate", "architecture_of", "build_surrogate"]
+__all__ = [
+    "ARCHITECTURES",
+    "PerSampleSurrogate",
+    "SetSurrogate",
+    "architecture_of",
+    "build_surrogate",
+    "check_architecture_params",
+]
 
 
 def _mlp(sizes, final_activation=False):
@@ -314,6 +325,91 @@ def build_surrogate(architecture="set", **params):
     if architecture not in ARCHITECTURES:
         raise ValueError(f"architecture must be one of {sorted(ARCHITECTURES)}, got {architecture!r}.")
     return ARCHITECTURES[architecture](**params)
+
+
+def _is_int(value):
+    return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value):
+    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
+
+
+# architecture -> {argument: (type test, range test, what is allowed, conversion to the plain Python type)}
+_ARGUMENT_RULES = {
+    "set": {
+        "n_bins": (_is_int, lambda v: v >= 2, "an int >= 2", int),
+        "width": (_is_int, lambda v: v >= 1, "an int >= 1", int),
+        "pairwise": (lambda v: isinstance(v, (bool, np.bool_)), lambda v: True, "a bool", bool),
+        "pair_temperature": (_is_real, lambda v: math.isfinite(v) and v > 0, "a finite float > 0", float),
+    },
+    "per_sample": {
+        "width": (_is_int, lambda v: v >= 1, "an int >= 1", int),
+    },
+}
+
+
+def check_architecture_params(architecture, params, name="architecture_params"):
+    """Check the constructor arguments of a surrogate network before it is built.
+
+    Nothing is coerced: ``width=16.7`` or ``pairwise="no"`` are refused
+    rather than silently turned into 16 or True.
+
+    Parameters
+    ----------
+    architecture : {"set", "per_sample"}
+        The network.
+    params : dict or None
+        Its constructor arguments (None: the defaults).
+    name : str, default="architecture_params"
+        How the messages call ``params``.
+
+    Returns
+    -------
+    params : dict
+        The same arguments as plain Python ``int``, ``float`` and ``bool``
+        (NumPy scalars converted), in a new dict.
+
+    Raises
+    ------
+    ValueError
+        If ``architecture`` is unknown, an argument is not one of the
+        network's, or a value is out of range.
+    TypeError
+        If ``params`` is not a dict, or a value has the wrong type.
+
+    Examples
+    --------
+    >>> from sklearn_surrogate.learned._networks import check_architecture_params
+    >>> check_architecture_params("set", {"width": 32, "pairwise": True})
+    {'width': 32, 'pairwise': True}
+    >>> check_architecture_params("set", {"width": 16.7})
+    Traceback (most recent call last):
+    ...
+    TypeError: architecture_params['width'] must be an int >= 1 for architecture='set', got 16.7 (float).
+    """
+    if architecture not in _ARGUMENT_RULES:
+        raise ValueError(f"architecture must be one of {sorted(_ARGUMENT_RULES)}, got {architecture!r}.")
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise TypeError(f"{name} must be a dict or None, got {type(params).__name__}.")
+    rules = _ARGUMENT_RULES[architecture]
+    unknown = sorted(map(repr, set(params) - set(rules)))
+    if unknown:
+        raise ValueError(f"{name} has argument(s) {', '.join(unknown)} that architecture={architecture!r} does not "
+                         f"take; its arguments are {sorted(rules)}.")
+    checked = {}
+    for key, value in params.items():
+        of_type, in_range, allowed, convert = rules[key]
+        problem = (f"{name}[{key!r}] must be {allowed} for architecture={architecture!r}, "
+                   f"got {value!r} ({type(value).__name__}).")
+        if not of_type(value):
+            raise TypeError(problem)
+        if not in_range(value):
+            raise ValueError(problem)
+        checked[key] = convert(value)
+    return checked
 
 
 def architecture_of(network):

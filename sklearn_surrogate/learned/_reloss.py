@@ -145,6 +145,11 @@ class ReLoss(SurrogateLoss):
     # -- the network -----------------------------------------------------
     def _network(self):
         if self.surrogate is not None:
+            if self.metric is not None and self.metric not in _TARGETS:  # else scoring would fall back to accuracy
+                raise ValueError(
+                    f"ReLoss: metric={self.metric!r} is not a built-in metric. With a surrogate, metric names the "
+                    f"metric it was learned for, one of {sorted(_TARGETS)}, or None for a user metric."
+                )
             if getattr(self, "_frozen_id", None) != id(self.surrogate):  # freeze a given network once
                 for parameter in self.surrogate.parameters():
                     parameter.requires_grad_(False)
