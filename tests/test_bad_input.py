@@ -17,6 +17,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
+from skorch.callbacks import Callback
 
 from sklearn_surrogate import SurrogateClassifier, make_surrogate_scorer
 from sklearn_surrogate.losses import FBetaLoss
@@ -86,8 +87,56 @@ CASES = {
     "invalid_parameter": lambda: _model(batch_size=0).fit(X, Y),
     "unpicklable_module": lambda: GridSearchCV(_model(module=_LockedNet()), {"learning_rate_init": [1e-3, 1e-2]}, cv=2,
                                                error_score="raise").fit(X, Y),
+    "concurrent_fit": lambda: _while_fitting(lambda clf: clf.fit(X, Y)),
+    "predict_while_fitting": lambda: _while_fitting(lambda clf: clf.predict(X)),
+    "fit_inside_own_fit": lambda: _fitting_itself(),
 }
 
+
+
+class _HeldFit(Callback):
+    """Hold a fit after its first epoch until released (copies and clones keep this very object)."""
+
+    def __init__(self):
+        self.started, self.release = threading.Event(), threading.Event()
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.started.set()
+        self.release.wait(30)
+
+
+def _while_fitting(call):
+    """``call(clf)`` while another thread fits ``clf`` (synchronised by events, not by timing)."""
+    hold = _HeldFit()
+    clf = _model().fit(X, Y).set_params(callbacks=[hold])
+    thread = threading.Thread(target=clf.fit, args=(X, Y), daemon=True)
+    thread.start()
+    try:
+        assert hold.started.wait(30)
+        call(clf)
+    finally:
+        hold.release.set()
+        thread.join(30)
+
+
+class _FitsItsEstimator(Callback):
+    def __init__(self, estimator=None):
+        self.estimator = estimator
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.estimator.fit(X, Y)
+
+
+def _fitting_itself():
+    callback = _FitsItsEstimator()
+    callback.estimator = clf = _model(callbacks=[callback])
+    clf.fit(X, Y)
 
 def _rows():
     rows = {}
