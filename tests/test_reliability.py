@@ -314,3 +314,22 @@ def test_the_float64_copy_is_reused_while_the_weights_are_unchanged():
     assert changed is not first
     x = torch.ones(2, 3, dtype=torch.float64)
     torch.testing.assert_close(changed(x), module.double()(x))
+
+
+class _FailAtEpochEnd(_Shared):
+    def on_epoch_end(self, net, **kwargs):
+        raise ValueError("a failure after the optimizer steps")
+
+
+def test_failed_partial_fit_leaves_the_optimizer_state_as_it_was(data):
+    X, y = data
+    clf = small().partial_fit(X, y, classes=[0, 1])
+    untouched = copy.deepcopy(clf)
+    clf.set_params(callbacks=[_FailAtEpochEnd()])
+    with pytest.raises(ValueError, match="a failure after the optimizer steps"):
+        clf.partial_fit(X, y)
+    assert clf.n_iter_ == 1
+    # the next call continues exactly as if the failed one had never run (Adam's moments included)
+    clf.set_params(callbacks=None).partial_fit(X, y)
+    untouched.partial_fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), untouched.predict_proba(X))
