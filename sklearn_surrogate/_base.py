@@ -614,6 +614,7 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
     def __getstate__(self):
         # The torch objects (net_, loss_, device_) travel as a portable record of plain values and
         # safetensors bytes, which __setstate__ rebuilds: see sklearn_surrogate/_persistence.py.
+        check_not_fitting(self, "be pickled or copied")  # a fit in another thread would be caught half-way
         state = dict(super().__getstate__())  # a copy: BaseEstimator may return __dict__ itself
         if "net_" in state:
             state["_net_record"] = net_record(self)

@@ -6,8 +6,8 @@ running at once in two threads would leave the attributes of one fit next to
 those of the other: a model that predicts with the wrong labels or shapes,
 without an error. So a fit registers the object here (by ``id``, in a
 module-level table: the estimator itself holds no lock, so pickling, cloning
-and copying it are unaffected) and a second fit, or a prediction from another
-thread, is refused while the first runs.
+and copying it are unaffected) and a second fit, or a prediction or a pickle
+from another thread, is refused while the first runs.
 """
 
 import contextlib
@@ -80,12 +80,19 @@ def exclusive_fit(estimator, method="fit"):
                 del _FITTING[key]
 
 
-def check_not_fitting(estimator):
-    """Refuse a prediction from ``estimator`` while another thread fits it.
+def check_not_fitting(estimator, action="predict"):
+    """Refuse ``action`` (a prediction, a pickle) on ``estimator`` while another thread fits it.
 
     The running fit replaces the fitted attributes one by one, so a
-    prediction in between could mix the old model and the new one. The
-    fitting thread itself (a callback, for instance) is not refused.
+    prediction or a pickle in between could mix the old model and the new
+    one. The fitting thread itself (a callback, for instance) is not refused.
+
+    Parameters
+    ----------
+    estimator : object
+        The estimator.
+    action : str, default="predict"
+        What is refused, as the error words it ("cannot <action> while ...").
 
     Raises
     ------
@@ -96,7 +103,7 @@ def check_not_fitting(estimator):
     if owner is not None and owner[1] != threading.get_ident():
         name = type(estimator).__name__
         raise RuntimeError(
-            f"This {name} cannot predict while another thread is fitting it: its fitted attributes are being "
-            "replaced, so the prediction could mix the old model and the new one. Predict with a fitted copy "
+            f"This {name} cannot {action} while another thread is fitting it: its fitted attributes are being "
+            "replaced, so the result could mix the old model and the new one. Use a fitted copy "
             "(copy.deepcopy(estimator) before refitting), or wait for the fit to end."
         )

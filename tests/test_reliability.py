@@ -251,6 +251,9 @@ def test_prediction_during_a_refit_in_another_thread_is_refused(data):
                 method(X)
         with pytest.raises(RuntimeError, match="cannot predict while another thread is fitting it"):
             clf.score(X, y)
+        # nor pickled or copied half-way
+        with pytest.raises(RuntimeError, match="cannot be pickled or copied while another thread is fitting it"):
+            pickle.dumps(clf)
         # a copy made before predicts, and the estimator clones while it fits (the guard is not on the object)
         copied.predict(X)
         assert clone(clf).get_params()["max_iter"] == 2
