@@ -47,6 +47,7 @@ from torch import nn
 from ._callbacks import PlainPrintLog, prepare_user_callbacks
 from ._doc_link import DocLinkMixin
 from ._ensemble import MLPEnsemble
+from ._fit_guard import check_not_fitting, exclusive_fit
 from ._inference import inference_forward
 from ._modules import ACTIVATIONS, MLP, build_module, check_module_output, copy_module_instance
 from ._net import EarlyStoppingOnScore, LossEpochHook, NonFiniteLossGuard, SurrogateNet, TensorDataset, ValidationScore
@@ -473,7 +474,29 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         """The fit template behind ``fit`` (``incremental=False``) and ``partial_fit`` (one epoch, continuing).
 
         ``target_options`` (a classifier's ``classes``) go to ``_check_targets``.
+
+        One fit of an object runs at a time (a second, from another thread, is
+        refused: see ``_fit_guard``). A fit that fails leaves the estimator as it
+        was before the call, so its fitted attributes never mix two fits. A
+        ``KeyboardInterrupt`` during training (Ctrl-C) is the exception: the
+        interrupted model is kept, usable and marked ``interrupted_``, and the
+        interrupt is raised again, so a model search or a loop around ``fit``
+        stops too instead of going on with a truncated fit.
         """
+        with exclusive_fit(self, "partial_fit" if incremental else "fit"):
+            before = dict(self.__dict__)
+            try:
+                interruption = self._fit_once(X, y, sample_weight, incremental=incremental, **target_options)
+            except BaseException:
+                self.__dict__.clear()
+                self.__dict__.update(before)
+                raise
+        if interruption is not None:
+            raise interruption
+        return self
+
+    def _fit_once(self, X, y, sample_weight, *, incremental, **target_options):
+        """Train, and set the fitted attributes; return the ``KeyboardInterrupt`` that cut training short, if any."""
         self._check_extra_params()
         if self.batch_size == 0:
             raise ValueError("batch_size must be a positive integer or -1 (full batch), got 0.")
@@ -511,13 +534,19 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
             net.initialize()
             if previous is not None:
                 continue_from(net, previous, keep_optimizer=incremental)
-            net.partial_fit(self._dataset(data, train_rows).labeled(self._output_labels()), None)
+            interruption = None
+            try:
+                net.partial_fit(self._dataset(data, train_rows).labeled(self._output_labels()), None)
+            except KeyboardInterrupt as exc:
+                if not net.__dict__.get("_training_interrupted"):
+                    raise  # not during the epochs (a second Ctrl-C, say): the fit fails as a whole
+                interruption = exc  # the net ended training cleanly: keep the model, then raise it again
         self.net_ = net
         self._fit_build = {"params": self.get_params(deep=False), "n_samples": X.shape[0]}  # for __getstate__
-        self._finish_fit(net, epochs, n_previous=self.n_iter_ if previous is not None else 0,
-                         history=self.history_ if previous is not None else [])
+        self._finish_fit(net, n_previous=self.n_iter_ if previous is not None else 0,
+                         history=self.history_ if previous is not None else [], interrupted=interruption is not None)
         self._after_training(data, y_encoded, weights, valid_rows, incremental=incremental)
-        return self
+        return interruption
 
     def _validate_training_data(self, X, y, reset):
         """``validate_data`` for ``fit``; sparse ``X`` becomes CSR float32, without a copy when it already is."""
@@ -643,10 +672,9 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
             **optimizer_params,
         )
 
-    def _finish_fit(self, net, epochs, n_previous=0, history=()):
+    def _finish_fit(self, net, n_previous=0, history=(), interrupted=False):
         net.train_split = None  # drop the validation tensors (and their device) from the fitted net
         ran = len(net.history)  # epochs started (skorch adds the row when an epoch begins)
-        completed = sum(1 for row in net.history if "train_loss" in row)
         rows = [{k: v for k, v in row.items() if k != "batches"} for row in net.history]
         for row in rows:  # number epochs across warm starts and partial_fit calls
             row["epoch"] = n_previous + row.get("epoch", 0)
@@ -660,25 +688,15 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
             if cb.load_best and getattr(cb, "best_model_weights_", None) is not None and cb.best_epoch_ != ran:
                 best = cb.best_epoch_
         self.best_epoch_ = n_previous + best
-        # skorch ends training quietly on a KeyboardInterrupt (Ctrl-C, or a callback that stops it):
-        # the model is usable, but say so when neither the epoch budget nor early stopping (ours, or
-        # skorch's EarlyStopping among the callbacks) ended it.
-        stopped_early = (stopper is not None and getattr(stopper, "stopped_", False)) or any(
-            cb.misses_ >= cb.patience for cb in skorch_stoppers
-        )
-        self.interrupted_ = completed < epochs and not stopped_early
-        if self.interrupted_:
-            warnings.warn(
-                f"Training was interrupted (KeyboardInterrupt) after {completed} complete epoch(s) of {epochs}. "
-                f"The model keeps the weights it had (epoch {self.best_epoch_}) and can predict; n_iter_ and "
-                "history_ record what ran. Call fit again to train in full.",
-                UserWarning,
-                stacklevel=5,  # the caller of fit/partial_fit (through sklearn's _fit_context wrapper)
-            )
+        # a KeyboardInterrupt during training (Ctrl-C, or a callback raising it): the model keeps the weights
+        # it had (the best epoch's with early stopping) and `_fit` raises the interrupt again; stops asked for
+        # (early stopping, net.request_stop(), skorch's EarlyStopping) are not interruptions
+        self.interrupted_ = bool(interrupted)
 
     # -- predict ---------------------------------------------------------
     def _logits(self, X):
         check_is_fitted(self, "net_")
+        check_not_fitting(self)
         with torch_threads(self.n_threads):
             return self._batched_logits(X)
 
@@ -711,6 +729,7 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
     def __getstate__(self):
         # The torch objects (net_, loss_, device_) travel as a portable record of plain values and
         # safetensors bytes, which __setstate__ rebuilds: see sklearn_surrogate/_persistence.py.
+        check_not_fitting(self, "be pickled or copied")  # a fit in another thread would be caught half-way
         from . import __version__  # here: the package is fully imported by the time anything is pickled
 
         state = dict(super().__getstate__())  # a copy: BaseEstimator may return __dict__ itself

@@ -268,11 +268,12 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
     best_epoch_ : int
         The epoch whose weights were kept (the last one without early stopping).
     interrupted_ : bool
-        Whether a ``KeyboardInterrupt`` (Ctrl-C, or a callback raising it) ended
-        training before ``max_iter`` and before early stopping (ours, or a
-        skorch ``EarlyStopping`` among the callbacks) did. The model
-        is then usable with the weights it had (the best epoch's, with early
-        stopping), and ``fit`` warns.
+        Whether a ``KeyboardInterrupt`` (Ctrl-C, or a callback raising it)
+        ended the last training. ``fit`` then keeps the model, usable with the
+        weights it had (the best epoch's, with early stopping), and raises the
+        ``KeyboardInterrupt`` again, so a model search stops too. Stops asked
+        for (early stopping, a skorch ``EarlyStopping`` among the callbacks, a
+        callback calling ``net.request_stop()``) are not interruptions.
 
     See Also
     --------

@@ -4,7 +4,8 @@ A fitted network predicts on the CPU in float64, on a private copy of its
 module, so that a row's prediction does not depend on the other rows of its
 batch (float32 matrix products differ in the last bits with the batch's
 shape) and threads predicting at once never share a module. The copy is
-cached on the module while its parameters are unchanged, and never pickled.
+cached on the module while its parameters and buffers hold the same values
+(compared value for value at each call), and never pickled.
 """
 
 import copy
@@ -23,15 +24,18 @@ _FLOAT64_LOCK = threading.Lock()
 def _float64_copy(module):
     """A float64 evaluation-mode copy of ``module``, cached on it while its parameters are unchanged.
 
-    The copy is read-only, so threads share it; the key (each tensor's identity and version
-    counter) changes whenever training or a user edits a parameter or buffer in place.
+    The copy is read-only, so threads share it. It is reused only while every parameter and
+    buffer of ``module`` equals its counterpart in the copy, value for value: a float32 value
+    converts to float64 exactly, so any change is seen, however it was made (training, an
+    optimizer step, ``load_state_dict``, an in-place edit through ``.data``, which leaves
+    torch's version counters as they were, or a replaced layer). The comparison reads each
+    tensor once, far less than copying the module again.
     """
-    tensors = list(module.parameters()) + list(module.buffers())
-    key = tuple((id(t), t._version) for t in tensors)
+    tensors = _state_tensors(module)
     with _FLOAT64_LOCK:
         cached = _FLOAT64_COPIES.get(module)
-    if cached is not None and cached[0] == key:
-        return cached[1]
+    if cached is not None and _same_values(tensors, cached[1]):
+        return cached[0]
     try:
         private = copy.deepcopy(module).double().eval()
     except Exception:  # noqa: BLE001  (a custom module that cannot be copied: evaluate it in place)
@@ -39,8 +43,19 @@ def _float64_copy(module):
     if private is module:  # a module whose __deepcopy__ returns itself: do not convert it in place
         return _InPlaceFloat64Forward(module)
     with _FLOAT64_LOCK:
-        _FLOAT64_COPIES[module] = (key, private)
+        _FLOAT64_COPIES[module] = (private, _state_tensors(private))
     return private
+
+
+def _state_tensors(module):
+    return list(module.parameters()) + list(module.buffers())
+
+
+def _same_values(tensors, copies):
+    """Whether each tensor equals its float64 copy (same count, shapes and values; NaN never equals)."""
+    return len(tensors) == len(copies) and all(
+        t.shape == c.shape and torch.equal(t.detach(), c) for t, c in zip(tensors, copies)
+    )
 
 
 _IN_PLACE_LOCK = threading.Lock()

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from scipy.special import expit, softmax
 from skorch import NeuralNet
-from skorch.callbacks import BatchScoring, Callback, EpochScoring, LRScheduler
+from skorch.callbacks import BatchScoring, Callback, EarlyStopping, EpochScoring, LRScheduler
 from skorch.dataset import Dataset as SkorchDataset
 from skorch.utils import to_numpy
 
@@ -263,7 +263,13 @@ class SurrogateNet(NeuralNet):
       :class:`LabeledView`; so skorch's ``EpochScoring`` and
       ``BatchScoring`` score with scikit-learn scorers as on the estimator;
     * a callback may call :meth:`request_stop` to end training once every
-      callback has seen the epoch (the estimator's early stopping does).
+      callback has seen the epoch (the estimator's early stopping does);
+    * any other ``KeyboardInterrupt`` during training (Ctrl-C, or a callback
+      raising it) is not swallowed, as skorch's ``partial_fit`` does: the
+      callbacks still see the end of training (best weights are restored),
+      then the interrupt propagates, so a model search or a parallel job
+      stops too. A skorch ``EarlyStopping`` callback, which stops training by
+      raising ``KeyboardInterrupt``, still ends it quietly.
 
     Parameters
     ----------
@@ -315,6 +321,32 @@ class SurrogateNet(NeuralNet):
         state.pop("_batch_loss_cache", None)  # a compilation cache, rebuilt on demand
         state.pop("_last_batch_labels", None)  # the last batch's labels, a per-batch cache
         return state
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """skorch's ``partial_fit``, then the ``KeyboardInterrupt`` that interrupted training, if one did.
+
+        skorch ends training quietly on any ``KeyboardInterrupt`` raised in its
+        fit loop. Here only the stops of :meth:`request_stop` and of skorch's
+        ``EarlyStopping`` are quiet; an interruption is raised again once the
+        callbacks have seen the end of training, so that the net holds the
+        weights a stop would have left and the caller still learns of it.
+        """
+        self._training_interrupted = False  # read by the estimator: whether the last training was interrupted
+        self._interruption = None
+        super().partial_fit(X, y, classes=classes, **fit_params)
+        interruption = self.__dict__.pop("_interruption", None)
+        if interruption is not None:
+            self._training_interrupted = True
+            raise interruption
+        return self
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt as exc:
+            if not (isinstance(exc, _StopTraining) or _raised_by_skorch_early_stopping(exc)):
+                self._interruption = exc  # raised again by partial_fit, after on_train_end
+            raise
 
     def _set_training(self, training=True):
         # skorch switches every module's mode before every batch; a recursive
@@ -457,7 +489,7 @@ class SurrogateNet(NeuralNet):
             cb_kwargs["batch"] = (batch[0], self._batch_labels(batch[1]))
         super().notify(method_name, **cb_kwargs)
         if method_name == "on_epoch_end" and self.__dict__.pop("_stop_requested", False):
-            raise KeyboardInterrupt  # skorch ends training cleanly on this
+            raise _StopTraining  # skorch ends training cleanly on this (a KeyboardInterrupt); not an interruption
 
     def request_stop(self):
         """End training after the current epoch, once every callback has seen its end."""
@@ -517,6 +549,28 @@ class SurrogateNet(NeuralNet):
         if self.scorer is None:
             raise AttributeError("This SurrogateNet was built without a scorer.")
         return self.scorer(self, X, y, sample_weight=sample_weight)
+
+
+class _StopTraining(KeyboardInterrupt):
+    """The stop :meth:`SurrogateNet.request_stop` asks for: skorch ends training on it as on any ``KeyboardInterrupt``."""
+
+
+def _raised_by_skorch_early_stopping(exc):
+    """Whether ``exc`` is the ``KeyboardInterrupt`` with which a skorch ``EarlyStopping`` callback stops training.
+
+    skorch's ``EarlyStopping`` raises a plain ``KeyboardInterrupt`` from its
+    ``on_epoch_end`` once ``misses_`` reaches ``patience``: the innermost frame
+    of the traceback is that method of such a callback.
+    """
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    frame = tb.tb_frame
+    callback = frame.f_locals.get("self")
+    return (frame.f_code.co_name == "on_epoch_end" and isinstance(callback, EarlyStopping)
+            and getattr(callback, "misses_", 0) >= getattr(callback, "patience", 1))
 
 
 def _batch_loss_function(module, criterion, autocast_device=None):

@@ -1,5 +1,7 @@
 """Warm start and ``partial_fit``: a freshly built net continues from a fitted one."""
 
+import copy
+
 import torch
 
 __all__ = ["continue_from"]
@@ -41,7 +43,10 @@ def continue_from(net, previous, *, keep_optimizer):
         # the moments and step counts carry on; lr, weight_decay... are the estimator's current ones
         settings = [{k: v for k, v in group.items() if k != "params"} for group in net.optimizer_.param_groups]
         try:
-            net.optimizer_.load_state_dict(previous.optimizer_.state_dict())
+            # a copy: torch's load_state_dict keeps the very tensors it is given when dtype and device match,
+            # so the new optimizer's steps would move the fitted net's moments too (and a failed
+            # partial_fit, which leaves the estimator as it was, would leave them moved)
+            net.optimizer_.load_state_dict(copy.deepcopy(previous.optimizer_.state_dict()))
         except (ValueError, KeyError, RuntimeError):  # other learnable parameters: start the optimizer afresh
             return
         for group, kept in zip(net.optimizer_.param_groups, settings):

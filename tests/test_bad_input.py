@@ -22,6 +22,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import EpochTimer
+from skorch.callbacks import Callback
 
 import sklearn_surrogate
 from sklearn_surrogate import SurrogateClassifier, make_surrogate_scorer
@@ -174,6 +175,9 @@ CASES = {
     "learn_surrogate_sets_smaller_than_classes": lambda: _learn(n_classes=5, n_samples=4),
     "reloss_surrogate_unknown_metric": _reloss_with_unknown_metric,
     "learned_surrogate_ranks_poorly": lambda: _learn(_unrelated_metric),
+    "concurrent_fit": lambda: _while_fitting(lambda clf: clf.fit(X, Y)),
+    "predict_while_fitting": lambda: _while_fitting(lambda clf: clf.predict(X)),
+    "fit_inside_own_fit": lambda: _fitting_itself(),
 }
 
 
@@ -181,6 +185,51 @@ CASES = {
 # TypeError)
 OTHER_ERRORS = {"InvalidParameterError": InvalidParameterError}
 
+
+
+class _HeldFit(Callback):
+    """Hold a fit after its first epoch until released (copies and clones keep this very object)."""
+
+    def __init__(self):
+        self.started, self.release = threading.Event(), threading.Event()
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.started.set()
+        self.release.wait(30)
+
+
+def _while_fitting(call):
+    """``call(clf)`` while another thread fits ``clf`` (synchronised by events, not by timing)."""
+    hold = _HeldFit()
+    clf = _model().fit(X, Y).set_params(callbacks=[hold])
+    thread = threading.Thread(target=clf.fit, args=(X, Y), daemon=True)
+    thread.start()
+    try:
+        assert hold.started.wait(30)
+        call(clf)
+    finally:
+        hold.release.set()
+        thread.join(30)
+
+
+class _FitsItsEstimator(Callback):
+    def __init__(self, estimator=None):
+        self.estimator = estimator
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.estimator.fit(X, Y)
+
+
+def _fitting_itself():
+    callback = _FitsItsEstimator()
+    callback.estimator = clf = _model(callbacks=[callback])
+    clf.fit(X, Y)
 
 def _rows():
     rows = {}

@@ -445,11 +445,11 @@ class _InterruptAtEpoch(Callback):
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])
-def test_keyboard_interrupt_leaves_a_usable_model_and_says_so(binary_data, early_stopping):
+def test_keyboard_interrupt_leaves_a_usable_model_and_propagates(binary_data, early_stopping):
     X, y = binary_data
     clf = SurrogateClassifier(max_iter=50, early_stopping=early_stopping, callbacks=[_InterruptAtEpoch(3)],
                               random_state=0)
-    with pytest.warns(UserWarning, match=r"interrupted \(KeyboardInterrupt\) after 3 complete epoch\(s\) of 50"):
+    with pytest.raises(KeyboardInterrupt):
         clf.fit(X, y)
     assert clf.interrupted_ and clf.n_iter_ == 3 and len(clf.history_) == 3
     assert 1 <= clf.best_epoch_ <= 3
@@ -619,9 +619,9 @@ class _InterruptMidEpoch(Callback):
 def test_interruption_inside_the_only_epoch_is_reported(binary_data):
     X, y = binary_data
     clf = SurrogateClassifier(batch_size=50, callbacks=[_InterruptMidEpoch()], random_state=0)
-    with pytest.warns(UserWarning, match=r"after 0 complete epoch\(s\) of 1"):
+    with pytest.raises(KeyboardInterrupt):
         clf.partial_fit(X, y, classes=[0, 1])
-    assert clf.interrupted_ and np.all(np.isfinite(clf.predict_proba(X)))
+    assert clf.interrupted_ and clf.n_iter_ == 1 and np.all(np.isfinite(clf.predict_proba(X)))
 
 
 def test_partial_fit_uses_current_hyper_parameters_and_survives_an_optimizer_switch(binary_data):
