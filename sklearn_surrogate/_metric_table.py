@@ -15,8 +15,11 @@ entry says
 - whether it is defined on multilabel-indicator targets;
 - its smooth form, a function of the expected confusion matrix, when it has
   one;
-- the surrogate loss that trains for it, and which scorer parameters become
-  which of the loss's.
+- for a score metric that a decision threshold can serve (``tpr_at_fpr``,
+  ``recall_at_precision``), its thresholded form, for
+  :class:`~sklearn.model_selection.TunedThresholdClassifierCV`;
+- the surrogate loss that trains for it (or None while there is none), and
+  which scorer parameters become which of the loss's.
 
 Adding a metric
 ---------------
@@ -27,7 +30,9 @@ optionally, its smooth form in this module), then its tests: a
 and, with a ``smooth`` form, one comparing it with the function of the
 expected confusion matrix. The scorer, :func:`~sklearn_surrogate.get_metric_names`
 and the scorer's ``surrogate_loss`` pick the entry up with no other edit.
-The loss it names must be registered (``sklearn_surrogate.losses``).
+The loss it names must be registered (``sklearn_surrogate.losses``); an
+entry without a loss yet says ``loss=None``, and its scorer's
+``surrogate_loss`` then refuses with a clear error.
 """
 
 from dataclasses import dataclass, field
@@ -46,9 +51,24 @@ from sklearn.metrics import (
 )
 from sklearn.preprocessing import label_binarize
 
+from ._operating_metrics import (
+    expected_cost_score,
+    expected_profit_score,
+    partial_auc_score,
+    precision_at_k_score,
+    recall_at_precision_score,
+    thresholded_recall_at_precision,
+    thresholded_tpr_at_fpr,
+    tpr_at_fpr_score,
+)
+
 __all__ = ["METRIC_TABLE", "MetricEntry", "expected_confusion_matrix"]
 
-_OPTIONS = frozenset({"average", "pos_label", "labels", "beta", "classes", "multi_class"})
+_OPTIONS = frozenset({
+    "average", "pos_label", "labels", "beta", "classes", "multi_class",
+    # the operating-region and cost metrics (_operating_metrics.py)
+    "max_fpr", "standardize", "min_precision", "k", "cost_matrix", "costs",
+})
 
 
 # ---------------------------------------------------------------------------
@@ -174,7 +194,10 @@ class MetricEntry:
         The options of :meth:`score` that ``func`` takes: ``"average"``,
         ``"pos_label"``, ``"labels"`` (the labels averaged over),
         ``"beta"``, ``"classes"`` (all the classifier's classes) and
-        ``"multi_class"``. Options outside this set are not passed.
+        ``"multi_class"``; for the operating-region and cost metrics
+        ``"max_fpr"``, ``"standardize"``, ``"min_precision"``, ``"k"``,
+        ``"cost_matrix"`` and ``"costs"`` (per-row costs, metadata).
+        Options outside this set are not passed.
     multiclass : {"ovr", "indicator"} or None, default=None
         For score metrics, how multiclass scores reach ``func`` in
         :meth:`score_multiclass`: the class labels with ``multi_class="ovr"``
@@ -186,10 +209,18 @@ class MetricEntry:
     smooth : callable or None, default=None
         ``smooth(C, average=..., pos_index=..., beta=...)``: the metric of a
         (possibly expected) confusion matrix ``C`` (rows: truth).
-    loss : str
-        Registered name of the surrogate loss that trains for the metric.
+    loss : str or None
+        Registered name of the surrogate loss that trains for the metric;
+        None while the package has none.
     loss_params : mapping, default={"pos_label": "pos_label"}
         Scorer parameter -> loss parameter; values that are None are not passed.
+    thresholded : callable or None, default=None
+        For a score metric that a decision threshold can serve:
+        ``thresholded(y_true01, y_pred01, sample_weight=..., **options)``, its
+        value on binary predictions, which a threshold tuner maximises.
+    greater_is_better : bool, default=True
+        False for a metric that is a cost (``func`` returns the cost; the
+        scorer negates it, as scikit-learn's ``neg_*`` scorers do).
 
     Examples
     --------
@@ -203,7 +234,7 @@ class MetricEntry:
 
     func: Callable
     response: str
-    loss: str
+    loss: Optional[str]
     kwargs: Mapping = field(default_factory=dict)
     options: frozenset = frozenset()
     multiclass: Optional[str] = None
@@ -211,6 +242,8 @@ class MetricEntry:
     multilabel: bool = False
     smooth: Optional[Callable] = None
     loss_params: Mapping = field(default_factory=lambda: {"pos_label": "pos_label"})
+    thresholded: Optional[Callable] = None
+    greater_is_better: bool = True
 
     def score(self, y_true, y, *, sample_weight=None, **options):
         """The exact metric; ``options`` the function does not take are dropped.
@@ -229,6 +262,9 @@ class MetricEntry:
         -------
         value : float
         """
+        return self.func(y_true, y, **self._kwargs(sample_weight, options))
+
+    def _kwargs(self, sample_weight, options):
         unknown = set(options) - _OPTIONS
         if unknown:
             raise TypeError(f"Unknown metric options {sorted(unknown)}; known: {sorted(_OPTIONS)}.")
@@ -236,7 +272,13 @@ class MetricEntry:
         kwargs.update((key, value) for key, value in options.items() if key in self.options)
         if sample_weight is not None:
             kwargs["sample_weight"] = sample_weight
-        return self.func(y_true, y, **kwargs)
+        return kwargs
+
+    def score_thresholded(self, y_true, y_pred, *, sample_weight=None, **options):
+        """The thresholded form on binary (0/1) labels and predictions; see ``thresholded``."""
+        if self.thresholded is None:
+            raise ValueError(f"{self.func.__name__} has no thresholded form.")
+        return self.thresholded(y_true, y_pred, **self._kwargs(sample_weight, options))
 
     def score_multiclass(self, y_true, scores, *, classes=None, average="macro", sample_weight=None):
         """A score metric on multiclass scores of shape ``(n, K)``, one column per class of ``classes``.
@@ -255,6 +297,7 @@ class MetricEntry:
 
 
 _F_OPTIONS = frozenset({"average", "pos_label", "labels"})
+_COST_OPTIONS = frozenset({"cost_matrix", "costs", "classes", "pos_label"})
 
 METRIC_TABLE = {
     "f1": MetricEntry(
@@ -280,5 +323,23 @@ METRIC_TABLE = {
         average_precision_score, "score", "auc_square", options=frozenset({"average"}), multiclass="indicator",
         multilabel=True,
     ),
+    # The top of the ranking, a false-positive budget, and costs (issue 19). Binary only, except the costs.
+    # TODO(issue 19, losses): name each metric's surrogate loss here once it is registered.
+    "partial_auc": MetricEntry(
+        partial_auc_score, "score", None, options=frozenset({"max_fpr", "standardize"}), loss_params={},
+    ),
+    "tpr_at_fpr": MetricEntry(
+        tpr_at_fpr_score, "score", None, options=frozenset({"max_fpr"}), loss_params={},
+        thresholded=thresholded_tpr_at_fpr,
+    ),
+    "recall_at_precision": MetricEntry(
+        recall_at_precision_score, "score", None, options=frozenset({"min_precision"}), loss_params={},
+        thresholded=thresholded_recall_at_precision,
+    ),
+    "precision_at_k": MetricEntry(precision_at_k_score, "score", None, options=frozenset({"k"}), loss_params={}),
+    "expected_cost": MetricEntry(
+        expected_cost_score, "label", None, options=_COST_OPTIONS, loss_params={}, greater_is_better=False,
+    ),
+    "expected_profit": MetricEntry(expected_profit_score, "label", None, options=_COST_OPTIONS, loss_params={}),
 }
 """dict: metric name -> :class:`MetricEntry`, the package's built-in metrics."""

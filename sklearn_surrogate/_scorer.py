@@ -14,15 +14,24 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
 from sklearn.utils._response import _get_response_values
-from sklearn.utils.metadata_routing import MetadataRequest, _routing_enabled
+from sklearn.utils.metadata_routing import UNCHANGED, MetadataRequest, _routing_enabled
 from sklearn.utils.multiclass import type_of_target
 
 from ._metric_table import METRIC_TABLE, expected_confusion_matrix
+from ._operating_metrics import _cost_array, check_cost_matrix, check_k, check_rate, mean_cost
 
 __all__ = ["SurrogateScorer", "get_metric_names", "make_surrogate_scorer"]
 
 _AVERAGES = ("auto", "binary", "macro", "weighted", "micro", "samples")
 _RESPONSE_METHODS = ("predict", "predict_proba", "decision_function")
+# options of the operating-region and cost metrics: name -> (default, required by the metrics that take it)
+_METRIC_OPTIONS = {
+    "max_fpr": (None, True),
+    "standardize": (True, False),
+    "min_precision": (None, True),
+    "k": (None, True),
+    "cost_matrix": (None, False),
+}
 
 
 def get_metric_names():
@@ -36,8 +45,9 @@ def get_metric_names():
     Examples
     --------
     >>> from sklearn_surrogate import get_metric_names
-    >>> get_metric_names()
-    ['accuracy', 'average_precision', 'balanced_accuracy', 'f1', 'fbeta', 'gmean', 'mcc', 'roc_auc']
+    >>> get_metric_names()  # doctest: +NORMALIZE_WHITESPACE
+    ['accuracy', 'average_precision', 'balanced_accuracy', 'expected_cost', 'expected_profit', 'f1', 'fbeta',
+     'gmean', 'mcc', 'partial_auc', 'precision_at_k', 'recall_at_precision', 'roc_auc', 'tpr_at_fpr']
     """
     return sorted(METRIC_TABLE)
 
@@ -71,6 +81,24 @@ class SurrogateScorer:
     smooth : bool, default=False
         Score label metrics on the expected confusion matrix of the predicted
         probabilities instead of on hard predictions.
+    max_fpr : float in (0, 1] or None, default=None
+        The false-positive budget of ``"partial_auc"`` and ``"tpr_at_fpr"``
+        (required by them).
+    standardize : bool, default=True
+        ``"partial_auc"``: McClish's standardised area (scikit-learn's
+        ``roc_auc_score(max_fpr=)``), or, if False, the raw area in
+        ``[0, max_fpr]``.
+    min_precision : float in (0, 1] or None, default=None
+        The precision floor of ``"recall_at_precision"`` (required by it).
+    k : int >= 1, float in (0, 1] or None, default=None
+        The budget of ``"precision_at_k"``: a count of rows, or a fraction of
+        them (required by it).
+    cost_matrix : array-like of shape (2, 2) or (K, K), or None, default=None
+        ``"expected_cost"`` and ``"expected_profit"``: ``[[TN, FP], [FN,
+        TP]]``, the costs of a true negative, a false positive, a false
+        negative and a true positive (rows the truth); for K classes, rows
+        and columns in the order of ``classes_``. None: the costs come per
+        row, as the ``costs`` metadata.
     response_method : {"predict", "predict_proba", "decision_function"} or None, default=None
         For a callable metric only: which estimator output it receives (None
         means ``"predict"``).
@@ -117,6 +145,11 @@ class SurrogateScorer:
         beta=1.0,
         pos_label=None,
         smooth=False,
+        max_fpr=None,
+        standardize=True,
+        min_precision=None,
+        k=None,
+        cost_matrix=None,
         response_method=None,
         greater_is_better=True,
         metric_kwargs=None,
@@ -126,6 +159,11 @@ class SurrogateScorer:
         self.beta = beta
         self.pos_label = pos_label
         self.smooth = smooth
+        self.max_fpr = max_fpr
+        self.standardize = standardize
+        self.min_precision = min_precision
+        self.k = k
+        self.cost_matrix = cost_matrix
         self.response_method = response_method
         self.greater_is_better = greater_is_better
         self.metric_kwargs = {} if metric_kwargs is None else dict(metric_kwargs)
@@ -138,6 +176,7 @@ class SurrogateScorer:
         "metric": [str, callable],
         "response_method": [StrOptions(set(_RESPONSE_METHODS)), None],
         "smooth": ["boolean"],
+        "standardize": ["boolean"],
         "greater_is_better": "no_validation",
         "pos_label": "no_validation",
         "metric_kwargs": [dict],
@@ -158,6 +197,10 @@ class SurrogateScorer:
                 value = getattr(self, key)
                 if value is not default and value != default:
                     self.metric_kwargs.setdefault(key, value)
+            for key, (default, _) in _METRIC_OPTIONS.items():
+                value = getattr(self, key)
+                if value is not default:
+                    self.metric_kwargs.setdefault(key, value)
             return
         if self.metric not in METRIC_TABLE:
             raise ValueError(
@@ -172,6 +215,36 @@ class SurrogateScorer:
             raise ValueError(f"beta must be a positive finite number, got {self.beta!r}.")
         params = {key: getattr(self, key) for key in self._builtin_constraints}
         validate_parameter_constraints(self._builtin_constraints, params, caller_name=type(self).__name__)
+        self._validate_metric_options()
+
+    def _validate_metric_options(self):
+        """Each option of the operating-region and cost metrics: given where needed, valid, refused elsewhere."""
+        options = self._entry.options
+        for key, (default, required) in _METRIC_OPTIONS.items():
+            value = getattr(self, key)
+            if key not in options:
+                if value is not default:
+                    users = sorted(name for name, entry in METRIC_TABLE.items() if key in entry.options)
+                    raise ValueError(f"{key} is only used by the metrics {', '.join(users)}, not by {self.metric}.")
+            elif value is None and required:
+                raise ValueError(f"The metric {self.metric!r} needs {key}: make_surrogate_scorer({self.metric!r}, "
+                                 f"{key}=...).")
+        if "max_fpr" in options:
+            check_rate(self.max_fpr, "max_fpr")
+        if "min_precision" in options:
+            check_rate(self.min_precision, "min_precision")
+        if "k" in options:
+            check_k(self.k)
+        if "cost_matrix" in options and self.cost_matrix is not None:
+            check_cost_matrix(self.cost_matrix)
+
+    def _metric_options(self):
+        """The operating-region and cost options, for the table's functions (each takes its own)."""
+        return {key: getattr(self, key) for key in _METRIC_OPTIONS}
+
+    @property
+    def _takes_costs(self):
+        return not callable(self.metric) and "costs" in self._entry.options
 
     @property
     def _entry(self):
@@ -185,36 +258,60 @@ class SurrogateScorer:
 
     @property
     def _sign(self):
-        return 1.0 if self.greater_is_better else -1.0
+        sign = 1.0 if self.greater_is_better else -1.0
+        if not callable(self.metric) and not self._entry.greater_is_better:
+            sign = -sign  # a cost: the scorer reports it negated, as scikit-learn's neg_* scorers
+        return sign
 
     def __repr__(self):
         name = getattr(self.metric, "__name__", repr(self.metric)) if callable(self.metric) else repr(self.metric)
         args = [f"metric={name}"]
-        for key, default in [("average", "auto"), ("beta", 1.0), ("pos_label", None), ("smooth", False)]:
-            if getattr(self, key) != default:
-                args.append(f"{key}={getattr(self, key)!r}")
+        defaults = [("average", "auto"), ("beta", 1.0), ("pos_label", None), ("smooth", False)]
+        defaults += [(key, default) for key, (default, _) in _METRIC_OPTIONS.items()]
+        for key, default in defaults:
+            value = getattr(self, key)
+            if value is not default and not (np.ndim(value) == 0 and value == default):
+                if key == "cost_matrix":
+                    value = np.asarray(value).tolist()
+                args.append(f"{key}={value!r}")
         return f"make_surrogate_scorer({', '.join(args)})"
 
-    # -- metadata routing (sample_weight) ---------------------------------
-    def set_score_request(self, *, sample_weight=None):
-        """Request ``sample_weight`` under scikit-learn's metadata routing.
+    # -- metadata routing (sample_weight, costs) ----------------------------
+    def set_score_request(self, *, sample_weight=UNCHANGED, costs=UNCHANGED):
+        """Request ``sample_weight`` (and per-row ``costs``) under scikit-learn's metadata routing.
 
         Parameters
         ----------
         sample_weight : bool, str or None
             As for any scikit-learn scorer.
+        costs : bool, str or None
+            The per-row costs of ``"expected_cost"`` and ``"expected_profit"``
+            (an array of shape ``(n_samples, 4)``, one ``[TN, FP, FN, TP]``
+            per row, or ``(n_samples, K, K)``); other metrics take none.
 
         Returns
         -------
         self : SurrogateScorer
+
+        Examples
+        --------
+        >>> import sklearn
+        >>> from sklearn_surrogate import make_surrogate_scorer
+        >>> with sklearn.config_context(enable_metadata_routing=True):
+        ...     scorer = make_surrogate_scorer("expected_cost").set_score_request(costs=True)
         """
         if not _routing_enabled():
             raise RuntimeError(
                 "This method is only available when metadata routing is enabled. You can enable it using "
                 "sklearn.set_config(enable_metadata_routing=True)."
             )
-        self._metadata_request = MetadataRequest(owner=self)
-        self._metadata_request.score.add_request(param="sample_weight", alias=sample_weight)
+        if costs is not UNCHANGED and not self._takes_costs:
+            raise TypeError(f"{self!r} takes no per-row costs; only 'expected_cost' and 'expected_profit' do.")
+        request = self._get_metadata_request()
+        for param, alias in (("sample_weight", sample_weight), ("costs", costs)):
+            if alias is not UNCHANGED:
+                request.score.add_request(param=param, alias=alias)
+        self._metadata_request = request
         return self
 
     def _get_metadata_request(self):
@@ -222,6 +319,8 @@ class SurrogateScorer:
             return self._metadata_request
         request = MetadataRequest(owner=self)
         request.score.add_request(param="sample_weight", alias=None)
+        if self._takes_costs:
+            request.score.add_request(param="costs", alias=None)
         return request
 
     def get_metadata_routing(self):
@@ -381,7 +480,7 @@ class SurrogateScorer:
         value = self._entry.score(y_true, scores, sample_weight=sample_weight, **self._multilabel_options())
         return self._sign * float(value)
 
-    def __call__(self, estimator, X, y_true, sample_weight=None, **kwargs):
+    def __call__(self, estimator, X, y_true, sample_weight=None, costs=None, **kwargs):
         """Score ``estimator`` on ``X``, ``y_true`` (higher is better).
 
         Parameters
@@ -396,6 +495,10 @@ class SurrogateScorer:
             :func:`make_surrogate_scorer` for the metrics defined on it).
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
+        costs : array-like of shape (n_samples, 4) or (n_samples, K, K), default=None
+            Per-row costs of ``"expected_cost"`` and ``"expected_profit"``
+            (one ``[TN, FP, FN, TP]`` per row for a binary problem), in place
+            of ``cost_matrix``.
         **kwargs
             Ignored (scikit-learn may route other metadata here).
 
@@ -406,6 +509,7 @@ class SurrogateScorer:
             ``greater_is_better=False``).
         """
         y_true = np.asarray(y_true)
+        self._check_costs_given(costs)
         if self._is_multilabel(y_true):
             return self._score_multilabel(estimator, X, y_true, sample_weight)
         classes = getattr(estimator, "classes_", None)
@@ -414,7 +518,8 @@ class SurrogateScorer:
             return self._sign * float(self._call_user_metric(y_true, self._user_response(estimator, X, classes),
                                                              sample_weight))
         if self._kind == "label" and not self.smooth:
-            return self.score_predictions(y_true, estimator.predict(X), classes, sample_weight=sample_weight)
+            return self.score_predictions(y_true, estimator.predict(X), classes, sample_weight=sample_weight,
+                                          costs=costs)
         if len(classes) == 2 and not self.smooth and hasattr(estimator, "decision_function") and (
             self.response_method in (None, "decision_function")
         ):
@@ -430,9 +535,13 @@ class SurrogateScorer:
             raise TypeError(
                 f"{type(estimator).__name__} has no predict_proba, which the {self!r} scorer needs."
             )
-        return self.score_proba(y_true, estimator.predict_proba(X), classes, sample_weight=sample_weight)
+        return self.score_proba(y_true, estimator.predict_proba(X), classes, sample_weight=sample_weight, costs=costs)
 
-    def score_predictions(self, y_true, y_pred, classes, sample_weight=None):
+    def _check_costs_given(self, costs):
+        if costs is not None and not self._takes_costs:
+            raise ValueError(f"{self!r} takes no per-row costs; only 'expected_cost' and 'expected_profit' do.")
+
+    def score_predictions(self, y_true, y_pred, classes, sample_weight=None, costs=None):
         """Score hard label predictions (the exact metric).
 
         Parameters
@@ -443,25 +552,33 @@ class SurrogateScorer:
             The classifier's classes, sorted (ignored for multilabel
             targets, and may then be None).
         sample_weight : array-like of shape (n,), default=None
+        costs : array-like of shape (n, 4) or (n, K, K), default=None
+            Per-row costs (``"expected_cost"``, ``"expected_profit"``).
 
         Returns
         -------
         score : float
         """
         y_true, y_pred, classes = np.asarray(y_true), np.asarray(y_pred), np.asarray(classes)
+        self._check_costs_given(costs)
         if callable(self.metric):
             return self._sign * float(self._call_user_metric(y_true, y_pred, sample_weight))
         if self._is_multilabel(y_true):
             return self._score_multilabel_predictions(y_true, y_pred, sample_weight)
+        if self._kind != "label":
+            raise ValueError(f"{self.metric} is scored from continuous scores, not predicted labels.")
         average = self._resolve_average(len(classes))
         pos = self._resolve_pos_label(classes) if average == "binary" else 1
+        options = self._metric_options()
+        if costs is not None:
+            options["costs"] = costs
         value = self._entry.score(
             y_true, y_pred, average=average, pos_label=pos, labels=list(classes) if average != "binary" else None,
-            beta=self.beta, classes=list(classes), sample_weight=sample_weight,
+            beta=self.beta, classes=list(classes), sample_weight=sample_weight, **options,
         )
         return self._sign * float(value)
 
-    def score_proba(self, y_true, proba, classes, sample_weight=None):
+    def score_proba(self, y_true, proba, classes, sample_weight=None, costs=None):
         """Score class probabilities (or any per-class scores).
 
         Label metrics use the arg-max prediction, or, with ``smooth=True``, the
@@ -479,12 +596,15 @@ class SurrogateScorer:
             The classes (ignored for multilabel targets, and may then be
             None).
         sample_weight : array-like of shape (n,), default=None
+        costs : array-like of shape (n, 4) or (n, K, K), default=None
+            Per-row costs (``"expected_cost"``, ``"expected_profit"``).
 
         Returns
         -------
         score : float
         """
         y_true, proba, classes = np.asarray(y_true), np.asarray(proba, dtype=np.float64), np.asarray(classes)
+        self._check_costs_given(costs)
         if self._is_multilabel(y_true):
             if callable(self.metric):
                 response = (proba > 0.5).astype(int) if self.response_method == "predict" else proba
@@ -508,10 +628,15 @@ class SurrogateScorer:
             return self._sign * float(self._call_user_metric(y_true, response, sample_weight))
         if self._kind == "label":
             if not self.smooth:
-                return self.score_predictions(y_true, classes[np.argmax(proba, axis=1)], classes, sample_weight)
+                return self.score_predictions(y_true, classes[np.argmax(proba, axis=1)], classes, sample_weight,
+                                              costs=costs)
             average = self._resolve_average(n_classes)
             pos_index = int(np.flatnonzero(classes == self._resolve_pos_label(classes))[0])
             y_idx = np.searchsorted(classes, y_true)
+            if self._takes_costs:  # the cost expected when each prediction is drawn from the probabilities
+                cost = _cost_array(self.cost_matrix, costs, classes, pos_index, len(y_idx))
+                value = mean_cost(y_idx, proba, cost, sample_weight)
+                return self._sign * (value if not self._entry.greater_is_better else -value)
             C = expected_confusion_matrix(y_idx, proba, sample_weight)
             smooth = self._entry.smooth(C, average=average, pos_index=pos_index, beta=float(self.beta))
             return self._sign * smooth
@@ -520,7 +645,13 @@ class SurrogateScorer:
         if n_classes == 2:
             pos_index = int(np.flatnonzero(classes == self._resolve_pos_label(classes))[0])
             y_bin = (y_true == classes[pos_index]).astype(int)
-            return self._sign * float(entry.score(y_bin, proba[:, pos_index], sample_weight=sample_weight))
+            value = entry.score(y_bin, proba[:, pos_index], sample_weight=sample_weight, **self._metric_options())
+            return self._sign * float(value)
+        if entry.multiclass is None:
+            raise ValueError(
+                f"{self.metric} is defined for binary problems only, but there are {n_classes} classes; score one "
+                "class against the rest (binarize y) or use 'roc_auc' or 'average_precision'."
+            )
         if entry.multiclass_averages is not None and average not in entry.multiclass_averages:
             raise ValueError(
                 f"Multiclass {self.metric} supports average {' or '.join(map(repr, entry.multiclass_averages))}, "
@@ -571,7 +702,7 @@ class SurrogateScorer:
     def _score_func(self):
         """The label metric as ``f(y_true, y_pred, sample_weight=None, **kwargs)``, unsigned."""
         self._validate()
-        if self._kind != "label":
+        if self._kind != "label" and (callable(self.metric) or self._entry.thresholded is None):
             raise _NoThresholdedMetric(
                 f"{self!r} scores continuous predictions, which a decision threshold does not change; "
                 "tune a threshold on a label metric such as make_surrogate_scorer('f1')."
@@ -634,6 +765,11 @@ class SurrogateScorer:
                 "one SurrogateClassifier per label (sklearn.multioutput.MultiOutputClassifier) with a binary loss."
             )
         entry = self._entry
+        if entry.loss is None:
+            raise ValueError(
+                f"The metric {self.metric!r} has no surrogate loss yet; train with loss='cross_entropy' (and, for "
+                "a label metric, a tuned threshold) or pass a loss explicitly."
+            )
         defaults = {loss_key: getattr(self, key) for key, loss_key in entry.loss_params.items()}
         defaults = {key: value for key, value in defaults.items() if value is not None}
         return get_loss(entry.loss, **{**defaults, **params})
@@ -667,12 +803,21 @@ class _ThresholdedLabelMetric:
         self.scorer = scorer
         self.__name__ = f"{scorer.metric if isinstance(scorer.metric, str) else 'metric'}_thresholded"
 
-    def __call__(self, y_true, y_pred, sample_weight=None, pos_label=None):
+    def __call__(self, y_true, y_pred, sample_weight=None, pos_label=None, costs=None):
         y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
         classes = np.unique(np.concatenate([y_true, y_pred]))
-        # score_predictions returns sign * metric; multiplying by the sign again undoes it.
         scorer = self.scorer
-        return scorer._sign * scorer.score_predictions(y_true, y_pred, classes, sample_weight=sample_weight)
+        if scorer._kind != "label":  # a score metric's thresholded form (tpr_at_fpr, recall_at_precision)
+            if len(classes) > 2:
+                raise ValueError(f"{scorer.metric} is defined for binary problems only.")
+            pos = scorer._resolve_pos_label(classes)
+            return float(scorer._entry.score_thresholded(
+                (y_true == pos).astype(int), (y_pred == pos).astype(int), sample_weight=sample_weight,
+                **scorer._metric_options(),
+            ))
+        # score_predictions returns sign * metric; multiplying by the sign again undoes it.
+        return scorer._sign * scorer.score_predictions(y_true, y_pred, classes, sample_weight=sample_weight,
+                                                       costs=costs)
 
 
 def make_surrogate_scorer(
@@ -682,6 +827,11 @@ def make_surrogate_scorer(
     beta=1.0,
     pos_label=None,
     smooth=False,
+    max_fpr=None,
+    standardize=True,
+    min_precision=None,
+    k=None,
+    cost_matrix=None,
     response_method=None,
     greater_is_better=True,
     **kwargs,
@@ -700,9 +850,15 @@ def make_surrogate_scorer(
     Parameters
     ----------
     metric : {"f1", "fbeta", "accuracy", "balanced_accuracy", "mcc", "gmean", \
-"roc_auc", "average_precision"} or callable, default="f1"
+"roc_auc", "average_precision", "partial_auc", "tpr_at_fpr", \
+"recall_at_precision", "precision_at_k", "expected_cost", \
+"expected_profit"} or callable, default="f1"
         The metric. A callable is called as ``metric(y_true, response,
-        **kwargs)`` where ``response`` comes from ``response_method``.
+        **kwargs)`` where ``response`` comes from ``response_method``. The
+        operating-region metrics (``partial_auc``, ``tpr_at_fpr``,
+        ``recall_at_precision``, ``precision_at_k``) score binary problems'
+        continuous scores; ``expected_cost`` and ``expected_profit`` score
+        the predicted labels (see Notes).
     average : {"auto", "binary", "macro", "weighted", "micro", "samples"}, default="auto"
         Averaging of per-class scores for F1/F-beta (and the ranking metrics
         on multiclass data). ``"auto"`` is ``"binary"`` for two classes and
@@ -723,6 +879,33 @@ def make_surrogate_scorer(
         predicted probabilities instead of hard predictions. The estimate is
         smooth in the model's output and has lower variance on small folds.
         Ranking metrics already use continuous scores and are unaffected.
+        For ``expected_cost`` and ``expected_profit`` it is the cost expected
+        when each prediction is drawn from the probabilities.
+    max_fpr : float in (0, 1], default=None
+        The largest false-positive rate of ``partial_auc`` and
+        ``tpr_at_fpr`` (required by them, refused by the other metrics).
+    standardize : bool, default=True
+        ``partial_auc`` only: McClish's standardised partial area, as
+        :func:`~sklearn.metrics.roc_auc_score` with ``max_fpr`` (0.5 for a
+        random ranking, 1 for a perfect one), or, if False, the raw area
+        under the ROC curve up to ``max_fpr``, in ``[0, max_fpr]``.
+    min_precision : float in (0, 1], default=None
+        The precision floor of ``recall_at_precision`` (required by it).
+    k : int >= 1 or float in (0, 1], default=None
+        The budget of ``precision_at_k``: a count of rows (an int), or a
+        fraction of the rows scored (a float), which adapts to the size of
+        each cross-validation fold (required by it).
+    cost_matrix : array-like of shape (2, 2) or (K, K), default=None
+        The costs of ``expected_cost`` and ``expected_profit``: for a binary
+        problem ``[[TN, FP], [FN, TP]]``, the costs of a true negative, a
+        false positive, a false negative and a true positive (rows the true
+        class, negative first; columns the predicted one; negative and
+        positive as ``pos_label`` says); for K classes, rows and columns in
+        the order of ``classes_``. A gain is a negative cost. None: costs
+        come per row as metadata (``scorer(est, X, y, costs=...)``, or routed
+        after ``set_score_request(costs=True)``), an array of shape
+        ``(n_samples, 4)`` (one ``[TN, FP, FN, TP]`` per row) or
+        ``(n_samples, K, K)``.
     response_method : {"predict", "predict_proba", "decision_function"}, default=None
         For a callable metric only: what to pass it (``"predict"`` if None).
         For binary problems probabilities and scores are those of the
@@ -767,6 +950,22 @@ def make_surrogate_scorer(
     The matching surrogate losses train binary and multiclass problems only:
     train one :class:`~sklearn_surrogate.SurrogateClassifier` per label.
 
+    **Operating-region and cost metrics.** ``partial_auc``, ``tpr_at_fpr``,
+    ``recall_at_precision`` and ``precision_at_k`` rank the positive class's
+    scores (``decision_function`` or ``predict_proba``) of a binary problem
+    and raise a ``ValueError`` on multiclass and multilabel targets.
+    ``tpr_at_fpr`` and ``recall_at_precision`` take the best threshold on
+    the scored rows; as the ``scoring`` of
+    :class:`~sklearn.model_selection.TunedThresholdClassifierCV` they give
+    their thresholded form instead (the TPR where the FPR is within
+    ``max_fpr``, the recall where the precision reaches ``min_precision``,
+    else 0), so the tuner picks the operating point. ``expected_cost`` is
+    the mean cost per row of the estimator's predictions; the scorer returns
+    it negated (greater is better, like scikit-learn's ``neg_*`` scorers).
+    ``expected_profit`` is the same mean with the opposite sign, for
+    reporting a profit. Both tune thresholds with ``TunedThresholdClassifierCV``.
+    These metrics have no surrogate loss yet: ``surrogate_loss`` raises.
+
     Examples
     --------
     >>> from sklearn.datasets import make_classification
@@ -785,6 +984,11 @@ def make_surrogate_scorer(
         beta=beta,
         pos_label=pos_label,
         smooth=smooth,
+        max_fpr=max_fpr,
+        standardize=standardize,
+        min_precision=min_precision,
+        k=k,
+        cost_matrix=cost_matrix,
         response_method=response_method,
         greater_is_better=greater_is_better,
         metric_kwargs=kwargs,

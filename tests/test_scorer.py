@@ -597,9 +597,17 @@ def test_metric_names():
         "gmean",
         "roc_auc",
         "average_precision",
+        "partial_auc",
+        "tpr_at_fpr",
+        "recall_at_precision",
+        "precision_at_k",
+        "expected_cost",
+        "expected_profit",
     }
+    required = {"partial_auc": {"max_fpr": 0.1}, "tpr_at_fpr": {"max_fpr": 0.1},
+                "recall_at_precision": {"min_precision": 0.8}, "precision_at_k": {"k": 5}}
     for name in names:
-        assert isinstance(make_surrogate_scorer(name), SurrogateScorer)
+        assert isinstance(make_surrogate_scorer(name, **required.get(name, {})), SurrogateScorer)
 
 
 def test_numpy_beta_accepted():
