@@ -34,6 +34,13 @@ _METRIC_OPTIONS = {
 }
 
 
+def _is_default(value, default):
+    """Whether an option holds its default (None, or a scalar equal to it: ``np.True_`` is ``True``)."""
+    if default is None or value is None:
+        return value is default
+    return np.ndim(value) == 0 and value == default
+
+
 def get_metric_names():
     """Names of the built-in metrics of :func:`make_surrogate_scorer`.
 
@@ -199,7 +206,7 @@ class SurrogateScorer:
                     self.metric_kwargs.setdefault(key, value)
             for key, (default, _) in _METRIC_OPTIONS.items():
                 value = getattr(self, key)
-                if value is not default:
+                if not _is_default(value, default):
                     self.metric_kwargs.setdefault(key, value)
             return
         if self.metric not in METRIC_TABLE:
@@ -223,7 +230,7 @@ class SurrogateScorer:
         for key, (default, required) in _METRIC_OPTIONS.items():
             value = getattr(self, key)
             if key not in options:
-                if value is not default:
+                if not _is_default(value, default):
                     users = sorted(name for name, entry in METRIC_TABLE.items() if key in entry.options)
                     raise ValueError(f"{key} is only used by the metrics {', '.join(users)}, not by {self.metric}.")
             elif value is None and required:
@@ -270,7 +277,7 @@ class SurrogateScorer:
         defaults += [(key, default) for key, (default, _) in _METRIC_OPTIONS.items()]
         for key, default in defaults:
             value = getattr(self, key)
-            if value is not default and not (np.ndim(value) == 0 and value == default):
+            if not _is_default(value, default):
                 if key == "cost_matrix":
                     value = np.asarray(value).tolist()
                 args.append(f"{key}={value!r}")

@@ -498,3 +498,13 @@ def test_tuned_threshold_refuses_pure_ranking_metrics(metric, kwargs):
     X, y = _problem(12, n=100)
     with pytest.raises(ValueError, match="decision threshold does not change"):
         TunedThresholdClassifierCV(LogisticRegression(), scoring=make_surrogate_scorer(metric, **kwargs)).fit(X, y)
+
+
+def test_numpy_scalars_count_as_their_python_values():
+    # np.True_ is the default standardize, so another metric does not refuse it; np.float32 rates are rates
+    assert repr(make_surrogate_scorer("f1", standardize=np.True_)) == "make_surrogate_scorer(metric='f1')"
+    scorer = make_surrogate_scorer("tpr_at_fpr", max_fpr=np.float32(0.25), standardize=np.True_)
+    y, s = np.array([0, 0, 0, 0, 1, 1]), np.array([0.1, 0.2, 0.3, 0.7, 0.6, 0.8])
+    assert scorer.score_proba(y, s, [0, 1]) == 1.0
+    with pytest.raises(ValueError, match="standardize is only used by"):
+        make_surrogate_scorer("f1", standardize=np.False_)
