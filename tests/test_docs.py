@@ -89,6 +89,15 @@ def test_every_parameter_is_documented(module_name, name):
               if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name != "self"}
     missing = wanted - _documented_parameters(inspect.getdoc(obj) or "")
     assert not missing, f"{name}'s docstring does not document {sorted(missing)}"
+    if inspect.isclass(obj):  # and the public methods the class itself defines with a docstring (rendered too)
+        for method_name, method in vars(obj).items():
+            if (method_name.startswith("_") or method_name in ("forward", "extra_repr")  # as docs/conf.py excludes
+                    or not inspect.isfunction(method) or not method.__doc__):
+                continue
+            wanted = {p.name for p in inspect.signature(method).parameters.values()
+                      if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name not in ("self", "cls")}
+            missing = wanted - _documented_parameters(inspect.getdoc(method))
+            assert not missing, f"{name}.{method_name}'s docstring does not document {sorted(missing)}"
 
 
 def test_api_reference_lists_only_public_names():

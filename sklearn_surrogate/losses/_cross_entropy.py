@@ -117,7 +117,20 @@ class CrossEntropyLoss(SurrogateLoss):
             _check_class_weights(self, "class_weight", self.class_weight)
 
     def setup(self, n_classes, n_samples):
-        """Validate the hyper-parameters and the number of class weights (one per class)."""
+        """Validate the hyper-parameters and the number of class weights (one per class).
+
+        Parameters
+        ----------
+        n_classes : int
+            Number of classes (2 for binary problems).
+        n_samples : int
+            Number of training samples.
+
+        Raises
+        ------
+        ValueError
+            If a weight is negative or not finite, or their number is not one per class.
+        """
         super().setup(n_classes, n_samples)
         if self.class_weight is not None:
             _check_class_weights(self, "class_weight", self.class_weight, n_classes)
@@ -330,7 +343,20 @@ class FocalLoss(SurrogateLoss):
         self._alpha_weights(None)
 
     def setup(self, n_classes, n_samples):
-        """Validate the hyper-parameters and ``alpha`` against the number of classes."""
+        """Validate the hyper-parameters and ``alpha`` against the number of classes.
+
+        Parameters
+        ----------
+        n_classes : int
+            Number of classes (2 for binary problems).
+        n_samples : int
+            Number of training samples.
+
+        Raises
+        ------
+        ValueError
+            If a weight is negative or not finite, or their number is not one per class.
+        """
         super().setup(n_classes, n_samples)
         self._alpha_weights(n_classes)
 
