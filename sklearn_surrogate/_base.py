@@ -96,18 +96,28 @@ def _whole_positive(size):
     return size >= 1 and (isinstance(size, numbers.Integral) or float(size).is_integer())
 
 
-def _check_float32_range(X):
-    """Raise if float64 ``X`` holds finite values that float32, the training dtype, cannot (they would be inf)."""
+def _check_float32_range(X, predicting=False):
+    """Raise if float64 ``X`` holds finite values that float32, the training dtype, cannot (they would be inf).
+
+    Prediction refuses them too, although the CPU predicts in float64: a GPU
+    (or a float32 ONNX graph) would see inf, and values the network cannot
+    have been trained on give no meaningful prediction, so every path says
+    the same thing.
+    """
     values = X.data if sp.issparse(X) else X
     if values.dtype != np.float64 or values.size == 0:
         return
     largest = max(float(values.max()), -float(values.min()))  # two passes, no temporary copy of X
     limit = float(np.finfo(np.float32).max)
     if largest > limit:
+        why = (
+            "and the network was trained in float32 (it could not have seen such values)" if predicting
+            else "and training runs in float32"
+        )
         raise ValueError(
             f"Input X contains values beyond float32's range (largest magnitude {largest:.3g}; float32 holds up to "
-            f"{limit:.3g}), and training runs in float32. Scale the features first (StandardScaler, or divide the "
-            "large columns by a constant)."
+            f"{limit:.3g}), {why}. Scale the features first (StandardScaler, or divide the large columns by a "
+            "constant)."
         )
 
 
@@ -181,7 +191,9 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "callbacks": [list, None],
+        # any sequence but a string: a list or a tuple, like hidden_layer_sizes (not an iterator, which the
+        # first fit would use up, leaving clones and refits without callbacks)
+        "callbacks": [list, tuple, None],
         # the skorch names of max_iter and learning_rate_init, deprecated in 0.2 (removed in 0.3)
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), Hidden(StrOptions({"deprecated"}))],
         "lr": [Interval(numbers.Real, 0, None, closed="neither"), Hidden(StrOptions({"deprecated"}))],
@@ -389,7 +401,9 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         Accepts the constructor's parameters and routed ``loss__*``,
         ``module__*`` and ``optimizer__*`` parameters. As in scikit-learn,
         values are not validated here but at ``fit``, which also rejects
-        unknown names.
+        unknown names. While another thread fits the estimator, its
+        parameters cannot be changed (a ``RuntimeError``); a callback of the
+        running fit may change them.
 
         Parameters
         ----------
@@ -401,6 +415,12 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         self : estimator instance
             The estimator.
         """
+        check_not_fitting(
+            self, "change its parameters",
+            "the running fit reads them as it goes and records them with the model it builds, so the model would "
+            "match neither the old parameters nor the new ones. Set them on a copy "
+            "(sklearn.base.clone(estimator).set_params(...)), or wait for the fit to end.",
+        )
         named = set(self._get_param_names())
         # Anything beyond the signature is stored and checked in `fit` (scikit-learn's rule that
         # set_params does not validate); `fit` names unknown parameters.
@@ -510,6 +530,9 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         self.device_ = resolve_device(self.device)
         loss = self._make_loss(sample_weighted=weights is not None)
         self.loss_ = loss
+        # setup validates the loss's hyper-parameters: before the scorer is derived from them, so that a bad
+        # loss__beta is named by the loss (FBetaLoss), not by the scorer made from it
+        self._setup_loss(loss, X.shape[0])
         self.scorer_ = self._resolve_scorer(loss)
 
         rng = check_random_state(self.random_state)
@@ -521,7 +544,6 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         early_stopping = not incremental and self._early_stopping_enabled(X.shape[0])
         train_rows, valid_rows = self._split(y_encoded, early_stopping, split_seed)
 
-        self._setup_loss(loss, X.shape[0])
         self._prepare_loss(loss, y_encoded, split_seed)
         epochs = 1 if incremental else self._max_iter()
         with torch.random.fork_rng(devices=self._rng_devices()):
@@ -703,6 +725,7 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
     def _batched_logits(self, X):
         # sparse X stays sparse: each chunk is densified on its own, in the forward pass's dtype
         X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=[np.float32, np.float64])
+        _check_float32_range(X, predicting=True)
         device = self.net_.device if isinstance(self.net_.device, torch.device) else torch.device(self.net_.device)
         batch = max(int(self.batch_size), 1024) if int(self.batch_size) > 0 else max(X.shape[0], 1)
         if sp.issparse(X):  # a dense chunk of a very wide sparse matrix stays within _DENSE_CHUNK_VALUES

@@ -208,7 +208,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
     verbose : int, default=0
         0 is silent; 1 prints a per-epoch table (its best values coloured
         only when ``sys.stdout`` is a terminal); 2 adds a progress bar.
-    callbacks : list of skorch callbacks or (name, callback) tuples, or None, default=None
+    callbacks : list or tuple of skorch callbacks or (name, callback) tuples, or None, default=None
         Passed on to the skorch net (deep-copied at each ``fit``; the fitted
         ones are in ``net_.callbacks_``); what they record lands in
         ``history_``. ``EpochScoring`` and ``BatchScoring`` score as on the
