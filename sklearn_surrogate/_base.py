@@ -134,6 +134,7 @@ def _check_optimizer_params(optimizer_class, lr, params):
 
     # skorch's per-group settings (optimizer__param_groups...) are left to skorch
     params = {name: value for name, value in params.items() if "param_groups" not in name}
+    lr_name = "optimizer__lr" if "optimizer__lr" in params else "learning_rate_init"
     lr = params.pop("optimizer__lr", lr)
 
     def build(names):
@@ -144,19 +145,45 @@ def _check_optimizer_params(optimizer_class, lr, params):
         build(params)
     except (TypeError, ValueError, RuntimeError) as error:  # torch refuses some combinations with a RuntimeError
         culprits = []
-        for name in params:
+        try:
+            build([])  # the learning rate alone (optimizer__lr=nan must not be blamed on another parameter)
+        except (TypeError, ValueError, RuntimeError):
+            params, culprits = {lr_name: lr}, [lr_name]
+        for name in [] if culprits else params:
             try:
                 build([name])
             except (TypeError, ValueError, RuntimeError):
                 culprits = [name]
                 break
         culprits = culprits or list(params)
-        given = ", ".join(f"{name}={params[name]!r}" for name in culprits) or f"learning_rate_init={lr!r}"
+        given = ", ".join(f"{name}={params[name]!r}" for name in culprits) or f"{lr_name}={lr!r}"
         kind = TypeError if isinstance(error, TypeError) and not isinstance(error, ValueError) else ValueError
         raise kind(
             f"{optimizer_class.__name__} cannot be built with {given} ({type(error).__name__}: {error}). "
             f"Pass values that torch.optim.{optimizer_class.__name__} accepts."
         ) from error
+
+
+def _check_compile_options(options):
+    """Have ``torch.compile`` check the ``compile`` dict at the start of ``fit``, so that a bad key or value is named.
+
+    ``torch.compile`` checks its arguments (an unknown ``mode``, a keyword it
+    does not take) when it wraps a function, which the net does only at its
+    first training batch, and its errors do not say where the values came
+    from. Wrapping a stand-in function compiles nothing (compilation happens
+    at the first call).
+    """
+    try:
+        torch.compile(_identity, **{"dynamic": False, **options})
+    except Exception as exc:  # noqa: BLE001  (TypeError for keywords, RuntimeError/ValueError for values)
+        raise ValueError(
+            f"compile={options!r} cannot be passed to torch.compile ({type(exc).__name__}: {exc}). Use keyword "
+            "arguments that torch.compile accepts (mode, dynamic, fullgraph, backend, options), or compile=True."
+        ) from exc
+
+
+def _identity(x):
+    return x
 
 
 class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
@@ -425,6 +452,15 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         # Anything beyond the signature is stored and checked in `fit` (scikit-learn's rule that
         # set_params does not validate); `fit` names unknown parameters.
         extra = {k: v for k, v in params.items() if k not in named}
+        for key in extra:
+            if key.startswith("_") or key.endswith("_"):
+                # stored, such a name would pass for a private or fitted attribute and never reach fit, clone or
+                # get_params ("loss__" names no sub-parameter): refused now, in scikit-learn's wording
+                raise ValueError(
+                    f"Invalid parameter {key!r} for estimator {type(self).__name__}. Valid parameters are: "
+                    f"{sorted(self._get_param_names())} and parameters starting with {', '.join(_PARAM_PREFIXES)} "
+                    "followed by a name."
+                )
         for key, value in extra.items():
             setattr(self, key, value)
         others = {k: v for k, v in params.items() if k not in extra}
@@ -520,6 +556,8 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         self._check_extra_params()
         if self.batch_size == 0:
             raise ValueError("batch_size must be a positive integer or -1 (full batch), got 0.")
+        if isinstance(self.compile, dict):
+            _check_compile_options(self.compile)
         # warm start and partial_fit continue from the fitted network; a plain fit starts afresh
         previous = self.__dict__.get("net_") if (incremental or self.warm_start) else None
         X, y = self._validate_training_data(X, y, reset=previous is None)
