@@ -176,8 +176,10 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         inside parallel model selection (``GridSearchCV(n_jobs=...)`` gives
         each worker process its share of the cores). Negative values count
         from the number of cores, as in joblib: ``-1`` uses all of them.
-        torch's thread count is process-wide, so fits running in threads of
-        one process should all use the same value.
+        torch keeps the count per thread (OpenMP builds): a fit running in a
+        thread sets its own, and threads that have not set one start from
+        the count set last by any thread, so fits running in threads of one
+        process should all use the same value (1 is usually right).
     mixed_precision : {None, "bf16"}, default=None
         ``"bf16"`` runs the network's forward passes under
         :func:`torch.autocast` with bfloat16 (on a GPU with bf16 support this

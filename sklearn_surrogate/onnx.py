@@ -129,7 +129,6 @@ def to_onnx(model, X_sample, **kwargs):
     >>> bool(np.allclose(proba, model.predict_proba(X), atol=1e-6))
     True
     """
-    skl2onnx = _skl2onnx()
     check_is_fitted(model)  # skl2onnx's own message would not say so ("No known ways to retrieve ...")
     n_features = getattr(model, "n_features_in_", None)
     shape = np.shape(X_sample) if X_sample is not None else None
@@ -139,6 +138,7 @@ def to_onnx(model, X_sample, **kwargs):
             f"X_sample has {shape[1]} features, but {type(model).__name__} is expecting {n_features} features as "
             "input."
         )
+    skl2onnx = _skl2onnx()
     register_onnx_converter()
     return skl2onnx.to_onnx(model, X_sample, **kwargs)
 
