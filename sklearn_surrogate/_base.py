@@ -394,6 +394,7 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
 
     def _check_extra_params(self):
         unknown = sorted(k for k in self._extra_params() if not k.startswith(_PARAM_PREFIXES))
+        unknown = unknown or sorted(k for k in vars(self) if k in _PARAM_PREFIXES)  # loss__=1 given to __init__
         if unknown:
             raise ValueError(
                 f"Invalid parameter {unknown[0]!r} for estimator {type(self).__name__}. Valid parameters are: "
