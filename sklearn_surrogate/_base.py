@@ -96,18 +96,28 @@ def _whole_positive(size):
     return size >= 1 and (isinstance(size, numbers.Integral) or float(size).is_integer())
 
 
-def _check_float32_range(X):
-    """Raise if float64 ``X`` holds finite values that float32, the training dtype, cannot (they would be inf)."""
+def _check_float32_range(X, predicting=False):
+    """Raise if float64 ``X`` holds finite values that float32, the training dtype, cannot (they would be inf).
+
+    Prediction refuses them too, although the CPU predicts in float64: a GPU
+    (or a float32 ONNX graph) would see inf, and values the network cannot
+    have been trained on give no meaningful prediction, so every path says
+    the same thing.
+    """
     values = X.data if sp.issparse(X) else X
     if values.dtype != np.float64 or values.size == 0:
         return
     largest = max(float(values.max()), -float(values.min()))  # two passes, no temporary copy of X
     limit = float(np.finfo(np.float32).max)
     if largest > limit:
+        why = (
+            "and the network was trained in float32 (it could not have seen such values)" if predicting
+            else "and training runs in float32"
+        )
         raise ValueError(
             f"Input X contains values beyond float32's range (largest magnitude {largest:.3g}; float32 holds up to "
-            f"{limit:.3g}), and training runs in float32. Scale the features first (StandardScaler, or divide the "
-            "large columns by a constant)."
+            f"{limit:.3g}), {why}. Scale the features first (StandardScaler, or divide the large columns by a "
+            "constant)."
         )
 
 
@@ -124,6 +134,7 @@ def _check_optimizer_params(optimizer_class, lr, params):
 
     # skorch's per-group settings (optimizer__param_groups...) are left to skorch
     params = {name: value for name, value in params.items() if "param_groups" not in name}
+    lr_name = "optimizer__lr" if "optimizer__lr" in params else "learning_rate_init"
     lr = params.pop("optimizer__lr", lr)
 
     def build(names):
@@ -134,19 +145,45 @@ def _check_optimizer_params(optimizer_class, lr, params):
         build(params)
     except (TypeError, ValueError, RuntimeError) as error:  # torch refuses some combinations with a RuntimeError
         culprits = []
-        for name in params:
+        try:
+            build([])  # the learning rate alone (optimizer__lr=nan must not be blamed on another parameter)
+        except (TypeError, ValueError, RuntimeError):
+            params, culprits = {lr_name: lr}, [lr_name]
+        for name in [] if culprits else params:
             try:
                 build([name])
             except (TypeError, ValueError, RuntimeError):
                 culprits = [name]
                 break
         culprits = culprits or list(params)
-        given = ", ".join(f"{name}={params[name]!r}" for name in culprits) or f"learning_rate_init={lr!r}"
+        given = ", ".join(f"{name}={params[name]!r}" for name in culprits) or f"{lr_name}={lr!r}"
         kind = TypeError if isinstance(error, TypeError) and not isinstance(error, ValueError) else ValueError
         raise kind(
             f"{optimizer_class.__name__} cannot be built with {given} ({type(error).__name__}: {error}). "
             f"Pass values that torch.optim.{optimizer_class.__name__} accepts."
         ) from error
+
+
+def _check_compile_options(options):
+    """Have ``torch.compile`` check the ``compile`` dict at the start of ``fit``, so that a bad key or value is named.
+
+    ``torch.compile`` checks its arguments (an unknown ``mode``, a keyword it
+    does not take) when it wraps a function, which the net does only at its
+    first training batch, and its errors do not say where the values came
+    from. Wrapping a stand-in function compiles nothing (compilation happens
+    at the first call).
+    """
+    try:
+        torch.compile(_identity, **{"dynamic": False, **options})
+    except Exception as exc:  # noqa: BLE001  (TypeError for keywords, RuntimeError/ValueError for values)
+        raise ValueError(
+            f"compile={options!r} cannot be passed to torch.compile ({type(exc).__name__}: {exc}). Use keyword "
+            "arguments that torch.compile accepts (mode, dynamic, fullgraph, backend, options), or compile=True."
+        ) from exc
+
+
+def _identity(x):
+    return x
 
 
 class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
@@ -181,7 +218,9 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "callbacks": [list, None],
+        # any sequence but a string: a list or a tuple, like hidden_layer_sizes (not an iterator, which the
+        # first fit would use up, leaving clones and refits without callbacks)
+        "callbacks": [list, tuple, None],
         # the skorch names of max_iter and learning_rate_init, deprecated in 0.2 (removed in 0.3)
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), Hidden(StrOptions({"deprecated"}))],
         "lr": [Interval(numbers.Real, 0, None, closed="neither"), Hidden(StrOptions({"deprecated"}))],
@@ -355,6 +394,7 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
 
     def _check_extra_params(self):
         unknown = sorted(k for k in self._extra_params() if not k.startswith(_PARAM_PREFIXES))
+        unknown = unknown or sorted(k for k in vars(self) if k in _PARAM_PREFIXES)  # loss__=1 given to __init__
         if unknown:
             raise ValueError(
                 f"Invalid parameter {unknown[0]!r} for estimator {type(self).__name__}. Valid parameters are: "
@@ -389,7 +429,9 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         Accepts the constructor's parameters and routed ``loss__*``,
         ``module__*`` and ``optimizer__*`` parameters. As in scikit-learn,
         values are not validated here but at ``fit``, which also rejects
-        unknown names.
+        unknown names. While another thread fits the estimator, its
+        parameters cannot be changed (a ``RuntimeError``); a callback of the
+        running fit may change them.
 
         Parameters
         ----------
@@ -401,10 +443,25 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         self : estimator instance
             The estimator.
         """
+        check_not_fitting(
+            self, "change its parameters",
+            "the running fit reads them as it goes and records them with the model it builds, so the model would "
+            "match neither the old parameters nor the new ones. Set them on a copy "
+            "(sklearn.base.clone(estimator).set_params(...)), or wait for the fit to end.",
+        )
         named = set(self._get_param_names())
         # Anything beyond the signature is stored and checked in `fit` (scikit-learn's rule that
         # set_params does not validate); `fit` names unknown parameters.
         extra = {k: v for k, v in params.items() if k not in named}
+        for key in extra:
+            if key.startswith("_") or key.endswith("_"):
+                # stored, such a name would pass for a private or fitted attribute and never reach fit, clone or
+                # get_params ("loss__" names no sub-parameter): refused now, in scikit-learn's wording
+                raise ValueError(
+                    f"Invalid parameter {key!r} for estimator {type(self).__name__}. Valid parameters are: "
+                    f"{sorted(self._get_param_names())} and parameters starting with {', '.join(_PARAM_PREFIXES)} "
+                    "followed by a name."
+                )
         for key, value in extra.items():
             setattr(self, key, value)
         others = {k: v for k, v in params.items() if k not in extra}
@@ -500,6 +557,8 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         self._check_extra_params()
         if self.batch_size == 0:
             raise ValueError("batch_size must be a positive integer or -1 (full batch), got 0.")
+        if isinstance(self.compile, dict):
+            _check_compile_options(self.compile)
         # warm start and partial_fit continue from the fitted network; a plain fit starts afresh
         previous = self.__dict__.get("net_") if (incremental or self.warm_start) else None
         X, y = self._validate_training_data(X, y, reset=previous is None)
@@ -510,6 +569,9 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         self.device_ = resolve_device(self.device)
         loss = self._make_loss(sample_weighted=weights is not None)
         self.loss_ = loss
+        # setup validates the loss's hyper-parameters: before the scorer is derived from them, so that a bad
+        # loss__beta is named by the loss (FBetaLoss), not by the scorer made from it
+        self._setup_loss(loss, X.shape[0])
         self.scorer_ = self._resolve_scorer(loss)
 
         rng = check_random_state(self.random_state)
@@ -521,7 +583,6 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         early_stopping = not incremental and self._early_stopping_enabled(X.shape[0])
         train_rows, valid_rows = self._split(y_encoded, early_stopping, split_seed)
 
-        self._setup_loss(loss, X.shape[0])
         self._prepare_loss(loss, y_encoded, split_seed)
         epochs = 1 if incremental else self._max_iter()
         with torch.random.fork_rng(devices=self._rng_devices()):
@@ -703,6 +764,7 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
     def _batched_logits(self, X):
         # sparse X stays sparse: each chunk is densified on its own, in the forward pass's dtype
         X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=[np.float32, np.float64])
+        _check_float32_range(X, predicting=True)
         device = self.net_.device if isinstance(self.net_.device, torch.device) else torch.device(self.net_.device)
         batch = max(int(self.batch_size), 1024) if int(self.batch_size) > 0 else max(X.shape[0], 1)
         if sp.issparse(X):  # a dense chunk of a very wide sparse matrix stays within _DENSE_CHUNK_VALUES

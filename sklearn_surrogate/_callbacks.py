@@ -69,7 +69,7 @@ def prepare_user_callbacks(callbacks, classes, validation, no_validation_reason=
 
     Parameters
     ----------
-    callbacks : list or None
+    callbacks : list, tuple or None
         Callbacks (instances or classes) or ``(name, callback)`` tuples.
     classes : ndarray
         The estimator's ``classes_``.
@@ -94,9 +94,15 @@ def prepare_user_callbacks(callbacks, classes, validation, no_validation_reason=
         into the working directory without being told to (``dirname=''``).
     """
     pairs = []
+    if _is_pair(callbacks):  # callbacks=("name", cb): one pair, where a sequence of callbacks or pairs is expected
+        raise TypeError(
+            f"callbacks must be a list or tuple of skorch callbacks (instances or classes) or (name, callback) "
+            f"tuples; callbacks={callbacks!r} is a single (name, callback) pair: wrap it in a list, "
+            f"callbacks=[{callbacks!r}]."
+        )
     for i, entry in enumerate(callbacks or []):
         name, callback = entry if isinstance(entry, tuple) and len(entry) == 2 else (f"user_{i}", entry)
-        is_callback = isinstance(callback, Callback) or (isinstance(callback, type) and issubclass(callback, Callback))
+        is_callback = _is_callback(callback)
         if not is_callback or not isinstance(name, str):
             what = (
                 f"{type(callback).__name__} is not a skorch callback" if not is_callback
@@ -114,6 +120,14 @@ def prepare_user_callbacks(callbacks, classes, validation, no_validation_reason=
     if not validation:
         _check_no_validation_needed(pairs, no_validation_reason)
     return pairs
+
+
+def _is_callback(value):
+    return isinstance(value, Callback) or (isinstance(value, type) and issubclass(value, Callback))
+
+
+def _is_pair(value):
+    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and _is_callback(value[1])
 
 
 def _set_positive_label(callback, classes):

@@ -176,8 +176,10 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         inside parallel model selection (``GridSearchCV(n_jobs=...)`` gives
         each worker process its share of the cores). Negative values count
         from the number of cores, as in joblib: ``-1`` uses all of them.
-        torch's thread count is process-wide, so fits running in threads of
-        one process should all use the same value.
+        torch keeps the count per thread (OpenMP builds): a fit running in a
+        thread sets its own, and threads that have not set one start from
+        the count set last by any thread, so fits running in threads of one
+        process should all use the same value (1 is usually right).
     mixed_precision : {None, "bf16"}, default=None
         ``"bf16"`` runs the network's forward passes under
         :func:`torch.autocast` with bfloat16 (on a GPU with bf16 support this
@@ -208,7 +210,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
     verbose : int, default=0
         0 is silent; 1 prints a per-epoch table (its best values coloured
         only when ``sys.stdout`` is a terminal); 2 adds a progress bar.
-    callbacks : list of skorch callbacks or (name, callback) tuples, or None, default=None
+    callbacks : list or tuple of skorch callbacks or (name, callback) tuples, or None, default=None
         Passed on to the skorch net (deep-copied at each ``fit``; the fitted
         ones are in ``net_.callbacks_``); what they record lands in
         ``history_``. ``EpochScoring`` and ``BatchScoring`` score as on the

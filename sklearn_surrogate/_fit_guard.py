@@ -6,8 +6,8 @@ running at once in two threads would leave the attributes of one fit next to
 those of the other: a model that predicts with the wrong labels or shapes,
 without an error. So a fit registers the object here (by ``id``, in a
 module-level table: the estimator itself holds no lock, so pickling, cloning
-and copying it are unaffected) and a second fit, or a prediction or a pickle
-from another thread, is refused while the first runs.
+and copying it are unaffected) and a second fit, or a prediction, a pickle or
+``set_params`` from another thread, is refused while the first runs.
 """
 
 import contextlib
@@ -80,7 +80,7 @@ def exclusive_fit(estimator, method="fit"):
                 del _FITTING[key]
 
 
-def check_not_fitting(estimator, action="predict"):
+def check_not_fitting(estimator, action="predict", reason=None):
     """Refuse ``action`` (a prediction, a pickle) on ``estimator`` while another thread fits it.
 
     The running fit replaces the fitted attributes one by one, so a
@@ -93,6 +93,8 @@ def check_not_fitting(estimator, action="predict"):
         The estimator.
     action : str, default="predict"
         What is refused, as the error words it ("cannot <action> while ...").
+    reason : str, default=None
+        Why, as the error words it; None: the fitted attributes being replaced.
 
     Raises
     ------
@@ -102,8 +104,9 @@ def check_not_fitting(estimator, action="predict"):
     owner = _owner(estimator)
     if owner is not None and owner[1] != threading.get_ident():
         name = type(estimator).__name__
-        raise RuntimeError(
-            f"This {name} cannot {action} while another thread is fitting it: its fitted attributes are being "
-            "replaced, so the result could mix the old model and the new one. Use a fitted copy "
-            "(copy.deepcopy(estimator) before refitting), or wait for the fit to end."
-        )
+        if reason is None:
+            reason = (
+                "its fitted attributes are being replaced, so the result could mix the old model and the new one. "
+                "Use a fitted copy (copy.deepcopy(estimator) before refitting), or wait for the fit to end."
+            )
+        raise RuntimeError(f"This {name} cannot {action} while another thread is fitting it: {reason}")

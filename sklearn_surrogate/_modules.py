@@ -100,13 +100,39 @@ def build_module(module, n_features, n_outputs, module_params):
 
 
 def check_module_output(module, n_features, n_outputs, device):
-    """Run two rows through ``module`` and check the output shape, with a clear error."""
+    """Run two rows through ``module`` and check the output shape, with a clear error.
+
+    Also refuses floating-point parameters or buffers other than float32
+    (training feeds float32 features, which a ``.double()`` module cannot
+    multiply), and names the module when the probe forward pass itself fails
+    (a first layer of the wrong width, say) instead of showing torch's error
+    alone.
+    """
+    name = type(module).__name__
+    odd = sorted(
+        {f"{key} ({tensor.dtype})" for key, tensor in list(module.named_parameters()) + list(module.named_buffers())
+         if tensor.is_floating_point() and tensor.dtype != torch.float32}
+    )
+    if odd:
+        raise ValueError(
+            f"The module {name} has floating-point parameters or buffers that are not float32: {', '.join(odd[:3])}"
+            f"{' ...' if len(odd) > 3 else ''}. Training runs in float32 (mixed_precision='bf16' for bfloat16 "
+            "forward passes): build the module in float32 (without .double() or .half())."
+        )
     probe = torch.zeros(2, n_features, device=device)
     was_training = module.training
     module.eval()
-    with torch.no_grad():
-        out = module(probe)
-    module.train(was_training)
+    try:
+        with torch.no_grad():
+            out = module(probe)
+    except Exception as exc:  # noqa: BLE001  (whatever the user's forward raises)
+        raise ValueError(
+            f"The module {name} failed on a batch of 2 rows of {n_features} features ({type(exc).__name__}: {exc}). "
+            f"It must map a float32 tensor of shape (n_samples, {n_features}) to {n_outputs} output(s) per row "
+            "(the builder receives n_features and n_outputs)."
+        ) from exc
+    finally:
+        module.train(was_training)
     expected = {(2, n_outputs)} | ({(2,)} if n_outputs == 1 else set())
     if not isinstance(out, torch.Tensor) or tuple(out.shape) not in expected:
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__

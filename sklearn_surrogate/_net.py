@@ -676,6 +676,8 @@ class ValidationScore(Callback):
             return
         logits = torch.cat(self._logits).float().cpu().numpy()
         self._logits = []
+        if logits.ndim == 2 and logits.shape[1] == 1:  # a custom module's (n, 1) binary logits, as predict reads them
+            logits = logits[:, 0]
         score = self.scorer.score_proba(
             self.y_valid, logits_to_proba(logits), self.classes, sample_weight=self.sample_weight
         )

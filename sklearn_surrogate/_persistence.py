@@ -122,7 +122,9 @@ def net_record(estimator):
         "history": _plain_history(net.history),
         "max_epochs": int(net.max_epochs),
         "shuffle_seed": int(net.shuffle_seed),
-        "params": dict(built["params"]),
+        # the user's callbacks took part in training only (the net is rebuilt without them, see restore_net):
+        # not recorded, so that one that cannot be pickled does not block saving the model once it is unset
+        "params": {**built["params"], "callbacks": None},
         "n_samples": int(built["n_samples"]),
     }
 

@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils._response import _get_response_values
 from sklearn.utils.metadata_routing import UNCHANGED, MetadataRequest, _routing_enabled
 from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import _check_sample_weight
 
 from ._metric_table import METRIC_TABLE, expected_confusion_matrix
 from ._operating_metrics import _cost_array, check_cost_matrix, check_k, check_rate, mean_cost
@@ -184,7 +185,7 @@ class SurrogateScorer:
         "response_method": [StrOptions(set(_RESPONSE_METHODS)), None],
         "smooth": ["boolean"],
         "standardize": ["boolean"],
-        "greater_is_better": "no_validation",
+        "greater_is_better": ["boolean"],
         "pos_label": "no_validation",
         "metric_kwargs": [dict],
     }
@@ -517,6 +518,10 @@ class SurrogateScorer:
         """
         y_true = np.asarray(y_true)
         self._check_costs_given(costs)
+        if sample_weight is not None:
+            # as fit checks them (scikit-learn's metrics take negative weights without a word, giving scores
+            # outside the metric's range)
+            sample_weight = _check_sample_weight(sample_weight, y_true, ensure_non_negative=True)
         if self._is_multilabel(y_true):
             return self._score_multilabel(estimator, X, y_true, sample_weight)
         classes = getattr(estimator, "classes_", None)
@@ -724,7 +729,18 @@ class SurrogateScorer:
         kwargs = dict(self.metric_kwargs)
         if sample_weight is not None:
             kwargs["sample_weight"] = sample_weight
-        return self.metric(y_true, response, **kwargs)
+        value = self.metric(y_true, response, **kwargs)
+        try:  # the callers take float(value): a value that is not one number is named here, with the metric
+            number = float(value)
+        except (TypeError, ValueError):
+            number = None
+        if number is None or isinstance(value, (str, bytes)):
+            name = getattr(self.metric, "__name__", type(self.metric).__name__)
+            raise TypeError(
+                f"The metric {name} must return a number, like scikit-learn's metrics; it returned "
+                f"{type(value).__name__}: {value!r}."
+            )
+        return number
 
     # -- the matching loss --------------------------------------------------
     def surrogate_loss(self, **params):

@@ -176,8 +176,10 @@ def resolve_n_threads(n_threads):
 def torch_threads(n_threads):
     """Run a block with torch using ``n_threads`` CPU threads (None: leave torch's setting alone).
 
-    The previous count is restored on exit. torch's intra-op thread count is
-    process-wide.
+    The previous count is restored on exit. In torch's OpenMP builds (the
+    CPU wheels) the intra-op count is kept per thread: this sets it for the
+    calling thread only, and threads that have not set one yet start from
+    the count set last by any thread.
     """
     if n_threads is None:
         yield

@@ -20,6 +20,7 @@ Install the extra with ``pip install "sklearn-surrogate[onnx]"``.
 import math
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._classifier import SurrogateClassifier
@@ -95,6 +96,16 @@ def to_onnx(model, X_sample, **kwargs):
     TypeError
         If the classifier's network is a custom ``module`` (only the default
         MLP is exported).
+    NotFittedError
+        If ``model`` is not fitted.
+    ValueError
+        If ``X_sample`` does not have the model's number of features.
+
+    Notes
+    -----
+    The graph cannot raise on its input: values beyond float32's range in
+    float64 input, which ``predict`` refuses, are computed in the graph's
+    double precision.
 
     Examples
     --------
@@ -118,6 +129,15 @@ def to_onnx(model, X_sample, **kwargs):
     >>> bool(np.allclose(proba, model.predict_proba(X), atol=1e-6))
     True
     """
+    check_is_fitted(model)  # skl2onnx's own message would not say so ("No known ways to retrieve ...")
+    n_features = getattr(model, "n_features_in_", None)
+    shape = np.shape(X_sample) if X_sample is not None else None
+    if n_features is not None and shape is not None and len(shape) == 2 and shape[1] != n_features:
+        # skl2onnx would write a graph whose input width does not match the weights, failing only when run
+        raise ValueError(
+            f"X_sample has {shape[1]} features, but {type(model).__name__} is expecting {n_features} features as "
+            "input."
+        )
     skl2onnx = _skl2onnx()
     register_onnx_converter()
     return skl2onnx.to_onnx(model, X_sample, **kwargs)

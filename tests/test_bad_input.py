@@ -20,6 +20,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import EpochTimer
 from skorch.callbacks import Callback
@@ -178,12 +179,37 @@ CASES = {
     "concurrent_fit": lambda: _while_fitting(lambda clf: clf.fit(X, Y)),
     "predict_while_fitting": lambda: _while_fitting(lambda clf: clf.predict(X)),
     "fit_inside_own_fit": lambda: _fitting_itself(),
+    "predict_x_beyond_float32": lambda: _model().fit(X, Y).predict(_with_value(1e39)),
+    "loss_beta_negative": lambda: _model(loss="f1", loss__beta=-1).fit(X, Y),
+    "set_params_while_fitting": lambda: _while_fitting(lambda clf: clf.set_params(max_iter=3)),
+    "callbacks_single_pair": lambda: _model(callbacks=("timer", EpochTimer())).fit(X, Y),
+    "module_not_float32": lambda: _model(module=lambda n_features, n_outputs: torch.nn.Linear(n_features,
+                                                                                          n_outputs).double()).fit(X, Y),
+    "module_forward_fails": lambda: _model(module=lambda n_features, n_outputs: torch.nn.Linear(3, n_outputs)).fit(X, Y),
+    "compile_bad_option": lambda: _model(compile={"bogus": 1}).fit(X, Y),
+    "optimizer_lr_invalid": lambda: _model(optimizer__lr=float("nan")).fit(X, Y),
+    "onnx_unfitted": lambda: _onnx().to_onnx(_model(), X[:1]),
+    "onnx_sample_wrong_width": lambda: _onnx().to_onnx(_model().fit(X, Y), X[:1, :3]),
+    "set_params_routed_prefix_only": lambda: _model().set_params(loss__=1),
+    "scorer_greater_is_better_not_bool": lambda: make_surrogate_scorer("f1", greater_is_better="x"),
+    "user_metric_not_a_number": lambda: make_surrogate_scorer(_string_metric)(_model().fit(X, Y), X, Y),
+    "score_sample_weight_negative": lambda: _model().fit(X, Y).score(X, Y, sample_weight=-np.ones(60)),
 }
+
+
+def _onnx():
+    from sklearn_surrogate import onnx  # its checks run before it needs skl2onnx
+
+    return onnx
+
+
+def _string_metric(y_true, y_pred):
+    return "high"
 
 
 # error types of the table that are not builtins: scikit-learn's parameter validation error (a ValueError and a
 # TypeError)
-OTHER_ERRORS = {"InvalidParameterError": InvalidParameterError}
+OTHER_ERRORS = {"InvalidParameterError": InvalidParameterError, "NotFittedError": NotFittedError}
 
 
 

@@ -341,3 +341,16 @@ def test_batch_labels_are_converted_only_for_callbacks_that_read_batches(monkeyp
     batches = {id(t) for t in seen}
     assert batches and len(seen) == 2 * len(batches)  # each batch's begin and end
     assert len(conversions) == len(batches)  # one conversion per batch
+
+
+def test_callbacks_may_be_a_tuple(data):
+    """Any sequence but a string: a tuple trains as the same list does (and survives clone)."""
+    from sklearn.base import clone
+
+    X, y = data
+    histories = []
+    for callbacks in ([EpochScoring("f1", on_train=True, name="train_f1")],
+                      (EpochScoring("f1", on_train=True, name="train_f1"),)):
+        clf = clone(small(max_iter=3, callbacks=callbacks)).fit(X, y)
+        histories.append([row["train_f1"] for row in clf.history_])
+    assert len(histories[1]) == 3 and histories[0] == histories[1]

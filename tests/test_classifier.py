@@ -167,6 +167,17 @@ def test_custom_module_class_builder_and_instance(binary_data):
         fast(module=nn.Linear(X.shape[1], 5)).fit(X, y)
 
 
+def test_early_stopping_with_a_custom_module_of_one_output_column(binary_data):
+    """A custom module's (n, 1) binary logits are scored on the validation split as ``predict`` reads them."""
+    X, y = binary_data
+    one_column = lambda n_features, n_outputs: nn.Linear(n_features, n_outputs)  # noqa: E731
+    for params in ({"early_stopping": True}, {"metric": "f1"}):  # metric= switches early stopping on too
+        clf = fast(module=one_column, max_iter=5, **params).fit(X, y)
+        scores = np.array([row["valid_score"] for row in clf.history_])
+        assert scores.shape == (len(clf.history_),) and np.all((scores >= 0) & (scores <= 1)), params
+        assert clf.predict_proba(X).shape == (len(X), 2)
+
+
 def test_optimizers_and_batch_options(binary_data):
     X, y = binary_data
     sgd = fast(optimizer="sgd", learning_rate_init=0.05, optimizer__momentum=0.9).fit(X, y)

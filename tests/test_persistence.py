@@ -1,9 +1,12 @@
 """Persistence: every registered loss and fitted models survive joblib; learned weights never unpickle."""
 
+import threading
+
 import joblib
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import Callback
 
 import sklearn_surrogate
 from sklearn_surrogate import SurrogateClassifier
@@ -394,3 +397,27 @@ def test_skops_file_records_the_version_and_warns_on_another(tmp_path, monkeypat
     with pytest.warns(InconsistentVersionWarning, match="from sklearn_surrogate version 0.0.1"):
         older = sio.load(tmp_path / "older.skops", trusted=trusted)
     np.testing.assert_array_equal(older.predict_proba(X), clf.predict_proba(X))
+
+
+class _LockedCallback(Callback):
+    """A callback holding a lock: it cannot be pickled (fit uses this very object: it is not copied)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+def test_a_model_fitted_with_an_unpicklable_callback_saves_once_the_callback_is_unset():
+    """The saved record leaves out the fit's callbacks, which only training used."""
+    import pickle
+
+    X, y = _problem(2)
+    clf = _tiny(callbacks=[_LockedCallback()]).fit(X, y)
+    with pytest.raises(TypeError, match="lock"):  # the parameter itself still holds it
+        pickle.dumps(clf)
+    clf.set_params(callbacks=None)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    restored.partial_fit(X, y)  # and it trains on, without the callback
