@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import _assert_all_finite, _check_sample_weight, check_is_fitted
 from torch import nn
 
 from ._auto import choose_loss
@@ -932,4 +932,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             The metric's value (higher is better).
         """
         check_is_fitted(self, "net_")
+        y_array = np.asarray(y)
+        if y_array.dtype.kind == "f" and not np.isfinite(y_array).all():  # before a metric casts it (RuntimeWarning)
+            _assert_all_finite(y_array, input_name="y")
         return self.scorer_(self, X, y, sample_weight=sample_weight)

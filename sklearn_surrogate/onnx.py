@@ -130,6 +130,11 @@ def to_onnx(model, X_sample, **kwargs):
     True
     """
     check_is_fitted(model)  # skl2onnx's own message would not say so ("No known ways to retrieve ...")
+    if X_sample is None and "initial_types" not in kwargs:  # skl2onnx would only say "Initial types must be specified"
+        raise ValueError(
+            "X_sample is None: pass a few rows of the data (their width and dtype set the graph's input), or "
+            "initial_types=[('X', FloatTensorType([None, n_features]))]."
+        )
     n_features = getattr(model, "n_features_in_", None)
     shape = np.shape(X_sample) if X_sample is not None else None
     if n_features is not None and shape is not None and len(shape) == 2 and shape[1] != n_features:

@@ -28,6 +28,7 @@ from skorch.callbacks import Callback
 import sklearn_surrogate
 from sklearn_surrogate import SurrogateClassifier, make_surrogate_scorer
 from sklearn_surrogate import exceptions as package_exceptions
+from sklearn_surrogate.datasets import load_shipped
 from sklearn_surrogate.losses import FBetaLoss
 
 TABLE = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "bad_input.md"
@@ -114,6 +115,12 @@ def _reloss_with_unknown_metric():
     return ReLoss(metric="f3", surrogate=network)(torch.zeros(4), torch.tensor([0, 1, 0, 1]))
 
 
+def _onnx_without_sample():
+    from sklearn_surrogate.onnx import to_onnx
+
+    return to_onnx(_model().fit(X, Y), None)
+
+
 CASES = {
     "nan_in_X": lambda: _model().fit(_with_value(np.nan), Y),
     "inf_in_X": lambda: _model().fit(_with_value(np.inf), Y),
@@ -194,6 +201,9 @@ CASES = {
     "scorer_greater_is_better_not_bool": lambda: make_surrogate_scorer("f1", greater_is_better="x"),
     "user_metric_not_a_number": lambda: make_surrogate_scorer(_string_metric)(_model().fit(X, Y), X, Y),
     "score_sample_weight_negative": lambda: _model().fit(X, Y).score(X, Y, sample_weight=-np.ones(60)),
+    "score_nan_in_y": lambda: _model().fit(X, Y).score(X, np.where(np.arange(60) == 3, np.nan, Y.astype(float))),
+    "load_shipped_as_frame_not_bool": lambda: load_shipped(as_frame="no"),
+    "onnx_without_sample": lambda: _onnx_without_sample(),
 }
 
 

@@ -117,6 +117,8 @@ def load_shipped(name=None, *, as_frame=True):
     >>> X.shape, info["n_classes"], y.value_counts().sort_index().tolist()
     ((1599, 11), 6, [10, 53, 681, 638, 199, 18])
     """
+    if not isinstance(as_frame, (bool, np.bool_)):  # a string such as "no" would otherwise count as True
+        raise TypeError(f"as_frame must be a bool, got {as_frame!r}.")
     name = _SHIPPED_NAMES[0] if name is None else str(name)
     if name not in SHIPPED_DATASETS:
         raise ValueError(f"No shipped dataset named {name!r}; shipped: {', '.join(SHIPPED_DATASETS)}.")
