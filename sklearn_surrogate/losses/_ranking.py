@@ -140,9 +140,7 @@ class _PairwiseRankingLoss(_RankingLoss):
     """Mean squared-hinge pair loss over positives and negatives re-weighted by :meth:`_pair_weights`."""
 
     def _ranking_loss(self, s, pw, nw, pos):
-        with torch.no_grad():
-            present = bool(torch.minimum(pw.sum(), nw.sum()) > 0)
-        if not present:
+        if not bool(torch.minimum(pw.sum(), nw.sum()) > 0):
             return _zero(s)
         qp, qn = self._pair_weights(s, pw, nw)
         return _SquaredHingePairMeans.apply(s, qp, qn, pos, float(self.margin))
@@ -418,10 +416,10 @@ class PartialAUCKLLoss(_RankingLoss):
         self.pos_label = pos_label
 
     def _ranking_loss(self, s, pw, nw, pos):
+        keep_p, keep_n = pw > 0, nw > 0
+        if not (bool(keep_p.any()) and bool(keep_n.any())):
+            return _zero(s)
         with torch.no_grad():
-            keep_p, keep_n = pw > 0, nw > 0
-            if not (bool(keep_p.any()) and bool(keep_n.any())):
-                return _zero(s)
             p = pw[keep_p] / pw.sum()
             log_q = torch.log(nw[keep_n] / nw.sum())
         return _KLPairObjective.apply(s[keep_p], p, s[keep_n], log_q, float(self.margin), float(self.temperature))
@@ -501,10 +499,9 @@ class AveragePrecisionLoss(_RankingLoss):
         self.pos_label = pos_label
 
     def _ranking_loss(self, s, pw, nw, pos):
-        with torch.no_grad():
-            total_p = pw.sum()
-            if not bool(total_p > 0):
-                return _zero(s)
+        total_p = pw.sum()
+        if not bool(total_p > 0):
+            return _zero(s)
         m = float(self.margin)
         n = s.shape[0]
         # queries (s_i - m, one per row; only the positives' are used) and items (s_j) on one axis: the items
@@ -633,10 +630,9 @@ class PrecisionAtKLoss(_RankingLoss):
 
     def _ranking_loss(self, s, pw, nw, pos):
         w = pw + nw
-        with torch.no_grad():
-            total = w.sum()
-            if not bool(total > 0):
-                return _zero(s)
+        total = w.sum()
+        if not bool(total > 0):
+            return _zero(s)
         t = _top_threshold(s, w, self._fraction(s.shape[0]))
         d = torch.where(pos, s - t, t - s)
         return torch.dot(w, _squared_hinge(d, float(self.margin))) / total
@@ -706,9 +702,8 @@ class NeymanPearsonLoss(_RankingLoss):
         self.pos_label = pos_label
 
     def _ranking_loss(self, s, pw, nw, pos):
-        with torch.no_grad():
-            total_p = pw.sum()
-            if not bool(torch.minimum(total_p, nw.sum()) > 0):
-                return _zero(s)
+        total_p = pw.sum()
+        if not bool(torch.minimum(total_p, nw.sum()) > 0):
+            return _zero(s)
         t = _top_threshold(s, nw, float(self.max_fpr))
         return torch.dot(pw, _squared_hinge(s - t, float(self.margin))) / total_p
