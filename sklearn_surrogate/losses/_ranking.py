@@ -364,10 +364,17 @@ class PartialAUCKLLoss(_RankingLoss):
     masses: :math:`\frac{1}{|P|}` and :math:`\frac{1}{|N|}` become the
     normalised weights.
 
-    Cost: the log-sum-exp couples each positive with every negative, so this
-    loss is :math:`O(|P| |N|)` in time (evaluated in chunks of positives,
-    with the gradient computed in the same pass: memory :math:`O(n)` plus a
-    bounded chunk), unlike the sort-based :math:`O(n \log n)` CVaR form.
+    Cost: the log-sum-exp couples each positive with every negative, so the
+    exact loss is :math:`O(|P| |N|)` in time (evaluated in chunks of
+    positives, with the gradient computed in the same pass: memory
+    :math:`O(n)` plus a bounded chunk), unlike the sort-based
+    :math:`O(n \log n)` CVaR form. Above ``max_pairs`` pairs, the outer mean
+    over positives is taken over :math:`m = \lfloor \text{max_pairs} / |N|
+    \rfloor` positives drawn uniformly without replacement, scaled by
+    :math:`|P| / m`: an unbiased estimate of the batch's loss and gradient
+    (the mean over positives is linear; the negatives, inside the logarithm,
+    are all kept), at a cost of ``max_pairs`` pairs. The draws use torch's
+    global generator, which the estimator seeds from its ``random_state``.
     LibAUC (SOPA-s) tracks each positive's inner mean across batches with a
     moving average, which needs per-sample state; here each batch's log-sum-exp
     is exact for the batch, which, as an estimate of the whole data's, is
@@ -381,6 +388,12 @@ class PartialAUCKLLoss(_RankingLoss):
         The KL penalty :math:`\lambda` (LibAUC's ``Lambda``).
     margin : float, default=1.0
         The margin :math:`m` of the squared hinge.
+    max_pairs : int or None, default=131072
+        Pair budget per batch: above it, the unbiased estimate from a random
+        subset of the positives described above. None always sums every
+        pair. The default keeps batches of up to about 700 rows exact, and
+        costs about as much as cross-entropy's epoch at batch 4096
+        (``benchmarks/bench_ranking_losses.py``).
     pos_label : int, label or None, default=None
         The class ranked as positive (None: class index 1,
         ``classes_[-1]``).
@@ -407,12 +420,14 @@ class PartialAUCKLLoss(_RankingLoss):
     _parameter_constraints = {
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "margin": [Interval(Real, None, None, closed="neither")],
+        "max_pairs": [Interval(Integral, 1, None, closed="left"), None],
     }
 
-    def __init__(self, temperature=1.0, margin=1.0, pos_label=None):
+    def __init__(self, temperature=1.0, margin=1.0, max_pairs=131072, pos_label=None):
         super().__init__()
         self.temperature = temperature
         self.margin = margin
+        self.max_pairs = max_pairs
         self.pos_label = pos_label
 
     def _ranking_loss(self, s, pw, nw, pos):
@@ -420,9 +435,16 @@ class PartialAUCKLLoss(_RankingLoss):
         if not (bool(keep_p.any()) and bool(keep_n.any())):
             return _zero(s)
         with torch.no_grad():
-            p = pw[keep_p] / pw.sum()
+            positives = torch.nonzero(keep_p)[:, 0]
+            p = pw[positives] / pw.sum()
             log_q = torch.log(nw[keep_n] / nw.sum())
-        return _KLPairObjective.apply(s[keep_p], p, s[keep_n], log_q, float(self.margin), float(self.temperature))
+            n_pos, n_neg = len(positives), int(keep_n.sum())
+            if self.max_pairs is not None and n_pos * n_neg > self.max_pairs:
+                # a uniform subset of the positives, scaled up: unbiased for the mean over positives
+                m = max(1, min(n_pos, self.max_pairs // n_neg))
+                drawn = torch.randperm(n_pos, device=s.device)[:m]
+                positives, p = positives[drawn], p[drawn] * (n_pos / m)
+        return _KLPairObjective.apply(s[positives], p, s[keep_n], log_q, float(self.margin), float(self.temperature))
 
 
 # ---------------------------------------------------------------------------

@@ -382,3 +382,17 @@ def test_ranking_better_model_has_lower_loss(loss_cls):
     z_mixed = rng.normal(0, 1, 100)
     z_good = z_mixed + 3.0 * y
     assert value(loss_cls(), z_good, y, torch.float64) < value(loss_cls(), z_mixed, y, torch.float64)
+
+
+def test_pauc_kl_pair_budget_is_an_unbiased_estimate():
+    # above max_pairs a random subset of the positives is scaled up: the mean over draws is the exact loss
+    rng = np.random.default_rng(7)
+    z, y = _batch(rng, 120, share=0.4)
+    w = rng.uniform(0.2, 2.0, 120)
+    exact = value(PartialAUCKLLoss(max_pairs=None), z, y, torch.float64, weight=w)
+    budget = PartialAUCKLLoss(max_pairs=300)  # about 4 of the ~48 positives per draw
+    torch.manual_seed(0)
+    draws = [value(budget, z, y, torch.float64, weight=w) for _ in range(4000)]
+    assert np.std(draws) > 0  # the budget is used
+    assert np.mean(draws) == pytest.approx(exact, rel=3 * np.std(draws) / np.sqrt(len(draws)) / exact)
+    assert value(PartialAUCKLLoss(max_pairs=10**6), z, y, torch.float64, weight=w) == pytest.approx(exact, rel=1e-12)
