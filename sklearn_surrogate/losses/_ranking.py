@@ -86,7 +86,7 @@ def _top_mass(values, weights, fraction, largest=True):
     """
     with torch.no_grad():
         order = torch.argsort(values, descending=largest)
-        w_sorted = weights[order]
+        w_sorted = weights.gather(0, order)  # gather: far faster than indexing on the CPU
         budget = fraction * w_sorted.sum()
         before = torch.cumsum(w_sorted, 0) - w_sorted
         taken = torch.minimum((budget - before).clamp_min(0.0), w_sorted)
@@ -104,12 +104,12 @@ def _top_threshold(values, weights, fraction):
     """
     with torch.no_grad():
         order = torch.argsort(values, descending=True)
-        cumulative = torch.cumsum(weights[order], 0)
+        cumulative = torch.cumsum(weights.gather(0, order), 0)
         budget = fraction * cumulative[-1]
         # the first position whose cumulative weight reaches the budget (a sample of positive weight)
         position = torch.searchsorted(cumulative, budget.reshape(1)).clamp_max(len(values) - 1)
-        index = order[position]
-    return values[index][0]
+        index = order.gather(0, position)
+    return values.gather(0, index)[0]
 
 
 def _squared_hinge(d, margin):
@@ -543,11 +543,11 @@ class AveragePrecisionLoss(_RankingLoss):
                 torch.cat([zeros, pws]),
                 torch.cat([zeros, pws * s]),
             ]
-        )[:, order]
+        ).index_select(1, order)
         # sums over the items after each position (inclusive: a query holds zeros)
         after = channels.flip(1).cumsum(1).flip(1)
         rank = torch.empty_like(order).scatter_(0, order, torch.arange(2 * n, device=s.device))
-        at_query = after[:, rank[:n]]  # (6, n): the sums for each row's query
+        at_query = after.index_select(1, rank[:n])  # (6, n): the sums for each row's query
         u = m - s  # the hinge of row j against positive i is (u_i + s_j)^2
         u2 = u * u
         everyone = at_query[0] * u2 + 2.0 * u * at_query[1] + at_query[2]
