@@ -526,35 +526,26 @@ class AveragePrecisionLoss(_RankingLoss):
             return _zero(s)
         m = float(self.margin)
         n = s.shape[0]
-        # queries (s_i - m, one per row; only the positives' are used) and items (s_j) on one axis: the items
-        # that sort after a query are the rows with a nonzero hinge (m - s_i + s_j > 0); a tie has a zero term
-        keys = torch.cat([s - m, s])
+        queries = torch.nonzero(pw > 0)[:, 0]  # the positives that count
+        n_queries = queries.shape[0]
+        s_q, pw_q = s.index_select(0, queries), pw.index_select(0, queries)
+        # queries (s_i - m) and items (every s_j) on one axis: the items that sort after a query are the rows
+        # with a nonzero hinge (m - s_i + s_j > 0); a tie has a zero term
         with torch.no_grad():
-            order = torch.argsort(keys, stable=True)
+            order = torch.argsort(torch.cat([s_q - m, s]), stable=True)
+            rank = torch.empty_like(order).scatter_(0, order, torch.arange(n_queries + n, device=s.device))
         w = pw + nw
-        zeros = torch.zeros_like(s)
         ws, pws = w * s, pw * s
-        channels = torch.stack(
-            [
-                torch.cat([zeros, w]),
-                torch.cat([zeros, ws]),
-                torch.cat([zeros, ws * s]),
-                torch.cat([zeros, pw]),
-                torch.cat([zeros, pws]),
-                torch.cat([zeros, pws * s]),
-            ]
-        ).index_select(1, order)
-        # sums over the items after each position (inclusive: a query holds zeros)
-        after = channels.flip(1).cumsum(1).flip(1)
-        rank = torch.empty_like(order).scatter_(0, order, torch.arange(2 * n, device=s.device))
-        at_query = after.index_select(1, rank[:n])  # (6, n): the sums for each row's query
-        u = m - s  # the hinge of row j against positive i is (u_i + s_j)^2
+        items = torch.stack([w, ws, ws * s, pw, pws, pws * s])
+        channels = torch.cat([items.new_zeros(6, n_queries), items], dim=1).index_select(1, order)
+        # sums over the items after each position (a query holds zeros), read at each query
+        at_query = channels.flip(1).cumsum(1).flip(1).index_select(1, rank[:n_queries])
+        u = m - s_q  # the hinge of row j against positive i is (u_i + s_j)^2
         u2 = u * u
         everyone = at_query[0] * u2 + 2.0 * u * at_query[1] + at_query[2]
         positives = at_query[3] * u2 + 2.0 * u * at_query[4] + at_query[5]
-        tiny = torch.finfo(s.dtype).tiny
-        precision = positives / everyone.clamp_min(tiny)
-        return 1.0 - torch.dot(pw, precision) / total_p
+        precision = positives / everyone.clamp_min(torch.finfo(s.dtype).tiny)
+        return 1.0 - torch.dot(pw_q, precision) / total_p
 
 
 # ---------------------------------------------------------------------------
