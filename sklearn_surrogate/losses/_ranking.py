@@ -392,7 +392,7 @@ class PartialAUCKLLoss(_RankingLoss):
         Pair budget per batch: above it, the unbiased estimate from a random
         subset of the positives described above. None always sums every
         pair. The default keeps batches of up to about 700 rows exact, and
-        costs about as much as cross-entropy's epoch at batch 4096
+        keeps an epoch at batch 4096 within 1.25 times cross-entropy's
         (``benchmarks/bench_ranking_losses.py``).
     pos_label : int, label or None, default=None
         The class ranked as positive (None: class index 1,
