@@ -7,6 +7,9 @@ what is registered. One module per family:
 * ``_confusion``: AnyLoss confusion-matrix surrogates (F-beta, accuracy,
   balanced accuracy, G-mean, MCC);
 * ``_auc``: pairwise AUC surrogates and the AUC-margin loss;
+* ``_ranking``: surrogates of the top of the ranking (one- and two-way
+  partial AUC, average precision, precision at k, TPR at FPR);
+* ``_cost``: the cost-sensitive loss (a cost matrix or per-example costs);
 * ``_ldr``: label-distributionally-robust LDR-KL and adaptive ALDR-KL;
 * ``_ensloss``: EnsLoss, stochastic calibrated loss ensembles;
 * ``_foreign``: the adapter for plain torch losses;
@@ -20,10 +23,19 @@ look-up (not when this package is imported).
 
 from ._auc import AUCExponentialLoss, AUCLogisticLoss, AUCMarginLoss, AUCSquaredHingeLoss, AUCSquareLoss
 from ._base import SurrogateLoss
+from ._cost import CostSensitiveLoss
 from ._confusion import AccuracyLoss, BalancedAccuracyLoss, FBetaLoss, GMeanLoss, MCCLoss
 from ._ensloss import EnsLoss
 from ._ldr import ALDRKLLoss, LDRKLLoss
 from ._cross_entropy import CompSumLoss, CrossEntropyLoss, FocalLoss, GeneralizedCrossEntropyLoss, MAELoss, ZLoss
+from ._ranking import (
+    AveragePrecisionLoss,
+    NeymanPearsonLoss,
+    PartialAUCCVaRLoss,
+    PartialAUCKLLoss,
+    PrecisionAtKLoss,
+    TwoWayPartialAUCLoss,
+)
 from ._registry import _register, get_loss, get_loss_names, register_loss, resolve_loss
 
 __all__ = [
@@ -36,8 +48,10 @@ __all__ = [
     "AUCSquareLoss",
     "AUCSquaredHingeLoss",
     "AccuracyLoss",
+    "AveragePrecisionLoss",
     "BalancedAccuracyLoss",
     "CompSumLoss",
+    "CostSensitiveLoss",
     "CrossEntropyLoss",
     "FBetaLoss",
     "FocalLoss",
@@ -45,6 +59,11 @@ __all__ = [
     "GeneralizedCrossEntropyLoss",
     "MAELoss",
     "MCCLoss",
+    "NeymanPearsonLoss",
+    "PartialAUCCVaRLoss",
+    "PartialAUCKLLoss",
+    "PrecisionAtKLoss",
+    "TwoWayPartialAUCLoss",
     "SurrogateLoss",
     "ZLoss",
     "get_loss",
@@ -74,6 +93,15 @@ _BUILT_IN = [
     ("auc_logistic", AUCLogisticLoss, {}),
     ("auc_exp", AUCExponentialLoss, {}),
     ("auc_margin", AUCMarginLoss, {}),
+    # the top of the ranking
+    ("pauc_cvar", PartialAUCCVaRLoss, {}),
+    ("pauc_kl", PartialAUCKLLoss, {}),
+    ("pauc_two_way", TwoWayPartialAUCLoss, {}),
+    ("soap", AveragePrecisionLoss, {}),
+    ("precision_at_k", PrecisionAtKLoss, {}),
+    ("np_tpr_at_fpr", NeymanPearsonLoss, {}),
+    # costs
+    ("cost_sensitive", CostSensitiveLoss, {}),
     # label-distributionally robust
     ("ldr_kl", LDRKLLoss, {}),
     ("aldr_kl", ALDRKLLoss, {}),
