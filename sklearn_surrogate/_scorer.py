@@ -987,7 +987,10 @@ def make_surrogate_scorer(
     it negated (greater is better, like scikit-learn's ``neg_*`` scorers).
     ``expected_profit`` is the same mean with the opposite sign, for
     reporting a profit. Both tune thresholds with ``TunedThresholdClassifierCV``.
-    These metrics have no surrogate loss yet: ``surrogate_loss`` raises.
+    Their surrogate losses take the scorer's options (``pauc_cvar`` and
+    ``np_tpr_at_fpr`` its ``max_fpr``, ``precision_at_k`` its ``k``,
+    ``cost_sensitive`` its ``cost_matrix``); ``recall_at_precision`` has none
+    yet, and its ``surrogate_loss`` raises.
 
     Examples
     --------

@@ -28,7 +28,12 @@ def test_entry_loss_is_registered_and_its_parameters_exist(name):
     assert set(entry.loss_params) <= set(scorer_params)
     loss = get_loss(entry.loss)
     assert set(entry.loss_params.values()) <= set(loss.get_params())
-    assert type(make_surrogate_scorer(name).surrogate_loss()) is type(loss)
+    scorer = make_surrogate_scorer(name, **REQUIRED.get(name, {}))
+    built = scorer.surrogate_loss()
+    assert type(built) is type(loss)
+    for scorer_param, loss_param in entry.loss_params.items():  # the scorer's options reach the loss
+        if scorer_param in REQUIRED.get(name, {}):
+            assert built.get_params()[loss_param] == REQUIRED[name][scorer_param]
 
 
 @pytest.mark.parametrize("name", sorted(n for n, e in METRIC_TABLE.items() if e.loss is None))

@@ -108,7 +108,6 @@ class CostSensitiveLoss(SurrogateLoss):
     5.7297
     """
 
-    target_metric = None  # expected_cost once the metric table has it (issue 19, item 3)
 
     _parameter_constraints = {"cost_matrix": ["array-like", None]}
 
@@ -116,6 +115,26 @@ class CostSensitiveLoss(SurrogateLoss):
         super().__init__()
         self.cost_matrix = cost_matrix
         self.pos_label = pos_label
+
+    @property
+    def target_metric(self):
+        """``"expected_cost"`` with a ``cost_matrix``; without one (the error rate) ``"accuracy"``."""
+        return "accuracy" if self.cost_matrix is None else "expected_cost"
+
+    def target_metric_params(self):
+        """Keyword arguments that pin down :attr:`target_metric`.
+
+        Returns
+        -------
+        params : dict
+            ``{"cost_matrix": cost_matrix}`` when one is set, plus
+            ``"pos_label"`` unless it is None: arguments for
+            :func:`~sklearn_surrogate.make_surrogate_scorer`.
+        """
+        params = super().target_metric_params()
+        if self.cost_matrix is not None:
+            params["cost_matrix"] = self.cost_matrix
+        return params
 
     def _validate_hyperparameters(self):
         super()._validate_hyperparameters()

@@ -123,7 +123,8 @@ class _RankingLoss(SurrogateLoss):
     supports_multiclass = False
     needs_both_classes = True
     needs_mixed_batches = True  # one class in a batch (or one row): no gradient
-    # the metric the estimator scores on until the metric table has the loss's own (issue 19, item 3)
+    # the metric the estimator scores on; losses with a metric of their own (partial AUC, TPR at FPR, precision
+    # at k) override it
     target_metric = "roc_auc"
 
     def _batch_loss(self, logits, targets, sample_weight):
@@ -227,6 +228,19 @@ class PartialAUCCVaRLoss(_PairwiseRankingLoss):
         self.max_fpr = max_fpr
         self.margin = margin
         self.pos_label = pos_label
+
+    target_metric = "partial_auc"
+
+    def target_metric_params(self):
+        """Keyword arguments that pin down :attr:`target_metric`.
+
+        Returns
+        -------
+        params : dict
+            ``{"max_fpr": max_fpr}``, plus ``"pos_label"`` unless it is None:
+            arguments for :func:`~sklearn_surrogate.make_surrogate_scorer`.
+        """
+        return {"max_fpr": self.max_fpr, **super().target_metric_params()}
 
     def _pair_weights(self, s, pw, nw):
         return pw / pw.sum(), _top_mass(s, nw, float(self.max_fpr))
@@ -609,7 +623,6 @@ class PrecisionAtKLoss(_RankingLoss):
     0.1745
     """
 
-    target_metric = "average_precision"
 
     _parameter_constraints = {
         "k": [Interval(Integral, 1, None, closed="left"), Interval(Real, 0, 1, closed="neither")],
@@ -622,6 +635,19 @@ class PrecisionAtKLoss(_RankingLoss):
         self.margin = margin
         self.pos_label = pos_label
         self._n_samples = None
+
+    target_metric = "precision_at_k"
+
+    def target_metric_params(self):
+        """Keyword arguments that pin down :attr:`target_metric`.
+
+        Returns
+        -------
+        params : dict
+            ``{"k": k}``, plus ``"pos_label"`` unless it is None:
+            arguments for :func:`~sklearn_surrogate.make_surrogate_scorer`.
+        """
+        return {"k": self.k, **super().target_metric_params()}
 
     def setup(self, n_classes, n_samples):
         """Validate the hyper-parameters and record the training set's size (for ``k`` as a count).
@@ -713,6 +739,19 @@ class NeymanPearsonLoss(_RankingLoss):
         self.max_fpr = max_fpr
         self.margin = margin
         self.pos_label = pos_label
+
+    target_metric = "tpr_at_fpr"
+
+    def target_metric_params(self):
+        """Keyword arguments that pin down :attr:`target_metric`.
+
+        Returns
+        -------
+        params : dict
+            ``{"max_fpr": max_fpr}``, plus ``"pos_label"`` unless it is None:
+            arguments for :func:`~sklearn_surrogate.make_surrogate_scorer`.
+        """
+        return {"max_fpr": self.max_fpr, **super().target_metric_params()}
 
     def _ranking_loss(self, s, pw, nw, pos):
         total_p = pw.sum()

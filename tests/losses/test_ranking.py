@@ -396,3 +396,37 @@ def test_pauc_kl_pair_budget_is_an_unbiased_estimate():
     assert np.std(draws) > 0  # the budget is used
     assert np.mean(draws) == pytest.approx(exact, rel=3 * np.std(draws) / np.sqrt(len(draws)) / exact)
     assert value(PartialAUCKLLoss(max_pairs=10**6), z, y, torch.float64, weight=w) == pytest.approx(exact, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("loss", "params", "metric", "option"),
+    [("pauc_cvar", {"max_fpr": 0.2}, "partial_auc", "max_fpr"),
+     ("np_tpr_at_fpr", {"max_fpr": 0.1}, "tpr_at_fpr", "max_fpr"),
+     ("precision_at_k", {"k": 0.1}, "precision_at_k", "k")],
+)
+def test_the_estimator_scores_on_the_loss_metric_with_its_option(loss, params, metric, option):
+    # score, early stopping and model selection read the loss's own metric, with the loss's option
+    from sklearn_surrogate import SurrogateClassifier, make_surrogate_scorer
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 3).astype(np.float32)
+    y = (X[:, 0] + rng.randn(200) > 1).astype(int)
+    params = {f"loss__{name}": value for name, value in params.items()}
+    model = SurrogateClassifier(loss=loss, max_iter=3, random_state=0, **params).fit(X, y)
+    assert model.scorer_.metric == metric
+    assert getattr(model.scorer_, option) == params[f"loss__{option}"]
+    expected = make_surrogate_scorer(metric, **{option: params[f"loss__{option}"]})(model, X, y)
+    assert model.score(X, y) == pytest.approx(expected)
+
+
+def test_the_cost_sensitive_loss_scores_on_the_expected_cost_of_its_matrix():
+    from sklearn_surrogate import SurrogateClassifier, make_surrogate_scorer
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 3).astype(np.float32)
+    y = (X[:, 0] + rng.randn(200) > 1).astype(int)
+    costs = [[0.0, 1.0], [5.0, 0.0]]
+    model = SurrogateClassifier(loss="cost_sensitive", loss__cost_matrix=costs, max_iter=3, random_state=0).fit(X, y)
+    assert model.scorer_.metric == "expected_cost"
+    assert model.score(X, y) == pytest.approx(make_surrogate_scorer("expected_cost", cost_matrix=costs)(model, X, y))
+    assert SurrogateClassifier(loss="cost_sensitive", max_iter=1).fit(X, y).scorer_.metric == "accuracy"
