@@ -86,10 +86,11 @@ PAUC = next(iter(scorers))
 # One hidden layer of 32 units, Adam, batches of 512 (stratified, so each holds
 # about 18 positives: the ranking losses need both classes in every batch), on
 # one CPU thread. Each network is
-# trained one epoch at a time with ``partial_fit`` (which keeps the optimizer's
-# state between calls, so this is the same training as one ``fit``), and every
-# 10 epochs its test rows are scored, up to 100 epochs. The test rows only
-# measure; nothing is selected on them.
+# trained one epoch at a time with ``partial_fit``, which keeps the optimizer's
+# state between calls: the same training as one 100-epoch ``fit`` without
+# early stopping, up to the order in which the batches are drawn. Every 10
+# epochs the test rows are scored. They only measure; nothing is selected on
+# them.
 EPOCHS, EVERY = 100, 10
 splits = StratifiedShuffleSplit(n_splits=3, test_size=0.5, random_state=0)
 rows, first_split = [], {}
