@@ -124,8 +124,24 @@ class _RankingLoss(SurrogateLoss):
     needs_both_classes = True
     needs_mixed_batches = True  # one class in a batch (or one row): no gradient
     # the metric the estimator scores on; losses with a metric of their own (partial AUC, TPR at FPR, precision
-    # at k) override it
+    # at k) override it, and name the hyper-parameter that is also that metric's option
     target_metric = "roc_auc"
+    _metric_option = None
+
+    def target_metric_params(self):
+        """Keyword arguments that pin down :attr:`target_metric`.
+
+        Returns
+        -------
+        params : dict
+            The metric's option (``max_fpr`` or ``k``) where the loss has
+            one, plus ``"pos_label"`` unless it is None: arguments for
+            :func:`~sklearn_surrogate.make_surrogate_scorer`.
+        """
+        params = super().target_metric_params()
+        if self._metric_option is not None:
+            params[self._metric_option] = getattr(self, self._metric_option)
+        return params
 
     def _batch_loss(self, logits, targets, sample_weight):
         s = torch.sigmoid(_binary_logit(logits))
@@ -223,24 +239,15 @@ class PartialAUCCVaRLoss(_PairwiseRankingLoss):
         "margin": [Interval(Real, None, None, closed="neither")],
     }
 
+    target_metric = "partial_auc"
+    _metric_option = "max_fpr"  # the hyper-parameter that is also the metric's option
+
     def __init__(self, max_fpr=0.1, margin=1.0, pos_label=None):
         super().__init__()
         self.max_fpr = max_fpr
         self.margin = margin
         self.pos_label = pos_label
 
-    target_metric = "partial_auc"
-
-    def target_metric_params(self):
-        """Keyword arguments that pin down :attr:`target_metric`.
-
-        Returns
-        -------
-        params : dict
-            ``{"max_fpr": max_fpr}``, plus ``"pos_label"`` unless it is None:
-            arguments for :func:`~sklearn_surrogate.make_surrogate_scorer`.
-        """
-        return {"max_fpr": self.max_fpr, **super().target_metric_params()}
 
     def _pair_weights(self, s, pw, nw):
         return pw / pw.sum(), _top_mass(s, nw, float(self.max_fpr))
@@ -629,6 +636,9 @@ class PrecisionAtKLoss(_RankingLoss):
         "margin": [Interval(Real, 0, None, closed="left")],
     }
 
+    target_metric = "precision_at_k"
+    _metric_option = "k"  # the hyper-parameter that is also the metric's option
+
     def __init__(self, k=0.05, margin=0.1, pos_label=None):
         super().__init__()
         self.k = k
@@ -636,18 +646,6 @@ class PrecisionAtKLoss(_RankingLoss):
         self.pos_label = pos_label
         self._n_samples = None
 
-    target_metric = "precision_at_k"
-
-    def target_metric_params(self):
-        """Keyword arguments that pin down :attr:`target_metric`.
-
-        Returns
-        -------
-        params : dict
-            ``{"k": k}``, plus ``"pos_label"`` unless it is None:
-            arguments for :func:`~sklearn_surrogate.make_surrogate_scorer`.
-        """
-        return {"k": self.k, **super().target_metric_params()}
 
     def setup(self, n_classes, n_samples):
         """Validate the hyper-parameters and record the training set's size (for ``k`` as a count).
@@ -734,24 +732,15 @@ class NeymanPearsonLoss(_RankingLoss):
         "margin": [Interval(Real, 0, None, closed="left")],
     }
 
+    target_metric = "tpr_at_fpr"
+    _metric_option = "max_fpr"  # the hyper-parameter that is also the metric's option
+
     def __init__(self, max_fpr=0.05, margin=0.1, pos_label=None):
         super().__init__()
         self.max_fpr = max_fpr
         self.margin = margin
         self.pos_label = pos_label
 
-    target_metric = "tpr_at_fpr"
-
-    def target_metric_params(self):
-        """Keyword arguments that pin down :attr:`target_metric`.
-
-        Returns
-        -------
-        params : dict
-            ``{"max_fpr": max_fpr}``, plus ``"pos_label"`` unless it is None:
-            arguments for :func:`~sklearn_surrogate.make_surrogate_scorer`.
-        """
-        return {"max_fpr": self.max_fpr, **super().target_metric_params()}
 
     def _ranking_loss(self, s, pw, nw, pos):
         total_p = pw.sum()
