@@ -728,6 +728,7 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
 
     def _dataset(self, data, rows):
         """A :class:`TensorDataset` of ``rows`` (None: all) over the shared tensors."""
+        data = data if isinstance(data, _TrainingData) else _TrainingData(*data)  # (X, y, weights) from a caller
         if rows is not None:
             rows = torch.as_tensor(rows, dtype=torch.long, device=self.device_)
         return TensorDataset(data.X, data.y, data.sample_weight, rows, with_index=bool(self.loss_.needs_sample_index),
