@@ -694,11 +694,12 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             return
         held_rows = None if isinstance(self.loss_, CrossFitLoss) else valid_rows
         c_held = self._metric_costs(scorer, data, held_rows)
+        costs = {} if c_held is None else {"costs": c_held}
         if n_classes == 2:
-            cut, _ = tune_threshold(y_held, logits, scorer, self.classes_, w_held, costs=c_held)
+            cut, _ = tune_threshold(y_held, logits, scorer, self.classes_, w_held, **costs)
             self.threshold_ = float(1.0 / (1.0 + np.exp(-cut)))
         else:
-            self.class_offsets_, _ = tune_class_offsets(y_held, logits, scorer, self.classes_, w_held, costs=c_held)
+            self.class_offsets_, _ = tune_class_offsets(y_held, logits, scorer, self.classes_, w_held, **costs)
 
     def _held_out_logits(self, data, y_encoded, weights, valid_rows):
         """Predictions of rows the network did not train on: out-of-fold, or the validation split's."""

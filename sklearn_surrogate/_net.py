@@ -744,7 +744,8 @@ class OutOfFoldScore(Callback):
         from ._ensemble import out_of_fold_logits
 
         logits = out_of_fold_logits(net.module_, self.dataset, self.folds)
-        score = best_threshold_score(self._y, logits, self.scorer, self.classes, self.sample_weight, costs=self.costs)
+        costs = {} if self.costs is None else {"costs": self.costs}
+        score = best_threshold_score(self._y, logits, self.scorer, self.classes, self.sample_weight, **costs)
         is_best = bool(score > self.best_)
         if is_best:
             self.best_ = score

@@ -11,6 +11,7 @@ import torch
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from skorch.callbacks import Callback
 
 from sklearn_surrogate import SurrogateClassifier, make_surrogate_scorer
 from sklearn_surrogate._scorer import SurrogateScorer
@@ -60,8 +61,17 @@ def _weights(clf):
     return [p.detach().clone() for p in clf.net_.module_.parameters()]
 
 
-def test_costs_reach_the_loss_row_by_row(recorded):
-    _model(loss=RecordingCostLoss, batch_size=32).fit(X, Y, costs=ROW_COSTS)
+class _BatchListener(Callback):
+    """A callback with a batch hook: training then runs skorch's loop instead of the lean one."""
+
+    def on_batch_end(self, net, **kwargs):
+        pass
+
+
+@pytest.mark.parametrize("loop", ["lean", "skorch"])
+def test_costs_reach_the_loss_row_by_row(recorded, loop):
+    callbacks = [("listener", _BatchListener())] if loop == "skorch" else None
+    _model(loss=RecordingCostLoss, batch_size=32, callbacks=callbacks).fit(X, Y, costs=ROW_COSTS)
     assert len(recorded) == 5 * 5  # 5 epochs of 5 batches
     for index, costs in recorded:
         assert costs is not None and costs.shape == (len(index), 2, 2)
