@@ -608,7 +608,7 @@ def _batch_loss_function(module, criterion, autocast_device=None):
 
 
 def _criterion_value(criterion, y_pred, y, sample_weight=None, index=None, costs=None):
-    """``criterion(y_pred, y, ...)`` with sample weights, and sample indices and per-row costs for losses that take them."""
+    """``criterion(y_pred, y, ...)`` with sample weights, plus sample indices and per-row costs for losses taking them."""
     kwargs = {}
     if sample_weight is not None:
         kwargs["sample_weight"] = sample_weight
