@@ -25,6 +25,7 @@ import contextlib
 import inspect
 import numbers
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -186,6 +187,21 @@ def _identity(x):
     return x
 
 
+class _TrainingData(NamedTuple):
+    """The tensors of one fit, made once on the training device, and the per-row costs for scoring.
+
+    ``costs`` (float32, on the device) is what the loss trains on;
+    ``costs_array`` (float64, on the host) is what the metric scores with.
+    Both are None when ``fit`` got no ``costs``.
+    """
+
+    X: object
+    y: torch.Tensor
+    sample_weight: object
+    costs: object = None
+    costs_array: object = None
+
+
 class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
     """Base class of the estimators trained by a :class:`SurrogateNet`; not meant to be used directly.
 
@@ -319,6 +335,15 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         """Validate and encode ``y`` (setting fitted target attributes); return ``(y_encoded, weights)``."""
         raise NotImplementedError
 
+    def _check_costs(self, X, costs):
+        """Validate per-row ``costs`` for the fitted targets; return them as a float64 array, or None (hook).
+
+        The base has no targets to lay costs out against: it refuses them.
+        """
+        if costs is None:
+            return None
+        raise ValueError(f"{type(self).__name__} takes no per-row costs.")
+
     def _n_outputs(self):
         """Number of network outputs for the fitted targets."""
         raise NotImplementedError
@@ -369,6 +394,9 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
     def _monitor_callbacks(self, data, y, weights):
         """Callbacks that score each epoch without a validation split (hook; none by default).
 
+        ``data`` is the fit's :class:`_TrainingData` (``data.costs_array``: the
+        rows' costs, or None).
+
         Returns a list of ``(name, callback)``; a callback recording
         ``valid_score`` in the history drives early stopping, which is then
         added after it.
@@ -377,6 +405,32 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
 
     def _after_training(self, data, y_encoded, weights, valid_rows, incremental=False):
         """Set what the fitted model needs beyond the network (hook; nothing by default)."""
+
+    @staticmethod
+    def _metric_costs(scorer, data, rows=None):
+        """The per-row costs ``scorer`` scores ``rows`` (None: all) with during the fit.
+
+        The fit's costs for a cost metric without a ``cost_matrix`` of its
+        own; None for any other scorer (a cost matrix the user gave the
+        scorer is what it scores). Such a metric without the fit's costs has
+        nothing to score: a ValueError saying what to pass.
+        """
+        if not getattr(scorer, "_takes_costs", False) or scorer.cost_matrix is not None:
+            return None
+        costs = None if data is None else data.costs_array
+        if costs is None:
+            raise ValueError(
+                f"{scorer!r} has no cost_matrix, and this fit scores it on held-out rows (early stopping, the "
+                "decision threshold): pass the per-row costs to fit (fit(X, y, costs=...)), or give the metric a "
+                "cost_matrix (make_surrogate_scorer('expected_cost', cost_matrix=[[TN, FP], [FN, TP]]))."
+            )
+        return costs if rows is None else costs[rows]
+
+    def _costs_refused_message(self, loss):
+        """The error for ``costs`` given to ``fit`` with a loss that does not take them (hook)."""
+        name = type(getattr(loss, "base", loss)).__name__
+        return (f"costs were passed to fit, but the loss {name} takes no per-example costs (only losses with "
+                "takes_costs = True do); use loss='cost_sensitive'.")
 
     def _metric_weights(self, y, weights):
         """The row weights the metric is scored with on held-out rows (hook; the training weights by default)."""
@@ -527,10 +581,12 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         return self._renamed("lr", "learning_rate_init")
 
     # -- fit ----------------------------------------------------------
-    def _fit(self, X, y, sample_weight, *, incremental=False, **target_options):
+    def _fit(self, X, y, sample_weight, *, incremental=False, costs=None, **target_options):
         """The fit template behind ``fit`` (``incremental=False``) and ``partial_fit`` (one epoch, continuing).
 
-        ``target_options`` (a classifier's ``classes``) go to ``_check_targets``.
+        ``target_options`` (a classifier's ``classes``) go to ``_check_targets``;
+        ``costs`` (per-row cost matrices) to ``_check_costs``, then row by row
+        to a loss that ``takes_costs`` and to a cost metric's scorer.
 
         One fit of an object runs at a time (a second, from another thread, is
         refused: see ``_fit_guard``). A fit that fails leaves the estimator as it
@@ -543,7 +599,8 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         with exclusive_fit(self, "partial_fit" if incremental else "fit"):
             before = dict(self.__dict__)
             try:
-                interruption = self._fit_once(X, y, sample_weight, incremental=incremental, **target_options)
+                interruption = self._fit_once(X, y, sample_weight, incremental=incremental, costs=costs,
+                                              **target_options)
             except BaseException:
                 self.__dict__.clear()
                 self.__dict__.update(before)
@@ -552,7 +609,7 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
             raise interruption
         return self
 
-    def _fit_once(self, X, y, sample_weight, *, incremental, **target_options):
+    def _fit_once(self, X, y, sample_weight, *, incremental, costs=None, **target_options):
         """Train, and set the fitted attributes; return the ``KeyboardInterrupt`` that cut training short, if any."""
         self._check_extra_params()
         if self.batch_size == 0:
@@ -565,6 +622,7 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         y_encoded, weights = self._check_targets(
             X, y, sample_weight, continuing=previous is not None, incremental=incremental, **target_options
         )
+        costs = self._check_costs(X, costs)
 
         self.device_ = resolve_device(self.device)
         loss = self._make_loss(sample_weighted=weights is not None)
@@ -572,6 +630,8 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         # setup validates the loss's hyper-parameters: before the scorer is derived from them, so that a bad
         # loss__beta is named by the loss (FBetaLoss), not by the scorer made from it
         self._setup_loss(loss, X.shape[0])
+        if costs is not None and not getattr(loss, "takes_costs", False):
+            raise ValueError(self._costs_refused_message(loss))
         self.scorer_ = self._resolve_scorer(loss)
 
         rng = check_random_state(self.random_state)
@@ -590,7 +650,7 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
             module = self._build_module(X.shape[1], self._n_outputs())
             if previous is None and callable(getattr(module, "set_input_statistics", None)):
                 module.set_input_statistics(X, random_state=split_seed)  # e.g. MLPEnsemble's robust scaling
-            data = self._tensors(X, y_encoded, weights)
+            data = self._tensors(X, y_encoded, weights, costs)
             net = self._build_net(module, loss, shuffle_seed, y, weights, data, valid_rows, max_epochs=epochs)
             net.initialize()
             if previous is not None:
@@ -650,12 +710,12 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
             raise TypeError(f"optimizer must be a name or a torch.optim.Optimizer subclass, got {self.optimizer!r}.")
         return self.optimizer
 
-    def _tensors(self, X, y_encoded, weights):
-        """Features, targets and weights as tensors on the training device, each made once.
+    def _tensors(self, X, y_encoded, weights, costs=None):
+        """Features, targets, weights and costs as tensors on the training device, each made once.
 
         On the CPU a float32 array is shared with the tensor, not copied. A
         sparse ``X`` stays a CSR matrix on the CPU (:class:`SparseRows`),
-        densified one batch at a time.
+        densified one batch at a time. Returns a :class:`_TrainingData`.
         """
         if sp.issparse(X):
             X_t = SparseRows(X if X.dtype == np.float32 else X.astype(np.float32), self.device_)
@@ -663,14 +723,16 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
             X_t = as_float_tensor(X, self.device_)
         y_t = torch.as_tensor(y_encoded, dtype=self._target_dtype, device=self.device_)
         w_t = None if weights is None else torch.as_tensor(weights, dtype=torch.float32, device=self.device_)
-        return X_t, y_t, w_t
+        c_t = None if costs is None else torch.as_tensor(costs, dtype=torch.float32, device=self.device_)
+        return _TrainingData(X_t, y_t, w_t, c_t, costs)
 
     def _dataset(self, data, rows):
         """A :class:`TensorDataset` of ``rows`` (None: all) over the shared tensors."""
-        X_t, y_t, w_t = data
+        data = data if isinstance(data, _TrainingData) else _TrainingData(*data)  # (X, y, weights) from a caller
         if rows is not None:
             rows = torch.as_tensor(rows, dtype=torch.long, device=self.device_)
-        return TensorDataset(X_t, y_t, w_t, rows, with_index=bool(self.loss_.needs_sample_index))
+        return TensorDataset(data.X, data.y, data.sample_weight, rows, with_index=bool(self.loss_.needs_sample_index),
+                             costs=data.costs)
 
     def _build_net(self, module, loss, shuffle_seed, y, weights, data, valid_rows, max_epochs=None):
         labels = self._output_labels()
@@ -684,9 +746,10 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         if valid_rows is not None:
             metric_weights = self._metric_weights(y, weights)
             valid_weights = None if metric_weights is None else metric_weights[valid_rows]
+            valid_costs = self._metric_costs(self.scorer_, data, valid_rows)
             callbacks += [
                 ("valid_loss", PassthroughScoring(name="valid_loss")),
-                ("valid_score", ValidationScore(self.scorer_, y[valid_rows], labels, valid_weights)),
+                ("valid_score", ValidationScore(self.scorer_, y[valid_rows], labels, valid_weights, valid_costs)),
                 ("early_stopping", EarlyStoppingOnScore(self.n_iter_no_change, self.tol)),
             ]
             train_split = predefined_split(self._dataset(data, valid_rows).labeled(labels))

@@ -28,6 +28,7 @@ from ._decision import tune_class_offsets, tune_threshold
 from ._ensemble import CrossFitLoss, assign_folds, dataset_logits, out_of_fold_logits
 from ._inference import _float64_copy  # noqa: F401  (imported from here by the tests)
 from ._net import OutOfFoldScore, logits_to_proba
+from ._operating_metrics import _cost_array
 from ._scorer import SurrogateScorer, get_metric_names, make_surrogate_scorer
 from ._torch_utils import torch_threads
 from .losses import resolve_loss
@@ -460,7 +461,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
 
     # -- fit ----------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, costs=None):
         """Train the network.
 
         Parameters
@@ -472,16 +473,28 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             Class labels (any sortable labels: ints, strings...).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, multiplied with ``class_weight``.
+        costs : array-like of shape (n_samples, 4), (n_samples, 2, 2) or (n_samples, K, K), default=None
+            Per-example costs, for a loss that takes them
+            (``loss="cost_sensitive"``; any other loss refuses them): one
+            cost matrix per row, rows the true class and columns the
+            predicted one in the order of ``classes_``; for a binary problem
+            ``[TN, FP, FN, TP]``, the positive class being the loss's
+            ``pos_label`` (default ``classes_[1]``). Finite; a gain is a
+            negative cost. They override the loss's ``cost_matrix``, and a
+            cost metric without a ``cost_matrix`` of its own (``scoring`` or
+            ``metric="expected_cost"``) scores early stopping and tunes the
+            threshold with them. Routed under metadata routing after
+            ``set_fit_request(costs=True)``.
 
         Returns
         -------
         self : SurrogateClassifier
         """
         with torch_threads(self.n_threads):
-            return self._fit(X, y, sample_weight)
+            return self._fit(X, y, sample_weight, costs=costs)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, costs=None):
         """Train for one more epoch on ``(X, y)``, continuing from the current weights.
 
         The first call builds the network and needs every class in
@@ -501,6 +514,9 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             afterwards (it must then equal ``classes_``).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, multiplied with ``class_weight``.
+        costs : array-like of shape (n_samples, 4), (n_samples, 2, 2) or (n_samples, K, K), default=None
+            Per-example costs of these rows, for a loss that takes them (see
+            :meth:`fit`).
 
         Returns
         -------
@@ -508,7 +524,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             The estimator, ``n_iter_`` one higher.
         """
         with torch_threads(self.n_threads):
-            return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+            return self._fit(X, y, sample_weight, incremental=True, classes=classes, costs=costs)
 
     # -- the base's hooks: the targets are classes -------------------------
     def _check_targets(self, X, y, sample_weight, *, continuing, incremental, classes=None):
@@ -533,6 +549,32 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         if isinstance(self.loss, str) and self.loss == "auto" and not continuing:
             self._auto_loss = choose_loss(self._metric_scorer(), np.bincount(y_idx, minlength=n_classes))
         return y_idx, weights
+
+    def _check_costs(self, X, costs):
+        """Per-row costs as a float64 ``(n, K, K)`` array in the order of ``classes_`` (None when not given).
+
+        The scorer's rules (:func:`~sklearn_surrogate._operating_metrics._cost_array`):
+        ``(n, 4)`` or ``(n, 2, 2)`` for a binary problem, ``(n, K, K)``
+        otherwise, finite, negative values (gains) allowed.
+        """
+        if costs is None:
+            return None
+        if hasattr(costs, "toarray") or (isinstance(costs, torch.Tensor) and costs.is_sparse):
+            raise TypeError("costs must be a dense array of shape (n_samples, 4) or (n_samples, K, K); got a sparse "
+                            "matrix.")
+        if isinstance(costs, torch.Tensor):
+            costs = costs.detach().cpu().numpy()
+        # the positive class is index 1 here: the loss orients a binary problem by its own pos_label
+        return np.ascontiguousarray(_cost_array(None, costs, self.classes_, 1, X.shape[0]))
+
+    def _costs_refused_message(self, loss):
+        name = type(getattr(loss, "base", loss)).__name__
+        auto = "loss='auto' trains with " if isinstance(self.loss, str) and self.loss == "auto" else "the loss "
+        return (
+            f"costs were passed to fit, but {auto}{name}, which takes no per-example costs. Use "
+            "loss='cost_sensitive' (CostSensitiveLoss, the expected cost of each row under its own costs), or keep "
+            f"{name} and pass the costs as sample_weight (each row's cost of a wrong decision)."
+        )
 
     # -- metric=: the scorer, the loss, the ensemble and the decision rule ----------
     def _metric_scorer(self):
@@ -625,7 +667,8 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         if not isinstance(self.__dict__.get("loss_"), CrossFitLoss) or self.early_stopping is False:
             return []
         return [("valid_score", OutOfFoldScore(self.scorer_, self._dataset(data, None), self.loss_.folds,
-                                               self.classes_, self._metric_weights(y, weights)))]
+                                               self.classes_, self._metric_weights(y, weights),
+                                               costs=self._metric_costs(self.scorer_, data)))]
 
     def _after_training(self, data, y_encoded, weights, valid_rows, incremental=False):
         """Tune ``threshold_`` (binary) or ``class_offsets_`` (multiclass) for ``metric``."""
@@ -649,11 +692,14 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         logits, y_held, w_held = self._held_out_logits(data, y_encoded, metric_weights, valid_rows)
         if logits is None:
             return
+        held_rows = None if isinstance(self.loss_, CrossFitLoss) else valid_rows
+        c_held = self._metric_costs(scorer, data, held_rows)
+        costs = {} if c_held is None else {"costs": c_held}
         if n_classes == 2:
-            cut, _ = tune_threshold(y_held, logits, scorer, self.classes_, w_held)
+            cut, _ = tune_threshold(y_held, logits, scorer, self.classes_, w_held, **costs)
             self.threshold_ = float(1.0 / (1.0 + np.exp(-cut)))
         else:
-            self.class_offsets_, _ = tune_class_offsets(y_held, logits, scorer, self.classes_, w_held)
+            self.class_offsets_, _ = tune_class_offsets(y_held, logits, scorer, self.classes_, w_held, **costs)
 
     def _held_out_logits(self, data, y_encoded, weights, valid_rows):
         """Predictions of rows the network did not train on: out-of-fold, or the validation split's."""
@@ -911,7 +957,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         index = (scores > 0).astype(int) if scores.ndim == 1 else np.argmax(scores, axis=1)
         return self.classes_[index]
 
-    def score(self, X, y, sample_weight=None):
+    def score(self, X, y, sample_weight=None, costs=None):
         """The target metric on ``(X, y)``: ``scorer_`` (the loss's metric, or ``scoring``).
 
         F1 for the F1 surrogate, ROC AUC for AUC losses, accuracy for
@@ -925,6 +971,9 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             True labels.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
+        costs : array-like of shape (n_samples, 4) or (n_samples, K, K), default=None
+            Per-row costs, for a cost metric (``scoring="expected_cost"``)
+            without a ``cost_matrix``; other metrics refuse them.
 
         Returns
         -------
@@ -935,4 +984,6 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         y_array = np.asarray(y)
         if y_array.dtype.kind == "f" and not np.isfinite(y_array).all():  # before a metric casts it (RuntimeWarning)
             _assert_all_finite(y_array, input_name="y")
-        return self.scorer_(self, X, y, sample_weight=sample_weight)
+        if costs is None:
+            return self.scorer_(self, X, y, sample_weight=sample_weight)
+        return self.scorer_(self, X, y, sample_weight=sample_weight, costs=costs)

@@ -98,7 +98,7 @@ def _fast_curve(y_pos, scores, weights, metric, beta, positive_is_one):
     return cuts, values
 
 
-def tune_threshold(y_true, logits, scorer, classes, sample_weight=None):
+def tune_threshold(y_true, logits, scorer, classes, sample_weight=None, costs=None):
     """The decision threshold on class 1's logit that maximises ``scorer`` on these predictions.
 
     Parameters
@@ -112,6 +112,8 @@ def tune_threshold(y_true, logits, scorer, classes, sample_weight=None):
     classes : ndarray of shape (2,)
         The classifier's classes.
     sample_weight : array-like of shape (n,), default=None
+    costs : ndarray of shape (n, 2, 2) or (n, 4), default=None
+        Per-row costs, for a cost scorer (``"expected_cost"``) that takes them.
 
     Returns
     -------
@@ -135,7 +137,7 @@ def tune_threshold(y_true, logits, scorer, classes, sample_weight=None):
     logits = np.asarray(logits, dtype=np.float64)
     weights = np.ones(len(y_true)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     classes = np.asarray(classes)
-    metric = _fast_metric(scorer, 2)
+    metric = _fast_metric(scorer, 2) if costs is None else None
     if metric is not None:
         pos_label = scorer.pos_label if scorer.pos_label is not None else classes[-1]
         positive_is_one = metric not in ("f1", "fbeta") or pos_label == classes[1]
@@ -145,7 +147,8 @@ def tune_threshold(y_true, logits, scorer, classes, sample_weight=None):
         return float(cuts[best]), float(values[best] * sign)
     cuts = np.quantile(_candidate_cuts(logits), np.linspace(0, 1, _N_GRID))
     values = np.array([
-        scorer.score_predictions(classes[y_true], classes[(logits > cut).astype(int)], classes, sample_weight)
+        scorer.score_predictions(classes[y_true], classes[(logits > cut).astype(int)], classes, sample_weight,
+                                 **({} if costs is None else {"costs": costs}))
         for cut in cuts
     ])
     best = _middle_of_best(values)
@@ -158,7 +161,7 @@ def _middle_of_best(values):
     return int(best[len(best) // 2])
 
 
-def best_threshold_score(y_true, logits, scorer, classes, sample_weight=None):
+def best_threshold_score(y_true, logits, scorer, classes, sample_weight=None, costs=None):
     """The metric at its best threshold (binary) or at the arg-max (multiclass): a checkpoint's score.
 
     Ranking metrics (ROC AUC, average precision), which no threshold changes,
@@ -172,6 +175,8 @@ def best_threshold_score(y_true, logits, scorer, classes, sample_weight=None):
     scorer : SurrogateScorer
     classes : ndarray of shape (K,)
     sample_weight : ndarray of shape (n,), default=None
+    costs : ndarray of shape (n, K, K) or None, default=None
+        Per-row costs, for a cost scorer that takes them.
 
     Returns
     -------
@@ -180,11 +185,13 @@ def best_threshold_score(y_true, logits, scorer, classes, sample_weight=None):
     from ._net import logits_to_proba
 
     if getattr(scorer, "_kind", "label") == "label" and logits.ndim == 1:
-        return tune_threshold(y_true, logits, scorer, classes, sample_weight)[1]
-    return float(scorer.score_proba(classes[y_true], logits_to_proba(logits), classes, sample_weight=sample_weight))
+        return tune_threshold(y_true, logits, scorer, classes, sample_weight, costs=costs)[1]
+    extra = {} if costs is None else {"costs": costs}
+    return float(scorer.score_proba(classes[y_true], logits_to_proba(logits), classes, sample_weight=sample_weight,
+                                    **extra))
 
 
-def tune_class_offsets(y_true, logits, scorer, classes, sample_weight=None):
+def tune_class_offsets(y_true, logits, scorer, classes, sample_weight=None, costs=None):
     """Per-class offsets added to the log-probabilities that maximise ``scorer`` (multiclass).
 
     The prediction becomes ``argmax(log_softmax(logits) + offsets)``. Starting
@@ -200,6 +207,8 @@ def tune_class_offsets(y_true, logits, scorer, classes, sample_weight=None):
     scorer : SurrogateScorer
     classes : ndarray of shape (K,)
     sample_weight : ndarray of shape (n,), default=None
+    costs : ndarray of shape (n, K, K) or None, default=None
+        Per-row costs, for a cost scorer that takes them.
 
     Returns
     -------
@@ -229,7 +238,7 @@ def tune_class_offsets(y_true, logits, scorer, classes, sample_weight=None):
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     n_classes = logp.shape[1]
     weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    score_of = _multiclass_scorer(y_true, scorer, classes, weights, n_classes)
+    score_of = _multiclass_scorer(y_true, scorer, classes, weights, n_classes, costs)
     offsets = np.zeros(n_classes)
     best_score = score_of(np.argmax(logp, axis=1))
     for _ in range(_OFFSET_ROUNDS):
@@ -248,13 +257,13 @@ def tune_class_offsets(y_true, logits, scorer, classes, sample_weight=None):
     return offsets, float(best_score)
 
 
-def _multiclass_scorer(y_true, scorer, classes, weights, n_classes):
+def _multiclass_scorer(y_true, scorer, classes, weights, n_classes, costs=None):
     """A function of predicted class indices to the metric, by the confusion matrix where the table allows."""
     from ._metric_table import METRIC_TABLE
 
     metric = getattr(scorer, "metric", None)
     entry = METRIC_TABLE.get(metric) if isinstance(metric, str) else None
-    if entry is not None and entry.smooth is not None and not scorer.smooth:
+    if entry is not None and entry.smooth is not None and not scorer.smooth and costs is None:
         average = scorer._resolve_average(n_classes)
         w = np.ones(len(y_true)) if weights is None else weights
         sign = getattr(scorer, "_sign", 1.0)
@@ -265,7 +274,9 @@ def _multiclass_scorer(y_true, scorer, classes, weights, n_classes):
 
         return score_of
 
+    extra = {} if costs is None else {"costs": costs}
+
     def score_of(pred):
-        return scorer.score_predictions(classes[y_true], classes[pred], classes, weights)
+        return scorer.score_predictions(classes[y_true], classes[pred], classes, weights, **extra)
 
     return score_of

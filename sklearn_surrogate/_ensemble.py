@@ -319,6 +319,11 @@ class CrossFitLoss(nn.Module):
         """The first member's loss (all members are configured alike)."""
         return self.members[0]
 
+    @property
+    def takes_costs(self):
+        """Whether the members' loss takes per-row costs (each member then gets its rows' costs)."""
+        return bool(getattr(self.members[0], "takes_costs", False))
+
     def __getattr__(self, name):
         try:
             return super().__getattr__(name)
@@ -344,7 +349,7 @@ class CrossFitLoss(nn.Module):
             if callable(hook):
                 hook(epoch, max_epochs)
 
-    def forward(self, logits, targets, sample_weight=None, index=None):
+    def forward(self, logits, targets, sample_weight=None, index=None, costs=None):
         if index is None:
             raise ValueError("CrossFitLoss needs each row's index in the training set (index=...).")
         folds = self.folds[index]
@@ -356,6 +361,8 @@ class CrossFitLoss(nn.Module):
                 kwargs["sample_weight"] = sample_weight[keep]
             if getattr(loss, "needs_sample_index", False):
                 kwargs["index"] = index[keep]
+            if costs is not None and getattr(loss, "takes_costs", False):
+                kwargs["costs"] = costs[keep]
             total = total + loss(logits[keep, j], targets[keep], **kwargs)
             used += 1
         return total / used

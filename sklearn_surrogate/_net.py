@@ -48,14 +48,18 @@ class TensorDataset(torch.utils.data.Dataset):
         per-sample state receive.
     with_index : bool, default=True
         Whether batches carry the row indices.
+    costs : Tensor of shape (n, K, K) or None, default=None
+        One cost matrix per row (``fit(..., costs=...)``), carried with each
+        batch like the sample weights, for losses with ``takes_costs``.
     """
 
-    def __init__(self, X, y, sample_weight=None, rows=None, with_index=True):
+    def __init__(self, X, y, sample_weight=None, rows=None, with_index=True, costs=None):
         self.X = X
         self.y = y
         self.sample_weight = sample_weight
         self.rows = rows
         self.with_index = with_index
+        self.costs = costs
 
     def __len__(self):
         return len(self.y) if self.rows is None else len(self.rows)
@@ -77,13 +81,16 @@ class TensorDataset(torch.utils.data.Dataset):
 
         The target dictionary is what the net's ``get_loss`` unpacks. Sample
         indices are included only when ``with_index`` is set (losses with
-        per-sample state), so other losses do not pay for them.
+        per-sample state), so other losses do not pay for them; per-row costs
+        only when the dataset holds them.
         """
         target = {"y": self.y[rows]}
         if self.with_index:
             target["index"] = _as_index(rows, len(self.y), self.y.device)
         if self.sample_weight is not None:
             target["sample_weight"] = self.sample_weight[rows]
+        if self.costs is not None:
+            target["costs"] = self.costs[rows]
         return self.X[rows], target
 
     def __getitem__(self, i):
@@ -363,7 +370,7 @@ class SurrogateNet(NeuralNet):
         return contextlib.nullcontext() if device is None else torch.autocast(device, dtype=torch.bfloat16)
 
     def _training_loss_fn(self):
-        """The function ``(X, y, sample_weight, index) -> loss`` of a training batch, compiled if asked.
+        """The function ``(X, y, sample_weight, index, costs) -> loss`` of a training batch, compiled if asked.
 
         With ``compile_forward`` the network and the loss are compiled together
         (static shapes unless the options say otherwise: the last, smaller
@@ -449,7 +456,7 @@ class SurrogateNet(NeuralNet):
 
             def closure(Xb=Xb, yb=yb, first=first):
                 optimizer.zero_grad(set_to_none=True)
-                loss = training_loss(Xb, yb["y"], yb.get("sample_weight"), yb.get("index"))
+                loss = training_loss(Xb, yb["y"], yb.get("sample_weight"), yb.get("index"), yb.get("costs"))
                 loss.backward()
                 if not first:
                     first.append(loss.detach())
@@ -468,7 +475,8 @@ class SurrogateNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         if not isinstance(y_true, dict):  # plain skorch data path
             return super().get_loss(y_pred, y_true, X=X, training=training)
-        return _criterion_value(self.criterion_, y_pred, y_true["y"], y_true.get("sample_weight"), y_true.get("index"))
+        return _criterion_value(self.criterion_, y_pred, y_true["y"], y_true.get("sample_weight"), y_true.get("index"),
+                                y_true.get("costs"))
 
     # -- what the callbacks see ------------------------------------------
     def notify(self, method_name, **cb_kwargs):
@@ -587,25 +595,27 @@ def _batch_loss_function(module, criterion, autocast_device=None):
         (None: no autocast). The loss always sees float32 (or float64) logits.
     """
 
-    def batch_loss(X, y, sample_weight=None, index=None):
+    def batch_loss(X, y, sample_weight=None, index=None, costs=None):
         if autocast_device is None:
             y_pred = module(X)
         else:
             with torch.autocast(device_type=autocast_device, dtype=torch.bfloat16):
                 y_pred = module(X)
             y_pred = y_pred.float()
-        return _criterion_value(criterion, y_pred, y, sample_weight, index)
+        return _criterion_value(criterion, y_pred, y, sample_weight, index, costs)
 
     return batch_loss
 
 
-def _criterion_value(criterion, y_pred, y, sample_weight=None, index=None):
-    """``criterion(y_pred, y, ...)`` with sample weights, and sample indices for losses that declare they need them."""
+def _criterion_value(criterion, y_pred, y, sample_weight=None, index=None, costs=None):
+    """``criterion(y_pred, y, ...)`` with sample weights, plus sample indices and per-row costs for losses taking them."""
     kwargs = {}
     if sample_weight is not None:
         kwargs["sample_weight"] = sample_weight
     if getattr(criterion, "needs_sample_index", False):
         kwargs["index"] = index
+    if costs is not None and getattr(criterion, "takes_costs", False):
+        kwargs["costs"] = costs
     return criterion(y_pred, y, **kwargs)
 
 
@@ -649,15 +659,18 @@ class ValidationScore(Callback):
         Validation labels (original labels).
     classes : ndarray
     sample_weight : ndarray or None
+    costs : ndarray of shape (n_valid, K, K) or None, default=None
+        The validation rows' costs, for a cost scorer that takes them.
     """
 
     listens_to_training_batches = False  # only validation batches are read
 
-    def __init__(self, scorer, y_valid, classes, sample_weight=None):
+    def __init__(self, scorer, y_valid, classes, sample_weight=None, costs=None):
         self.scorer = scorer
         self.y_valid = y_valid
         self.classes = classes
         self.sample_weight = sample_weight
+        self.costs = costs
 
     def initialize(self):
         self.best_ = -np.inf
@@ -678,8 +691,9 @@ class ValidationScore(Callback):
         self._logits = []
         if logits.ndim == 2 and logits.shape[1] == 1:  # a custom module's (n, 1) binary logits, as predict reads them
             logits = logits[:, 0]
+        costs = {} if self.costs is None else {"costs": self.costs}
         score = self.scorer.score_proba(
-            self.y_valid, logits_to_proba(logits), self.classes, sample_weight=self.sample_weight
+            self.y_valid, logits_to_proba(logits), self.classes, sample_weight=self.sample_weight, **costs
         )
         is_best = bool(score > self.best_)
         if is_best:
@@ -706,16 +720,19 @@ class OutOfFoldScore(Callback):
     folds : Tensor of int64, shape (n,)
     classes : ndarray
     sample_weight : ndarray or None
+    costs : ndarray of shape (n, K, K) or None, default=None
+        The training rows' costs, for a cost scorer that takes them.
     """
 
     listens_to_training_batches = False
 
-    def __init__(self, scorer, dataset, folds, classes, sample_weight=None):
+    def __init__(self, scorer, dataset, folds, classes, sample_weight=None, costs=None):
         self.scorer = scorer
         self.dataset = dataset
         self.folds = folds
         self.classes = classes
         self.sample_weight = sample_weight
+        self.costs = costs
 
     def initialize(self):
         self.best_ = -np.inf
@@ -727,7 +744,8 @@ class OutOfFoldScore(Callback):
         from ._ensemble import out_of_fold_logits
 
         logits = out_of_fold_logits(net.module_, self.dataset, self.folds)
-        score = best_threshold_score(self._y, logits, self.scorer, self.classes, self.sample_weight)
+        costs = {} if self.costs is None else {"costs": self.costs}
+        score = best_threshold_score(self._y, logits, self.scorer, self.classes, self.sample_weight, **costs)
         is_best = bool(score > self.best_)
         if is_best:
             self.best_ = score

@@ -370,13 +370,14 @@ def _cost_array(cost_matrix, costs, classes, pos_index, n):
         except (TypeError, ValueError) as exc:
             raise ValueError("costs must be an array of numbers of shape (n_samples, 4) or "
                              "(n_samples, K, K).") from exc
+        given = M.shape  # (the shape named in the error: before a binary (n, 4) is read as (n, 2, 2))
         if M.ndim == 2 and M.shape[1] == 4 and n_classes == 2:
             M = M.reshape(-1, 2, 2)
         if M.shape != (n, n_classes, n_classes):
             expected = f"({n}, 4) or ({n}, 2, 2)" if n_classes == 2 else f"({n}, {n_classes}, {n_classes})"
             raise ValueError(
                 f"costs must have shape {expected} (one cost matrix per row, [TN, FP, FN, TP] for a binary "
-                f"problem), got {M.shape}."
+                f"problem), got {given}."
             )
         if not np.all(np.isfinite(M)):
             raise ValueError("costs must hold finite numbers; they hold NaN or infinity.")

@@ -204,6 +204,16 @@ CASES = {
     "score_nan_in_y": lambda: _model().fit(X, Y).score(X, np.where(np.arange(60) == 3, np.nan, Y.astype(float))),
     "load_shipped_as_frame_not_bool": lambda: load_shipped(as_frame="no"),
     "onnx_without_sample": lambda: _onnx_without_sample(),
+    "costs_loss_takes_none": lambda: _model().fit(X, Y, costs=np.ones((60, 4))),
+    "costs_wrong_shape": lambda: _model(loss="cost_sensitive").fit(X, Y, costs=np.ones((60, 3))),
+    "costs_wrong_length": lambda: _model(loss="cost_sensitive").fit(X, Y, costs=np.ones((59, 4))),
+    "costs_multiclass_shape": lambda: _model(loss="cost_sensitive").fit(X, Y3, costs=np.ones((60, 4))),
+    "costs_nan": lambda: _model(loss="cost_sensitive").fit(X, Y, costs=np.where(np.arange(240) == 9, np.nan,
+                                                                                 1.0).reshape(60, 4)),
+    "costs_not_numbers": lambda: _model(loss="cost_sensitive").fit(X, Y, costs=np.full((60, 4), "a", dtype=object)),
+    "costs_sparse": lambda: _model(loss="cost_sensitive").fit(X, Y, costs=sp.csr_matrix(np.ones((60, 4)))),
+    "cost_metric_without_costs": lambda: _model(metric="expected_cost", loss="cost_sensitive").fit(X, Y),
+    "score_costs_not_a_cost_metric": lambda: _model().fit(X, Y).score(X, Y, costs=np.ones((60, 4))),
 }
 
 

@@ -102,7 +102,7 @@ def test_training_and_validation_sets_share_the_data(data):
     X, y = data
     clf = fast()
     clf.fit(X, y)  # sets fitted attributes the helpers read
-    X_t, y_t, w_t = clf._tensors(X, y, None)
+    X_t, y_t, w_t = clf._tensors(X, y, None)[:3]  # (and the costs, None here)
     assert X_t.data_ptr() == X.__array_interface__["data"][0]  # float32 input: not copied
     train = clf._dataset((X_t, y_t, w_t), np.array([5, 1, 3]))
     valid = clf._dataset((X_t, y_t, w_t), np.array([0, 2]))

@@ -165,6 +165,11 @@ class SurrogateLoss(nn.Module):
     needs_sample_index : bool
         Whether :meth:`forward` takes an ``index`` keyword with each sample's
         position in the training set (losses with per-sample state).
+    takes_costs : bool
+        Whether :meth:`forward` takes a ``costs`` keyword: one cost matrix per
+        sample (:class:`~sklearn_surrogate.losses.CostSensitiveLoss`). Only
+        such a loss trains on the ``costs`` passed to
+        ``SurrogateClassifier.fit``; the estimator refuses costs for any other.
     value_tracks_progress : bool
         Whether a lower loss value means a better model. False for losses
         whose value is a linearisation or a saddle-point objective (EnsLoss,
@@ -223,6 +228,7 @@ class SurrogateLoss(nn.Module):
     needs_both_classes = False
     needs_mixed_batches = False
     needs_sample_index = False
+    takes_costs = False
     value_tracks_progress = True
     # (pos_label, index) as resolved by set_classes; None until an estimator calls it
     _resolved_pos_label = None

@@ -108,6 +108,7 @@ class CostSensitiveLoss(SurrogateLoss):
     5.7297
     """
 
+    takes_costs = True  # SurrogateClassifier.fit(..., costs=...) passes each batch's costs
 
     _parameter_constraints = {"cost_matrix": ["array-like", None]}
 
