@@ -24,7 +24,7 @@ from torch import nn
 
 from ._auto import choose_loss
 from ._base import BaseSurrogateEstimator
-from ._decision import tune_class_offsets, tune_threshold
+from ._decision import ranking_threshold, tune_class_offsets, tune_threshold
 from ._ensemble import CrossFitLoss, assign_folds, dataset_logits, out_of_fold_logits
 from ._inference import _float64_copy  # noqa: F401  (imported from here by the tests)
 from ._net import OutOfFoldScore, logits_to_proba
@@ -93,9 +93,14 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         the network did not train on, made during the fit (the ensemble's
         out-of-fold predictions, or the validation split with one network),
         with no refit; stored as ``threshold_``. Multiclass problems get
-        per-class offsets on the logits instead (``class_offsets_``). Without
-        a label ``metric`` (none, or a ranking metric such as ROC AUC), it is
-        0.5 / argmax. A float fixes the binary threshold.
+        per-class offsets on the logits instead (``class_offsets_``). A
+        metric of scores that names an operating point sets it there:
+        ``tpr_at_fpr`` and ``recall_at_precision`` at the threshold that meets
+        their constraint with the most positives found (Neyman-Pearson),
+        ``precision_at_k`` at the score above which the top ``k`` share of
+        those rows lies. Without a metric, or with a pure ranking metric (ROC
+        AUC, partial AUC, average precision), it is 0.5 / argmax. A float
+        fixes the binary threshold.
     n_members : "auto" or int, default="auto"
         Members of the default network's ensemble. Each member is an MLP
         trained on all rows but one fold of a stratified split, so every row
@@ -264,7 +269,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
     threshold_ : float
         Decision threshold on the probability of ``classes_[1]`` (binary
         problems): tuned for ``metric`` with ``threshold="auto"``, the given
-        value otherwise, 0.5 without a label metric.
+        value otherwise, 0.5 without a metric or with a pure ranking metric.
     class_offsets_ : ndarray of shape (n_classes,)
         Offsets added to the logits before the argmax (multiclass problems),
         tuned for ``metric``; zeros without a label metric.
@@ -686,11 +691,19 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             self.threshold_ = float(self.threshold)
             return
         scorer = self._metric_scorer()
-        if scorer is None or incremental or getattr(scorer, "_kind", "label") != "label":
-            return  # no metric, or a ranking metric (ROC AUC...) that no threshold changes
+        if scorer is None or incremental:
+            return
+        ranking = getattr(scorer, "_kind", "label") != "label"
+        if ranking and (n_classes != 2 or not isinstance(scorer.metric, str)):
+            return  # a metric of scores that no threshold changes
         metric_weights = self._metric_weights(self.classes_[y_encoded], weights)
         logits, y_held, w_held = self._held_out_logits(data, y_encoded, metric_weights, valid_rows)
         if logits is None:
+            return
+        if ranking:  # its operating point, where it names one (TPR at FPR, precision at k); else the default
+            cut = ranking_threshold(y_held, logits, scorer, self.classes_, w_held)
+            if cut is not None:
+                self.threshold_ = float(1.0 / (1.0 + np.exp(-cut)))
             return
         held_rows = None if isinstance(self.loss_, CrossFitLoss) else valid_rows
         c_held = self._metric_costs(scorer, data, held_rows)

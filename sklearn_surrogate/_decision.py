@@ -20,13 +20,16 @@ Multiclass problems
     and balanced accuracy need when classes are imbalanced.
 """
 
+import numbers
+
 import numpy as np
 
-__all__ = ["best_threshold_score", "tune_class_offsets", "tune_threshold"]
+__all__ = ["best_threshold_score", "ranking_threshold", "tune_class_offsets", "tune_threshold"]
 
 # binary metrics whose value at every threshold comes from one pass of cumulative sums
 _FAST_METRICS = frozenset({"f1", "fbeta", "accuracy", "balanced_accuracy", "mcc", "gmean"})
 _N_GRID = 64  # thresholds tried for other metrics (score quantiles)
+_N_GRID_CONSTRAINED = 256  # for a constrained rate (TPR at FPR <= x, recall at precision >= x): the edge matters
 _OFFSET_GRID = np.linspace(-4.0, 4.0, 33)  # class offsets tried, in log-probability units
 _OFFSET_ROUNDS = 2
 
@@ -153,6 +156,69 @@ def tune_threshold(y_true, logits, scorer, classes, sample_weight=None, costs=No
     ])
     best = _middle_of_best(values)
     return float(cuts[best]), float(values[best])
+
+
+def ranking_threshold(y_true, logits, scorer, classes, sample_weight=None):
+    """The decision threshold for a metric of scores: its operating point, or None where it has none.
+
+    A metric of the ranking (``partial_auc``, ``average_precision``,
+    ``roc_auc``) does not depend on a threshold: None. Two name an operating
+    point, which ``predict`` then follows:
+
+    - ``tpr_at_fpr`` and ``recall_at_precision``: the threshold that
+      maximises their thresholded form (the TPR where the FPR stays within
+      ``max_fpr``, the recall where the precision reaches
+      ``min_precision``, else 0) on these predictions: the Neyman-Pearson
+      rule, read off held-out rows;
+    - ``precision_at_k``: the score above which the top ``k`` share of these
+      rows lies (``k`` as a count is taken as a share of these rows), so that
+      ``predict`` flags about that share of new rows.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        True class indices, 0 or 1.
+    logits : ndarray of shape (n,)
+        Class 1's logits (out-of-fold or validation predictions).
+    scorer : SurrogateScorer
+        A metric of scores.
+    classes : ndarray of shape (2,)
+        The classifier's classes.
+    sample_weight : array-like of shape (n,), default=None
+
+    Returns
+    -------
+    cut : float or None
+        Predict ``classes[1]`` where the logit exceeds ``cut``; None: keep
+        the default threshold.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_surrogate import make_surrogate_scorer
+    >>> from sklearn_surrogate._decision import ranking_threshold
+    >>> y = np.array([0] * 8 + [1] * 4)
+    >>> logits = np.array([-4, -3, -2, -1, 0, 1, 2, 5, -0.5, 3, 4, 6], dtype=float)
+    >>> cut = ranking_threshold(y, logits, make_surrogate_scorer("tpr_at_fpr", max_fpr=0.125), np.array([0, 1]))
+    >>> int(((logits > cut) & (y == 0)).sum()), int(((logits > cut) & (y == 1)).sum())
+    (1, 3)
+    """
+    metric = scorer.metric if isinstance(scorer.metric, str) else None
+    logits = np.asarray(logits, dtype=np.float64)
+    if metric == "precision_at_k":
+        share = scorer.k / len(logits) if isinstance(scorer.k, numbers.Integral) else float(scorer.k)
+        return float(np.quantile(logits, 1.0 - min(share, 1.0)))
+    if metric is None or scorer._entry.thresholded is None:
+        return None
+    y_true = np.asarray(y_true).astype(np.int64)
+    classes = np.asarray(classes)
+    thresholded = scorer._score_func  # the metric of hard predictions, unsigned
+    cuts = _candidate_cuts(logits)
+    if cuts.size > _N_GRID_CONSTRAINED:
+        cuts = np.unique(np.quantile(cuts, np.linspace(0, 1, _N_GRID_CONSTRAINED)))
+    values = np.array([thresholded(classes[y_true], classes[(logits > cut).astype(int)], sample_weight=sample_weight)
+                       for cut in cuts])
+    return float(cuts[_middle_of_best(values)])
 
 
 def _middle_of_best(values):

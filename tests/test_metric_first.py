@@ -281,3 +281,29 @@ def test_class_offsets_never_score_worse_than_the_arg_max(three_classes):
         offsets, score = tune_class_offsets(y, logits, scorer, np.arange(3))
         assert score >= base
         assert scorer.score_predictions(y, np.argmax(logits + offsets, axis=1), np.arange(3)) == pytest.approx(score)
+
+
+def _operating_data(n, seed):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, 5).astype(np.float32)
+    return X, (X[:, 0] + 0.5 * X[:, 1] + rng.randn(n) > 1.5).astype(int)
+
+
+def test_metric_of_scores_with_an_operating_point_sets_the_threshold_there():
+    # tpr_at_fpr: predict follows the Neyman-Pearson threshold read off the out-of-fold rows; precision_at_k: the
+    # top k share is flagged; a pure ranking metric keeps the default threshold
+    X, y = _operating_data(1500, 0)
+    model = SurrogateClassifier(metric=make_surrogate_scorer("tpr_at_fpr", max_fpr=0.05), max_iter=30,
+                                random_state=0).fit(X, y)
+    assert model.threshold_ != 0.5
+    proba = model.predict_proba(X)[:, 1]
+    assert_array_equal(model.predict(X) == 1, proba >= model.threshold_)
+    X_test, y_test = _operating_data(4000, 1)
+    false_positive_rate = (model.predict(X_test)[y_test == 0] == 1).mean()
+    assert false_positive_rate < 0.1  # tuned for 0.05 on held-out rows; a default threshold flags far fewer or more
+    top = SurrogateClassifier(metric=make_surrogate_scorer("precision_at_k", k=0.1), max_iter=30,
+                              random_state=0).fit(X, y)
+    assert abs(top.predict(X_test).mean() - 0.1) < 0.03
+    ranking = SurrogateClassifier(metric=make_surrogate_scorer("partial_auc", max_fpr=0.1), max_iter=5,
+                                  random_state=0).fit(X, y)
+    assert ranking.threshold_ == 0.5
