@@ -42,7 +42,8 @@ def toy(tmp_path):
     frame = pd.DataFrame(X, columns=list("abcd")).assign(
         label=np.where(X[:, 0] + 0.5 * rng.normal(size=160) > 0.5, "yes", "no"))
     frame.to_csv(folder / "toy.csv", index=False)
-    (folder / "MANIFEST.tsv").write_text("name\topenml_id\tfile\ttarget\tn_classes\tn_rows\ntoy\t\ttoy.csv\tlabel\t2\t160\n")
+    (folder / "MANIFEST.tsv").write_text(
+        "name\topenml_id\tfile\ttarget\tn_classes\tn_rows\ntoy\t\ttoy.csv\tlabel\t2\t160\n")
     return folder
 
 
@@ -278,8 +279,8 @@ def test_report_of_the_expected_cost_target_reads_the_negated_cost(tmp_path):
     assert "mean rank on neg_expected_cost" in text and "## neg_expected_cost: win / tie / loss" not in text
     table = text.split("## Mean scores")[1].split("##")[0]
     assert table.index("cheap") < table.index("dear")  # the lower cost ranks first
-    assert "`neg_expected_cost`: `make_surrogate_scorer(metric='expected_cost', cost_matrix=[[0.0, 1.0], [5.0, 0.0]])`" \
-        in text and "`partial_auc`: `make_surrogate_scorer(metric='partial_auc', max_fpr=0.1)`" in text
+    cost = "`neg_expected_cost`: `make_surrogate_scorer(metric='expected_cost', cost_matrix=[[0.0, 1.0], [5.0, 0.0]])`"
+    assert cost in text and "`partial_auc`: `make_surrogate_scorer(metric='partial_auc', max_fpr=0.1)`" in text
     assert (tmp_path / "ranks_expected_cost.png").exists()
 
 
