@@ -25,6 +25,24 @@ methods do not apply there)::
 
     sklearn-surrogate benchmark --methods auto cross_entropy hgb realmlp --target f1_macro --jobs 2 \\
         --output-dir campaign_f1_macro --checkpoint-dir campaign_checkpoints/f1_macro
+
+The campaigns of the top of the ranking and of costs (one per metric family;
+the scorers are those of :data:`~sklearn_surrogate.app.TARGET_SCORERS`, and
+the losses with a ``max_fpr``, ``k`` or ``cost_matrix`` take the target's):
+partial AUC at FPR <= 0.1 first, then the others copying the rows that do not
+depend on the target from it::
+
+    sklearn-surrogate benchmark --methods auto cross_entropy hgb auc_square auc_margin pauc_cvar pauc_kl \\
+        pauc_two_way --target partial_auc --jobs 2 --output-dir campaign_partial_auc \\
+        --checkpoint-dir campaign_checkpoints/partial_auc
+    sklearn-surrogate benchmark --methods auto cross_entropy hgb auc_square auc_margin pauc_cvar np_tpr_at_fpr \\
+        --target tpr_at_fpr --jobs 2 --output-dir campaign_tpr_at_fpr \\
+        --checkpoint-dir campaign_checkpoints/tpr_at_fpr --reuse-checkpoints campaign_checkpoints/partial_auc
+
+and the same with ``--target precision_at_k`` (losses ``precision_at_k
+soap``), ``--target average_precision`` (``soap``) and ``--target
+expected_cost`` (``cross_entropy+threshold hgb+threshold cost_sensitive``;
+see the benchmarks page for the commands).
 """
 
 import argparse
@@ -65,7 +83,7 @@ def _nonzero(text):
 
 def _parser():
     from .. import __version__
-    from ._methods import BASELINES, DEFAULT_BASELINES, TARGETS
+    from ._methods import BASELINES, DEFAULT_BASELINES, NO_THRESHOLD_TARGETS, TARGETS
 
     parser = argparse.ArgumentParser(
         prog="sklearn-surrogate",
@@ -160,7 +178,9 @@ def _parser():
                             "given without names)")
     bench.add_argument("--baselines", nargs="*", default=None, metavar="NAME",
                        help=f"baselines to run beside the losses, among {', '.join(BASELINES)} (default: "
-                            f"{' '.join(DEFAULT_BASELINES)}; none when given without names; realmlp needs "
+                            f"{' '.join(DEFAULT_BASELINES)}, without the +threshold ones for the targets a threshold "
+                            f"does not change, {', '.join(NO_THRESHOLD_TARGETS)}; none when given without names; "
+                            "realmlp needs "
                             "pip install sklearn-surrogate[benchmark])")
     bench.add_argument("--methods", nargs="+", default=None, metavar="NAME",
                        help="exactly these methods, baselines and loss names mixed (instead of --losses and "
@@ -171,8 +191,10 @@ def _parser():
     bench.add_argument("--repeats", type=_count(1), default=None, help="cross-validation repeats (default: 5)")
     bench.add_argument("--splits", type=_count(2), default=None, help="folds per repeat (default: 2)")
     bench.add_argument("--target", default="f1", choices=TARGETS,
-                       help="metric the tuned thresholds, the auto method and the report aim at; f1_macro is for "
-                            "multiclass datasets (default: %(default)s)")
+                       help="metric the tuned thresholds, the auto method, the losses' options and the report aim "
+                            "at; f1_macro is for multiclass datasets; partial_auc (FPR <= 0.1), tpr_at_fpr (FPR "
+                            "0.05), precision_at_k (top 5 %%), average_precision and expected_cost (FN 5, FP 1) for "
+                            "binary ones (default: %(default)s)")
     bench.add_argument("--jobs", type=_nonzero, default=1,
                        help="parallel fits; -1 uses all cores (default: %(default)s)")
     bench.add_argument("--output-dir", default="benchmark_output", help="results folder (default: %(default)s)")
@@ -265,9 +287,10 @@ def _benchmark(args):
         if value is not None:
             settings[key] = value
     if args.reference is not None:
-        from ._methods import method_names
+        from ._methods import default_baselines, method_names
 
-        planned = method_names(settings["losses"], settings.get("baselines"))
+        baselines = settings.get("baselines")
+        planned = method_names(settings["losses"], default_baselines(args.target) if baselines is None else baselines)
         if args.reference not in planned:
             args.command_parser.error(f"argument --reference: {args.reference!r} is not among the methods that run "
                                       f"({', '.join(planned)}).")

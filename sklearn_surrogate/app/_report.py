@@ -5,8 +5,51 @@ import pandas as pd
 
 __all__ = ["head_to_head", "mean_ranks", "mean_scores", "summary_table", "win_tie_loss", "write_report"]
 
-# the score column a target is read from: macro F1 is the "f1" column of multiclass datasets
-_COLUMN_OF_TARGET = {"f1_macro": "f1"}
+# the score column a target is read from: macro F1 is the "f1" column of multiclass datasets; the expected cost is
+# negated (higher is better, as every column)
+_COLUMN_OF_TARGET = {"f1_macro": "f1", "expected_cost": "neg_expected_cost"}
+# the score columns a report summarises, in this order, where present
+_METRIC_COLUMNS = ("f1", "roc_auc", "average_precision", "balanced_accuracy", "partial_auc", "tpr_at_fpr",
+                   "precision_at_k", "neg_expected_cost")
+
+
+def _reported_metrics(scores, column):
+    """The score columns a report shows, and those it leaves out for rows that lack them.
+
+    A column is shown when every row scored on the target's ``column`` has
+    it, on every dataset where some row has it (the operating-region columns
+    are undefined on multiclass datasets: no row has them there). Rows
+    check-pointed before a column existed lack it; averaging over the others
+    would mix methods scored on different folds, so the column is left out
+    (and named), and the target's column is always shown.
+    """
+    shown, left_out = [], {}
+    for metric in [m for m in _METRIC_COLUMNS if m in scores]:
+        has = scores[metric].notna()
+        defined = has.groupby(scores["dataset"]).transform("any")
+        missing = int((scores[column].notna() & defined & ~has).sum()) if column in scores else 0
+        if metric == column or (has.any() and not missing):
+            shown.append(metric)
+        elif missing:
+            left_out[metric] = missing
+    return shown, left_out
+
+
+def _scoring_section(metrics):
+    """The scorer of each operating-region column shown, so that a report says what it measured."""
+    from ._methods import TARGET_SCORERS
+    from ._runner import OPERATING_METRICS
+
+    lines = []
+    for metric in [m for m in metrics if m in OPERATING_METRICS]:
+        options = ", ".join(f"{key}={value!r}" for key, value in TARGET_SCORERS[OPERATING_METRICS[metric]].items())
+        lines.append(f"- `{metric}`: `make_surrogate_scorer({options})`")
+    if not lines:
+        return None
+    return ("## Scoring of the operating-region columns\n\nOn each test fold of a binary dataset (the positive "
+            "class is the minority class); `neg_expected_cost` is the mean cost per row of the predicted labels, "
+            "negated so that higher is better, with the cost matrix `[[TN, FP], [FN, TP]]`.\n\n"
+            + "\n".join(lines) + "\n")
 
 
 def summary_table(scores, metric):
@@ -251,6 +294,8 @@ def mean_scores(scores, metrics, *, rank_by):
 
 def _fit_time_section(timings, reference, against="cross_entropy+threshold"):
     medians = timings.groupby("method", sort=False)["fit_seconds"].median()
+    if against not in medians.index:  # the targets a threshold does not change run no +threshold method
+        against = "cross_entropy"
     text = ("## Median fit seconds\n\nMedian over every fit (all datasets and folds) of each method, "
             "preprocessing included.\n\n" + medians.round(3).to_frame().to_markdown() + "\n")
     if reference is not None and reference != against and {reference, against} <= set(medians.index):
@@ -305,12 +350,21 @@ def write_report(scores, timings, output_dir, *, target="f1", title="Benchmark",
     (:func:`mean_scores`), the mean ranks for every metric present, the
     :func:`head_to_head` table of ``reference`` against every other method,
     the :func:`win_tie_loss` tables of ``target`` against each other
-    baseline present, a :func:`summary_table` per metric, the mean fit times, and the
-    median fit times with the ratio of ``reference``'s median to
-    ``cross_entropy+threshold``'s (both measured in the same run). The plots are
-    the mean ranks on ``target`` with the Nemenyi critical difference
+    baseline present, a :func:`summary_table` per metric, the mean fit
+    times, and the median fit times with the ratio of ``reference``'s
+    median to ``cross_entropy+threshold``'s (``cross_entropy``'s where it
+    did not run; both measured in the same run). The plots are the mean
+    ranks on ``target`` with the Nemenyi critical difference
     (``ranks_<target>.png``) and the mean score of every method on every
     dataset (``datasets_<target>.png``).
+
+    Every score column present is summarised, the operating-region ones
+    (``partial_auc``, ``tpr_at_fpr``, ``precision_at_k``,
+    ``neg_expected_cost``) with the scorer configuration that computed
+    them; a column that some rows lack (rows check-pointed before it was
+    scored: see :func:`run_benchmark`) is left out of the tables and named,
+    since averages over the other rows would compare methods on different
+    folds. The target's column is always shown.
 
     Parameters
     ----------
@@ -325,7 +379,8 @@ def write_report(scores, timings, output_dir, *, target="f1", title="Benchmark",
     target : str, default="f1"
         The metric of the win/tie/loss tables and the plots; the mean-rank
         table is sorted by it. ``"f1_macro"`` reads the ``f1`` column (the
-        macro F1 on multiclass datasets).
+        macro F1 on multiclass datasets), ``"expected_cost"`` the
+        ``neg_expected_cost`` column (the cost negated: higher is better).
     title : str, default="Benchmark"
         Title of the report.
     plots : bool, default=True
@@ -382,8 +437,8 @@ def write_report(scores, timings, output_dir, *, target="f1", title="Benchmark",
     folder.mkdir(parents=True, exist_ok=True)
     scores.to_csv(folder / "scores.csv", index=False, float_format="%.10g")
     timings.to_csv(folder / "timings.csv", index=False, float_format="%.4g")
-    metrics = [m for m in ("f1", "roc_auc", "average_precision", "balanced_accuracy") if m in scores]
     column = _COLUMN_OF_TARGET.get(target, target)
+    metrics, left_out = _reported_metrics(scores, column)
     methods = list(dict.fromkeys(scores["method"]))
     if reference is None and "auto" in methods:
         reference = "auto"
@@ -394,6 +449,13 @@ def write_report(scores, timings, output_dir, *, target="f1", title="Benchmark",
                  + means.to_markdown() + "\n")
     ranks = pd.DataFrame({m: mean_ranks(scores, m) for m in metrics}).round(2)
     parts.append("## Mean ranks (1 = best)\n\n" + ranks.sort_values(column).to_markdown() + "\n")
+    if left_out:
+        parts.append("Left out of this report, for rows check-pointed before these columns were scored (refit "
+                     "them in a fresh checkpoint folder to have them): "
+                     + ", ".join(f"`{m}` ({n} rows)" for m, n in left_out.items()) + ".\n")
+    scoring = _scoring_section(metrics)
+    if scoring is not None:
+        parts.append(scoring)
     if reference is not None:
         table = head_to_head(scores, column, reference)
         parts.append(f"## `{reference}` against every other method on {column}: win / tie / loss\n\nWins, ties and "

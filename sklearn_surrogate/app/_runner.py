@@ -9,7 +9,17 @@ import zlib
 import numpy as np
 import pandas as pd
 
-from ._methods import BASELINES, TARGETS, aims_at_target, make_method, method_names
+from ._methods import (
+    BASELINES,
+    TARGET_SCORERS,
+    TARGETS,
+    aims_at_target,
+    default_baselines,
+    make_method,
+    method_names,
+    target_loss_params,
+    target_scorer,
+)
 
 __all__ = ["QUICK", "load_dataset", "run_benchmark", "score_predictions"]
 
@@ -32,6 +42,18 @@ Examples
 ``run_benchmark(**QUICK)`` runs it (minutes; it needs the shared datasets).
 """
 METRICS = ["f1", "roc_auc", "average_precision", "balanced_accuracy"]
+# the metrics of the top of the ranking and of costs (issue 19): score column -> target of TARGET_SCORERS whose
+# scorer computes it; binary problems only (NaN on multiclass ones). The expected cost is negated, as scikit-learn's
+# neg_* scorers are, so that every column reads higher is better.
+OPERATING_METRICS = {
+    "partial_auc": "partial_auc",
+    "tpr_at_fpr": "tpr_at_fpr",
+    "precision_at_k": "precision_at_k",
+    "neg_expected_cost": "expected_cost",
+}
+ALL_METRICS = METRICS + list(OPERATING_METRICS)
+# the scorer configurations of the operating columns, recorded with each checkpoint
+SCORING = {column: TARGET_SCORERS[target] for column, target in OPERATING_METRICS.items()}
 
 
 def load_dataset(spec, *, data_home=None, shared_dir=None):
@@ -126,25 +148,32 @@ def load_dataset(spec, *, data_home=None, shared_dir=None):
 
 
 def score_predictions(y_true, y_pred, proba):
-    """F1, ROC AUC, average precision and balanced accuracy (macro one-vs-rest for multiclass).
+    """Every score column of a benchmark row: the four general metrics, then those of an operating region.
 
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
         True class indices ``0..K-1``.
     y_pred : array-like of shape (n_samples,)
-        Predicted class indices (for F1 and balanced accuracy).
+        Predicted class indices (for F1, balanced accuracy and the expected
+        cost).
     proba : ndarray of shape (n_samples, K)
-        Predicted probabilities, one column per class (for ROC AUC and
-        average precision); K = 2 for binary problems, whose positive class
-        is 1.
+        Predicted probabilities, one column per class (for the ranking
+        metrics); K = 2 for binary problems, whose positive class is 1.
 
     Returns
     -------
     scores : dict
         ``"f1"``, ``"roc_auc"``, ``"average_precision"`` and
-        ``"balanced_accuracy"``. For multiclass problems F1 and average
-        precision are macro averages, ROC AUC is one-vs-rest (macro).
+        ``"balanced_accuracy"`` (for multiclass problems F1 and average
+        precision are macro averages, ROC AUC is one-vs-rest, macro); then
+        ``"partial_auc"`` (FPR up to 0.1, standardised), ``"tpr_at_fpr"``
+        (FPR at most 0.05), ``"precision_at_k"`` (the top 5 % of the rows)
+        and ``"neg_expected_cost"`` (the mean cost per row of the predicted
+        labels under :data:`~sklearn_surrogate.app.EXPECTED_COST_MATRIX`,
+        negated), each computed by the scorer of its target in
+        :data:`~sklearn_surrogate.app.TARGET_SCORERS`; these four are NaN
+        for multiclass problems.
 
     Examples
     --------
@@ -153,8 +182,9 @@ def score_predictions(y_true, y_pred, proba):
     >>> y_true = np.array([0, 0, 1, 1, 0, 1])
     >>> proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.55, 0.45], [0.2, 0.8], [0.1, 0.9]])
     >>> scores = score_predictions(y_true, proba.argmax(axis=1), proba)
-    >>> {name: round(float(value), 3) for name, value in scores.items()}
-    {'f1': 0.667, 'roc_auc': 0.778, 'average_precision': 0.806, 'balanced_accuracy': 0.667}
+    >>> {name: round(float(value), 3) for name, value in scores.items()}  # doctest: +NORMALIZE_WHITESPACE
+    {'f1': 0.667, 'roc_auc': 0.778, 'average_precision': 0.806, 'balanced_accuracy': 0.667, 'partial_auc': 0.649,
+     'tpr_at_fpr': 0.333, 'precision_at_k': 1.0, 'neg_expected_cost': -1.0}
     """
     from .._metric_table import METRIC_TABLE
 
@@ -169,7 +199,30 @@ def score_predictions(y_true, y_pred, proba):
             scores[name] = entry.score(y_true, proba[:, 1])
         else:
             scores[name] = entry.score_multiclass(y_true, proba, classes=np.arange(n_classes), average="macro")
+    for column, target in OPERATING_METRICS.items():
+        if n_classes != 2:
+            scores[column] = np.nan
+            continue
+        scorer, classes = target_scorer(target), np.arange(2)
+        if METRIC_TABLE[TARGET_SCORERS[target]["metric"]].response == "label":
+            scores[column] = scorer.score_predictions(y_true, y_pred, classes)
+        else:
+            scores[column] = scorer.score_proba(y_true, proba, classes)
     return scores
+
+
+def _scored_metrics(n_classes):
+    """The score columns defined on a problem of ``n_classes`` classes."""
+    return ALL_METRICS if n_classes == 2 else METRICS
+
+
+def _complete(row, n_classes):
+    """Whether a row has every score its problem defines (or none: a method that does not apply).
+
+    Rows check-pointed before the operating-region columns existed lack them.
+    """
+    values = pd.isna(pd.Series([row.get(column, np.nan) for column in _scored_metrics(n_classes)], dtype=float))
+    return bool(values.all() or not values.any())
 
 
 def _seed(random_state, dataset, repeat, fold):
@@ -192,7 +245,7 @@ def _run_task(dataset, repeat, fold, method, X, y, train, test, seed, target):
     estimator = make_method(method, random_state=seed, n_classes=n_classes, target=target)
     row = {"dataset": dataset, "repeat": repeat, "fold": fold, "method": method}
     if estimator is None:
-        return {**row, **{m: np.nan for m in METRICS}}, np.nan
+        return {**row, **{m: np.nan for m in ALL_METRICS}}, np.nan
     model = make_pipeline(make_preprocessor(X.iloc[train]), estimator)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -210,7 +263,7 @@ def _run_task(dataset, repeat, fold, method, X, y, train, test, seed, target):
 
 
 _KEYS = ["dataset", "repeat", "fold", "method"]
-_COLUMNS = [*_KEYS, *METRICS, "fit_seconds"]
+_COLUMNS = [*_KEYS, *ALL_METRICS, "fit_seconds"]
 
 
 class _Checkpoint:
@@ -220,8 +273,17 @@ class _Checkpoint:
     settings (seed, folds per repeat, target), of any method and repeat; a
     run reads the rows it needs, computes the others and rewrites the file
     with all of them after each task (through a temporary file, so a killed
-    run leaves a whole file). ``<dataset>.json`` holds the settings; a run
-    with other settings refuses the folder rather than mixing rows.
+    run leaves a whole file). ``<dataset>.json`` holds the settings and the
+    scorer configurations of the operating-region columns (``scoring``); a
+    run with other settings refuses the folder rather than mixing rows.
+
+    A checkpoint from before the operating-region columns (no ``scoring`` in
+    its settings) is still read: its rows keep their four scores, and the
+    new columns are missing (NaN) on them; the report leaves a column out
+    where it is missing (:func:`~sklearn_surrogate.app.write_report`). Its
+    rows are not refitted: the target's score is there, and refitting would
+    turn adding one method to a finished campaign into fitting it all again.
+    The settings file gains ``scoring`` with the first new row.
     """
 
     def __init__(self, folder, dataset, settings):
@@ -233,7 +295,7 @@ class _Checkpoint:
         csv, sidecar = self._path(".csv"), self._path(".json")
         if sidecar.exists():
             saved = json.loads(sidecar.read_text(encoding="utf-8"))
-            if saved != settings:
+            if not _same_settings(saved, settings):
                 raise ValueError(
                     f"The checkpoint {csv} was computed with {saved}, not {settings}: use another checkpoint folder "
                     "(--output-dir on the command line), or the same settings."
@@ -244,7 +306,8 @@ class _Checkpoint:
             if not sidecar.exists() and set(rows["fold"]) != set(range(settings["n_splits"])):
                 raise ValueError(f"The checkpoint {csv} has folds {sorted(set(rows['fold']))}, not "
                                  f"{settings['n_splits']} per repeat: use another checkpoint folder.")
-            self.saved = rows.drop_duplicates(subset=_KEYS[1:], keep="first")
+            # (an older checkpoint lacks the operating-region columns: NaN there)
+            self.saved = rows.drop_duplicates(subset=_KEYS[1:], keep="first").reindex(columns=_COLUMNS)
 
     def _path(self, suffix):
         return self.folder / f"{self.dataset}{suffix}"
@@ -262,7 +325,7 @@ class _Checkpoint:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         sidecar = self._path(".json")
-        if not sidecar.exists():
+        if not sidecar.exists() or "scoring" not in json.loads(sidecar.read_text(encoding="utf-8")):
             sidecar.write_text(json.dumps(self.settings) + "\n", encoding="utf-8")
         partial = self._path(".csv.partial")
         self._rows().to_csv(partial, index=False, float_format="%.10g")
@@ -276,17 +339,29 @@ class _Checkpoint:
             rows = pd.read_csv(self._path(".csv"))  # the same values whether computed now or read back later
         wanted = pd.DataFrame(keys, columns=_KEYS[1:])
         frame = wanted.merge(rows, on=_KEYS[1:], how="left", validate="one_to_one")
-        return frame[_COLUMNS]
+        return frame.reindex(columns=_COLUMNS)  # an older checkpoint lacks the operating-region columns
 
 
-def _reusable_rows(folders, dataset, settings, wanted):
+def _same_settings(saved, settings):
+    """Whether saved checkpoint settings are ``settings``; settings saved before ``scoring`` existed match any."""
+    if "scoring" not in saved:
+        settings = {key: value for key, value in settings.items() if key != "scoring"}
+    return saved == settings
+
+
+def _reusable_rows(folders, dataset, settings, wanted, n_classes):
     """Rows of ``wanted`` (repeat, fold, method) found in other campaigns' checkpoints of ``dataset``.
 
     Only checkpoints computed with the same seed and folds per repeat count
     (their target may differ): the folds and every model's seed are then the
-    same, so a method that does not aim at the target has the same row.
+    same, so a method that does not aim at the target, and takes the same
+    options from both targets (:func:`~sklearn_surrogate.app.target_loss_params`),
+    has the same row. A row must also hold every score of its problem
+    (:func:`_complete`): rows of checkpoints from before the operating-region
+    columns lack them, and are fitted again rather than copied.
     """
-    same = {key: value for key, value in settings.items() if key != "target"}
+    same = {key: value for key, value in settings.items() if key not in ("target", "scoring")}
+    target = settings["target"]
     found = []
     for folder in folders or ():
         folder = pathlib.Path(folder)
@@ -294,12 +369,15 @@ def _reusable_rows(folders, dataset, settings, wanted):
         if not (csv.exists() and sidecar.exists()):
             continue
         saved = json.loads(sidecar.read_text(encoding="utf-8"))
-        if {key: saved.get(key) for key in same} != same:
+        if {key: saved.get(key) for key in same} != same or saved.get("target") not in TARGETS:
             continue
-        rows = pd.read_csv(csv).drop_duplicates(subset=_KEYS[1:], keep="first")
+        if saved.get("scoring", settings["scoring"]) != settings["scoring"]:  # other operating points
+            continue
+        rows = pd.read_csv(csv).drop_duplicates(subset=_KEYS[1:], keep="first").reindex(columns=_COLUMNS)
         keys = list(zip(rows["repeat"], rows["fold"], rows["method"]))
         for key, (_, row) in zip(keys, rows.iterrows()):
-            if key in wanted:
+            if (key in wanted and _complete(row, n_classes)
+                    and target_loss_params(key[2], saved["target"]) == target_loss_params(key[2], target)):
                 found.append({column: row[column] for column in _COLUMNS})
                 wanted = wanted - {key}
     return found
@@ -319,15 +397,20 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
         surrogate); each becomes a method beside the baselines.
     n_repeats, n_splits : int, default=5, 2
         ``RepeatedStratifiedKFold`` (5 x 2 by default).
-    target : {"f1", "balanced_accuracy", "roc_auc", "f1_macro"}, default="f1"
-        The metric the ``+threshold`` baselines tune for and ``auto`` trains
-        for (see :data:`~sklearn_surrogate.app.TARGETS`).
+    target : str, default="f1"
+        One of :data:`~sklearn_surrogate.app.TARGETS`: the metric the
+        ``+threshold`` baselines tune for, ``auto`` trains for, and whose
+        options the losses that have them take
+        (:func:`~sklearn_surrogate.app.target_loss_params`). Every target's
+        metric is scored whatever the target.
     random_state : int, default=0
         Seeds the folds and every model; the scores are then reproducible
         to the last digit on the same machine and library versions.
     baselines : list of str, default=None
-        Names of :data:`~sklearn_surrogate.app.BASELINES`; the
-        :data:`~sklearn_surrogate.app.DEFAULT_BASELINES` when None.
+        Names of :data:`~sklearn_surrogate.app.BASELINES`;
+        ``default_baselines(target)`` when None (the
+        :data:`~sklearn_surrogate.app.DEFAULT_BASELINES`, without the
+        ``+threshold`` methods on the targets a threshold does not change).
     data_home, shared_dir : path-like, default=None
         ``fetch_openml``'s cache, and the shared offline copies.
     n_jobs : int, default=1
@@ -341,15 +424,22 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
         interrupted run resumes where it stopped, and a campaign grows by
         methods (or repeats) across sessions. Rows of methods not asked for
         stay in the file but are not returned. Other settings raise a
-        ``ValueError``.
+        ``ValueError``. Rows check-pointed before the operating-region
+        columns existed are returned with those columns missing (NaN), not
+        refitted.
     reuse_checkpoint_dirs : list of path-like, default=None
         Checkpoint folders of other campaigns (another target, same seed and
         folds per repeat) to copy rows from instead of fitting again, for
         the methods that do not aim at the target (``hgb``, ``realmlp``,
         ``cross_entropy``, the losses: see
-        :func:`~sklearn_surrogate.app._methods.aims_at_target`). Their folds
-        and seeds are the same, so the rows are the ones a fit would give;
-        copied rows go into ``checkpoint_dir`` like computed ones.
+        :func:`~sklearn_surrogate.app._methods.aims_at_target`) and take the
+        same options from both targets (``pauc_cvar`` under ``partial_auc``
+        and ``tpr_at_fpr`` differ in ``max_fpr``: see
+        :func:`~sklearn_surrogate.app.target_loss_params`). Their folds and
+        seeds are the same, so the rows are the ones a fit would give; copied
+        rows go into ``checkpoint_dir`` like computed ones. Only rows holding
+        every score column are copied: rows of checkpoints from before the
+        operating-region columns are fitted again.
     verbose : bool, default=True
         Progress bar.
 
@@ -357,8 +447,10 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
     -------
     scores : pandas.DataFrame
         One row per dataset, repeat, fold and method (columns ``dataset``,
-        ``repeat``, ``fold``, ``method``), with the four metrics of
-        :func:`score_predictions`; NaN for a method that does not apply.
+        ``repeat``, ``fold``, ``method``), with the metrics of
+        :func:`score_predictions` (the four general ones, then ``partial_auc``, ``tpr_at_fpr``,
+        ``precision_at_k`` and ``neg_expected_cost``); NaN for a method that
+        does not apply.
     timings : pandas.DataFrame
         The same keys with ``fit_seconds`` (kept apart: timings are not
         reproducible).
@@ -366,8 +458,9 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
     Raises
     ------
     ValueError
-        For an unknown loss, baseline or target, or a checkpoint computed
-        with other settings.
+        For an unknown loss, baseline or target, a ``+threshold`` method on a
+        target a threshold does not change, or a checkpoint computed with
+        other settings.
     ImportError
         For the ``realmlp`` methods without pytabkit (the ``benchmark``
         extra).
@@ -397,9 +490,12 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
     ...     scores, timings = run_benchmark(["toy"], losses=["f1"], baselines=["hgb"], n_repeats=1,
     ...                                     n_splits=2, shared_dir=folder, verbose=False)
     >>> scores.shape, scores["fold"].tolist(), scores["method"].tolist()
-    ((4, 8), [0, 0, 1, 1], ['hgb', 'f1', 'hgb', 'f1'])
-    >>> list(scores.columns[4:]), list(timings.columns[4:])
-    (['f1', 'roc_auc', 'average_precision', 'balanced_accuracy'], ['fit_seconds'])
+    ((4, 12), [0, 0, 1, 1], ['hgb', 'f1', 'hgb', 'f1'])
+    >>> list(scores.columns[4:])  # doctest: +NORMALIZE_WHITESPACE
+    ['f1', 'roc_auc', 'average_precision', 'balanced_accuracy', 'partial_auc', 'tpr_at_fpr', 'precision_at_k',
+     'neg_expected_cost']
+    >>> list(timings.columns[4:])
+    ['fit_seconds']
     >>> bool(scores["roc_auc"].between(0, 1).all())
     True
 
@@ -419,10 +515,10 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
         raise ValueError(f"Unknown baseline(s) {sorted(set(baselines) - set(BASELINES))}; baselines: {list(BASELINES)}.")
     if target not in TARGETS:
         raise ValueError(f"Unknown target {target!r}; targets: {list(TARGETS)}.")
-    methods = method_names(losses, baselines)
+    methods = method_names(losses, default_baselines(target) if baselines is None else baselines)
     for method in methods:  # a missing optional dependency fails now, not after hours of other fits
         make_method(method, target=target)
-    settings = {"random_state": int(random_state), "n_splits": int(n_splits), "target": target}
+    settings = {"random_state": int(random_state), "n_splits": int(n_splits), "target": target, "scoring": SCORING}
     scores, timings = [], []
     for spec in datasets:
         name, _, X, y = load_dataset(spec, data_home=data_home, shared_dir=shared_dir)
@@ -433,7 +529,7 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
         keys = [(*divmod(i, n_splits), method) for i in range(len(splits)) for method in methods]
         done = checkpoint.done()
         reusable = {key for key in keys if key not in done and not aims_at_target(key[2])}
-        copied = _reusable_rows(reuse_checkpoint_dirs, name, settings, reusable)
+        copied = _reusable_rows(reuse_checkpoint_dirs, name, settings, reusable, int(y.max()) + 1)
         if copied:
             checkpoint.add(*[{**row, "dataset": name} for row in copied])
             done = done | {(row["repeat"], row["fold"], row["method"]) for row in copied}

@@ -210,7 +210,7 @@ def test_checkpoints_are_written_after_every_fit_and_resume(shared, tmp_path, co
     # method by method: hgb's folds first, then the first fold of hgb+threshold
     assert list(zip(saved["method"], saved["fold"])) == [("hgb", 0), ("hgb", 1), ("hgb+threshold", 0)]
     assert json.loads((tmp_path / "checkpoints" / "toy.json").read_text()) == {
-        "random_state": 0, "n_splits": 2, "target": "f1"}
+        "random_state": 0, "n_splits": 2, "target": "f1", "scoring": _runner.SCORING}
     monkeypatch.setattr(_runner, "_run_task", real)
     resumed, _ = run_benchmark(["toy"], **FAST, shared_dir=shared, checkpoint_dir=tmp_path / "checkpoints")
     pd.testing.assert_frame_equal(resumed, fresh)
