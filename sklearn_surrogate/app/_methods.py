@@ -172,6 +172,14 @@ probabilities, as :func:`~sklearn_surrogate.make_surrogate_scorer` does:
 the best threshold of the test fold's own curve. A ``+threshold`` method
 refits its base model on the whole training fold, so its probabilities, and
 then its score, are those of the base method.
+
+Examples
+--------
+>>> from sklearn_surrogate.app import NO_THRESHOLD_TARGETS, default_baselines
+>>> "partial_auc" in NO_THRESHOLD_TARGETS, "expected_cost" in NO_THRESHOLD_TARGETS
+(True, False)
+>>> any(name.endswith("+threshold") for name in default_baselines("partial_auc"))
+False
 """
 
 # the scorer options a loss hyper-parameter of the same name takes from the target (pauc_cvar's max_fpr...)
