@@ -46,6 +46,9 @@ __all__ = [
     "TwoWayPartialAUCLoss",
 ]
 
+# the cross-entropy term every ranking loss can add (``ce_weight``)
+_CE_WEIGHT_CONSTRAINT = {"ce_weight": [Interval(Real, 0, None, closed="left")]}
+
 # (positive rows) x (negatives) elements per chunk of the KL-DRO pair matrix (bounds its temporary memory)
 _PAIR_CHUNK = 1 << 21
 
@@ -112,6 +115,15 @@ def _top_threshold(values, weights, fraction):
     return values.gather(0, index)[0]
 
 
+def _weighted_bce(z, pos, sample_weight):
+    """Binary cross-entropy of the logits ``z`` for the labels ``pos``, averaged with the sample weights.
+
+    An empty batch, or one whose weights are all zero, gives 0 (the ensemble's members can draw one).
+    """
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(z, pos.to(z.dtype), reduction="none")
+    return SurrogateLoss._weighted_mean(bce, sample_weight)
+
+
 def _squared_hinge(d, margin):
     """``max(0, margin - d) ** 2``."""
     return torch.relu(margin - d).square()
@@ -144,9 +156,14 @@ class _RankingLoss(SurrogateLoss):
         return params
 
     def _batch_loss(self, logits, targets, sample_weight):
-        s = torch.sigmoid(_binary_logit(logits))
+        z = _binary_logit(logits)
+        s = torch.sigmoid(z)
         pw, nw, pos = _class_weights(targets, sample_weight, s.dtype)
-        return self._ranking_loss(s, pw, nw, pos)
+        loss = self._ranking_loss(s, pw, nw, pos)
+        ce_weight = float(self.ce_weight)
+        if ce_weight > 0:
+            loss = loss + ce_weight * _weighted_bce(z, pos, sample_weight)
+        return loss
 
     def _ranking_loss(self, s, pw, nw, pos):
         """The loss from scores ``s``, the positives' and negatives' weights ``pw``, ``nw`` and the mask ``pos``."""
@@ -209,6 +226,13 @@ class PartialAUCCVaRLoss(_PairwiseRankingLoss):
         ``max_fpr=1`` is the full AUC (:class:`AUCSquaredHingeLoss`).
     margin : float, default=1.0
         The margin :math:`m` of the squared hinge.
+    ce_weight : float >= 0, default=0.0
+        Weight of a binary cross-entropy term added to the ranking loss,
+        ``loss + ce_weight * BCE(z, y)`` (the BCE averaged over the batch
+        with the sample weights). 0 is the ranking loss alone. The
+        cross-entropy keeps the whole ranking and the probabilities in shape
+        while the ranking loss works on its part of it, and it gives a
+        gradient on batches of one class, where the ranking loss has none.
     pos_label : int, label or None, default=None
         The class ranked as positive (None: class index 1,
         ``classes_[-1]``); a class label, resolved as
@@ -237,15 +261,17 @@ class PartialAUCCVaRLoss(_PairwiseRankingLoss):
     _parameter_constraints = {
         "max_fpr": [Interval(Real, 0, 1, closed="right")],
         "margin": [Interval(Real, None, None, closed="neither")],
+        **_CE_WEIGHT_CONSTRAINT,
     }
 
     target_metric = "partial_auc"
     _metric_option = "max_fpr"  # the hyper-parameter that is also the metric's option
 
-    def __init__(self, max_fpr=0.1, margin=1.0, pos_label=None):
+    def __init__(self, max_fpr=0.1, margin=1.0, ce_weight=0.0, pos_label=None):
         super().__init__()
         self.max_fpr = max_fpr
         self.margin = margin
+        self.ce_weight = ce_weight
         self.pos_label = pos_label
 
 
@@ -286,6 +312,13 @@ class TwoWayPartialAUCLoss(_PairwiseRankingLoss):
         one-way :class:`PartialAUCCVaRLoss`).
     margin : float, default=1.0
         The margin :math:`m` of the squared hinge.
+    ce_weight : float >= 0, default=0.0
+        Weight of a binary cross-entropy term added to the ranking loss,
+        ``loss + ce_weight * BCE(z, y)`` (the BCE averaged over the batch
+        with the sample weights). 0 is the ranking loss alone. The
+        cross-entropy keeps the whole ranking and the probabilities in shape
+        while the ranking loss works on its part of it, and it gives a
+        gradient on batches of one class, where the ranking loss has none.
     pos_label : int, label or None, default=None
         The class ranked as positive (None: class index 1,
         ``classes_[-1]``).
@@ -315,13 +348,15 @@ class TwoWayPartialAUCLoss(_PairwiseRankingLoss):
         "max_fpr": [Interval(Real, 0, 1, closed="right")],
         "min_tpr": [Interval(Real, 0, 1, closed="left")],
         "margin": [Interval(Real, None, None, closed="neither")],
+        **_CE_WEIGHT_CONSTRAINT,
     }
 
-    def __init__(self, max_fpr=0.1, min_tpr=0.5, margin=1.0, pos_label=None):
+    def __init__(self, max_fpr=0.1, min_tpr=0.5, margin=1.0, ce_weight=0.0, pos_label=None):
         super().__init__()
         self.max_fpr = max_fpr
         self.min_tpr = min_tpr
         self.margin = margin
+        self.ce_weight = ce_weight
         self.pos_label = pos_label
 
     def _pair_weights(self, s, pw, nw):
@@ -415,6 +450,13 @@ class PartialAUCKLLoss(_RankingLoss):
         pair. The default keeps batches of up to about 700 rows exact, and
         keeps an epoch at batch 4096 within 1.25 times cross-entropy's
         (``benchmarks/bench_ranking_losses.py``).
+    ce_weight : float >= 0, default=0.0
+        Weight of a binary cross-entropy term added to the ranking loss,
+        ``loss + ce_weight * BCE(z, y)`` (the BCE averaged over the batch
+        with the sample weights). 0 is the ranking loss alone. The
+        cross-entropy keeps the whole ranking and the probabilities in shape
+        while the ranking loss works on its part of it, and it gives a
+        gradient on batches of one class, where the ranking loss has none.
     pos_label : int, label or None, default=None
         The class ranked as positive (None: class index 1,
         ``classes_[-1]``).
@@ -442,13 +484,15 @@ class PartialAUCKLLoss(_RankingLoss):
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "margin": [Interval(Real, None, None, closed="neither")],
         "max_pairs": [Interval(Integral, 1, None, closed="left"), None],
+        **_CE_WEIGHT_CONSTRAINT,
     }
 
-    def __init__(self, temperature=1.0, margin=1.0, max_pairs=131072, pos_label=None):
+    def __init__(self, temperature=1.0, margin=1.0, max_pairs=131072, ce_weight=0.0, pos_label=None):
         super().__init__()
         self.temperature = temperature
         self.margin = margin
         self.max_pairs = max_pairs
+        self.ce_weight = ce_weight
         self.pos_label = pos_label
 
     def _ranking_loss(self, s, pw, nw, pos):
@@ -508,6 +552,13 @@ class AveragePrecisionLoss(_RankingLoss):
     ----------
     margin : float, default=1.0
         The margin :math:`m` of the squared hinge (LibAUC's default).
+    ce_weight : float >= 0, default=0.0
+        Weight of a binary cross-entropy term added to the ranking loss,
+        ``loss + ce_weight * BCE(z, y)`` (the BCE averaged over the batch
+        with the sample weights). 0 is the ranking loss alone. The
+        cross-entropy keeps the whole ranking and the probabilities in shape
+        while the ranking loss works on its part of it, and it gives a
+        gradient on batches of one class, where the ranking loss has none.
     pos_label : int, label or None, default=None
         The class whose average precision is trained for (None: class index
         1, ``classes_[-1]``).
@@ -534,11 +585,15 @@ class AveragePrecisionLoss(_RankingLoss):
 
     target_metric = "average_precision"
 
-    _parameter_constraints = {"margin": [Interval(Real, 0, None, closed="neither")]}
+    _parameter_constraints = {
+        "margin": [Interval(Real, 0, None, closed="neither")],
+        **_CE_WEIGHT_CONSTRAINT,
+    }
 
-    def __init__(self, margin=1.0, pos_label=None):
+    def __init__(self, margin=1.0, ce_weight=0.0, pos_label=None):
         super().__init__()
         self.margin = margin
+        self.ce_weight = ce_weight
         self.pos_label = pos_label
 
     def _ranking_loss(self, s, pw, nw, pos):
@@ -605,6 +660,13 @@ class PrecisionAtKLoss(_RankingLoss):
         ``k`` rows of each batch).
     margin : float, default=0.1
         The margin :math:`m` of the squared hinge, in probability units.
+    ce_weight : float >= 0, default=0.0
+        Weight of a binary cross-entropy term added to the ranking loss,
+        ``loss + ce_weight * BCE(z, y)`` (the BCE averaged over the batch
+        with the sample weights). 0 is the ranking loss alone. The
+        cross-entropy keeps the whole ranking and the probabilities in shape
+        while the ranking loss works on its part of it, and it gives a
+        gradient on batches of one class, where the ranking loss has none.
     pos_label : int, label or None, default=None
         The class counted in the top (None: class index 1, ``classes_[-1]``).
 
@@ -634,15 +696,17 @@ class PrecisionAtKLoss(_RankingLoss):
     _parameter_constraints = {
         "k": [Interval(Integral, 1, None, closed="left"), Interval(Real, 0, 1, closed="neither")],
         "margin": [Interval(Real, 0, None, closed="left")],
+        **_CE_WEIGHT_CONSTRAINT,
     }
 
     target_metric = "precision_at_k"
     _metric_option = "k"  # the hyper-parameter that is also the metric's option
 
-    def __init__(self, k=0.05, margin=0.1, pos_label=None):
+    def __init__(self, k=0.05, margin=0.1, ce_weight=0.0, pos_label=None):
         super().__init__()
         self.k = k
         self.margin = margin
+        self.ce_weight = ce_weight
         self.pos_label = pos_label
         self._n_samples = None
 
@@ -703,6 +767,13 @@ class NeymanPearsonLoss(_RankingLoss):
         The false positive rate :math:`\alpha` at which the TPR is taken.
     margin : float, default=0.1
         The margin :math:`m` of the squared hinge, in probability units.
+    ce_weight : float >= 0, default=0.0
+        Weight of a binary cross-entropy term added to the ranking loss,
+        ``loss + ce_weight * BCE(z, y)`` (the BCE averaged over the batch
+        with the sample weights). 0 is the ranking loss alone. The
+        cross-entropy keeps the whole ranking and the probabilities in shape
+        while the ranking loss works on its part of it, and it gives a
+        gradient on batches of one class, where the ranking loss has none.
     pos_label : int, label or None, default=None
         The class whose TPR is trained for (None: class index 1,
         ``classes_[-1]``).
@@ -730,15 +801,17 @@ class NeymanPearsonLoss(_RankingLoss):
     _parameter_constraints = {
         "max_fpr": [Interval(Real, 0, 1, closed="right")],
         "margin": [Interval(Real, 0, None, closed="left")],
+        **_CE_WEIGHT_CONSTRAINT,
     }
 
     target_metric = "tpr_at_fpr"
     _metric_option = "max_fpr"  # the hyper-parameter that is also the metric's option
 
-    def __init__(self, max_fpr=0.05, margin=0.1, pos_label=None):
+    def __init__(self, max_fpr=0.05, margin=0.1, ce_weight=0.0, pos_label=None):
         super().__init__()
         self.max_fpr = max_fpr
         self.margin = margin
+        self.ce_weight = ce_weight
         self.pos_label = pos_label
 
 

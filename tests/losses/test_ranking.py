@@ -355,6 +355,63 @@ def test_two_column_logits_equal_the_binary_logit(loss_cls):
     assert two == pytest.approx(value(loss_cls(), Z[:, 1] - Z[:, 0], y, torch.float64), rel=1e-12)
 
 
+def _bce(z, y, w=None):
+    """Binary cross-entropy of logits z for labels y, by its formula, averaged with weights w."""
+    z, y = np.asarray(z, dtype=np.float64), np.asarray(y)
+    per_row = np.logaddexp(0.0, z) - y * z  # -y log(sigmoid z) - (1 - y) log(1 - sigmoid z)
+    return np.average(per_row, weights=w)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("loss_cls", RANKING)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_ce_weight_adds_the_weighted_cross_entropy(loss_cls, weighted, dtype):
+    rng = np.random.default_rng(7)
+    z, y = _batch(rng, 40)
+    w = rng.uniform(0.2, 3.0, 40) if weighted else None
+    ranking = value(loss_cls(), z, y, torch.float64, weight=w)
+    got = value(loss_cls(ce_weight=0.7), z, y, dtype, weight=w)
+    assert got == pytest.approx(ranking + 0.7 * _bce(z, y, w), **TOL[dtype])
+
+
+def test_ce_weight_hand_case():
+    # positives at logits 2 and 0, negatives at 1, -1, -2, -3: the CVaR loss of the hand case plus 0.5 * BCE
+    z, y = [2.0, 0.0, 1.0, -1.0, -2.0, -3.0], [1, 1, 0, 0, 0, 0]
+    bce = (math.log1p(math.exp(-2.0)) + math.log(2.0) + math.log1p(math.exp(1.0)) + math.log1p(math.exp(-1.0))
+           + math.log1p(math.exp(-2.0)) + math.log1p(math.exp(-3.0))) / 6
+    expected = value(PartialAUCCVaRLoss(max_fpr=0.25), z, y, torch.float64) + 0.5 * bce
+    assert value(PartialAUCCVaRLoss(max_fpr=0.25, ce_weight=0.5), z, y, torch.float64) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("loss_cls", RANKING)
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_ce_weight_gives_a_finite_gradient_on_one_class_and_at_extreme_logits(loss_cls, dtype):
+    # a batch of negatives only: the ranking loss has no gradient, the cross-entropy term pushes them down
+    z = torch.tensor([1e4, 0.5, -1e4], dtype=dtype, requires_grad=True)
+    loss = loss_cls(ce_weight=1.0)(z, torch.tensor([0, 0, 0]))
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(z.grad).all()
+    assert z.grad[0] > 0 and z.grad[1] > 0
+    # both classes at the extremes, wrongly ordered: finite value and gradient
+    z = torch.tensor([-1e4, 1e4, 3.0, -2.0], dtype=dtype, requires_grad=True)
+    loss = loss_cls(ce_weight=2.0)(z, torch.tensor([1, 0, 1, 0]))
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(z.grad).all()
+
+
+@pytest.mark.parametrize("loss_cls", RANKING)
+def test_ce_weight_on_an_empty_or_zero_weight_batch_is_zero(loss_cls):
+    # the ensemble's members can draw an empty batch: 0 with a zero gradient, never NaN
+    z = torch.zeros(0, dtype=torch.float64, requires_grad=True)
+    loss = loss_cls(ce_weight=1.0)(z, torch.zeros(0, dtype=torch.long))
+    loss.backward()
+    assert loss.item() == 0.0 and z.grad.shape == (0,)
+    z = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64, requires_grad=True)
+    loss = loss_cls(ce_weight=1.0)(z, torch.tensor([1, 0, 1]), sample_weight=torch.zeros(3, dtype=torch.float64))
+    loss.backward()
+    assert loss.item() == 0.0 and torch.equal(z.grad, torch.zeros(3, dtype=torch.float64))
+
+
 @pytest.mark.parametrize(
     "name, params, match",
     [
@@ -367,6 +424,9 @@ def test_two_column_logits_equal_the_binary_logit(loss_cls):
         ("precision_at_k", {"k": 1.5}, "'k'"),
         ("precision_at_k", {"k": True}, "'k'"),
         ("np_tpr_at_fpr", {"max_fpr": -0.1}, "max_fpr"),
+        ("pauc_kl", {"ce_weight": -1.0}, "ce_weight"),
+        ("soap", {"ce_weight": "1"}, "ce_weight"),
+        ("pauc_cvar", {"ce_weight": True}, "ce_weight"),
     ],
 )
 def test_invalid_hyperparameters_raise(name, params, match):
@@ -430,3 +490,16 @@ def test_the_cost_sensitive_loss_scores_on_the_expected_cost_of_its_matrix():
     assert model.scorer_.metric == "expected_cost"
     assert model.score(X, y) == pytest.approx(make_surrogate_scorer("expected_cost", cost_matrix=costs)(model, X, y))
     assert SurrogateClassifier(loss="cost_sensitive", max_iter=1).fit(X, y).scorer_.metric == "accuracy"
+
+
+@pytest.mark.parametrize("base", ["pauc_cvar", "pauc_kl", "pauc_two_way", "soap", "precision_at_k", "np_tpr_at_fpr"])
+def test_ce_variants_are_the_loss_with_ce_weight_one(base):
+    from sklearn_surrogate.losses._registry import estimator_params
+
+    variant = get_loss(f"{base}_ce")
+    assert type(variant) is type(get_loss(base)) and variant.ce_weight == 1.0
+    assert estimator_params(f"{base}_ce") == {"loss": base, "loss__ce_weight": 1.0}
+    rng = np.random.default_rng(8)
+    z, y = _batch(rng, 30)
+    expected = value(get_loss(base), z, y, torch.float64) + _bce(z, y)
+    assert value(variant, z, y, torch.float64) == pytest.approx(expected, rel=1e-12)
