@@ -235,12 +235,12 @@ class PartialAUCCVaRLoss(_PairwiseRankingLoss):
         ``max_fpr=1`` is the full AUC (:class:`AUCSquaredHingeLoss`).
     margin : float, default=1.0
         The margin :math:`m` of the squared hinge.
-    ce_weight : float >= 0, default=0.0
-        Weight of the cross-entropy term (module notes); 0: the loss alone.
     pos_label : int, label or None, default=None
         The class ranked as positive (None: class index 1,
         ``classes_[-1]``); a class label, resolved as
         :meth:`~sklearn_surrogate.losses.SurrogateLoss.set_classes` says.
+    ce_weight : float >= 0, default=0.0
+        Weight of the cross-entropy term (module notes); 0: the loss alone.
 
     References
     ----------
@@ -271,12 +271,12 @@ class PartialAUCCVaRLoss(_PairwiseRankingLoss):
     target_metric = "partial_auc"
     _metric_option = "max_fpr"  # the hyper-parameter that is also the metric's option
 
-    def __init__(self, max_fpr=0.1, margin=1.0, ce_weight=0.0, pos_label=None):
+    def __init__(self, max_fpr=0.1, margin=1.0, pos_label=None, ce_weight=0.0):
         super().__init__()
         self.max_fpr = max_fpr
         self.margin = margin
-        self.ce_weight = ce_weight
         self.pos_label = pos_label
+        self.ce_weight = ce_weight
 
 
     def _pair_weights(self, s, pw, nw):
@@ -316,11 +316,11 @@ class TwoWayPartialAUCLoss(_PairwiseRankingLoss):
         one-way :class:`PartialAUCCVaRLoss`).
     margin : float, default=1.0
         The margin :math:`m` of the squared hinge.
-    ce_weight : float >= 0, default=0.0
-        Weight of the cross-entropy term (module notes); 0: the loss alone.
     pos_label : int, label or None, default=None
         The class ranked as positive (None: class index 1,
         ``classes_[-1]``).
+    ce_weight : float >= 0, default=0.0
+        Weight of the cross-entropy term (module notes); 0: the loss alone.
 
     References
     ----------
@@ -350,13 +350,13 @@ class TwoWayPartialAUCLoss(_PairwiseRankingLoss):
         **_CE_WEIGHT_CONSTRAINT,
     }
 
-    def __init__(self, max_fpr=0.1, min_tpr=0.5, margin=1.0, ce_weight=0.0, pos_label=None):
+    def __init__(self, max_fpr=0.1, min_tpr=0.5, margin=1.0, pos_label=None, ce_weight=0.0):
         super().__init__()
         self.max_fpr = max_fpr
         self.min_tpr = min_tpr
         self.margin = margin
-        self.ce_weight = ce_weight
         self.pos_label = pos_label
+        self.ce_weight = ce_weight
 
     def _pair_weights(self, s, pw, nw):
         worst_positives = _top_mass(s, pw, 1.0 - float(self.min_tpr), largest=False)
@@ -449,11 +449,11 @@ class PartialAUCKLLoss(_RankingLoss):
         pair. The default keeps batches of up to about 700 rows exact, and
         keeps an epoch at batch 4096 within 1.25 times cross-entropy's
         (``benchmarks/bench_ranking_losses.py``).
-    ce_weight : float >= 0, default=0.0
-        Weight of the cross-entropy term (module notes); 0: the loss alone.
     pos_label : int, label or None, default=None
         The class ranked as positive (None: class index 1,
         ``classes_[-1]``).
+    ce_weight : float >= 0, default=0.0
+        Weight of the cross-entropy term (module notes); 0: the loss alone.
 
     References
     ----------
@@ -481,13 +481,13 @@ class PartialAUCKLLoss(_RankingLoss):
         **_CE_WEIGHT_CONSTRAINT,
     }
 
-    def __init__(self, temperature=1.0, margin=1.0, max_pairs=131072, ce_weight=0.0, pos_label=None):
+    def __init__(self, temperature=1.0, margin=1.0, max_pairs=131072, pos_label=None, ce_weight=0.0):
         super().__init__()
         self.temperature = temperature
         self.margin = margin
         self.max_pairs = max_pairs
-        self.ce_weight = ce_weight
         self.pos_label = pos_label
+        self.ce_weight = ce_weight
 
     def _ranking_loss(self, s, pw, nw, pos):
         keep_p, keep_n = pw > 0, nw > 0
@@ -546,11 +546,11 @@ class AveragePrecisionLoss(_RankingLoss):
     ----------
     margin : float, default=1.0
         The margin :math:`m` of the squared hinge (LibAUC's default).
-    ce_weight : float >= 0, default=0.0
-        Weight of the cross-entropy term (module notes); 0: the loss alone.
     pos_label : int, label or None, default=None
         The class whose average precision is trained for (None: class index
         1, ``classes_[-1]``).
+    ce_weight : float >= 0, default=0.0
+        Weight of the cross-entropy term (module notes); 0: the loss alone.
 
     References
     ----------
@@ -579,11 +579,11 @@ class AveragePrecisionLoss(_RankingLoss):
         **_CE_WEIGHT_CONSTRAINT,
     }
 
-    def __init__(self, margin=1.0, ce_weight=0.0, pos_label=None):
+    def __init__(self, margin=1.0, pos_label=None, ce_weight=0.0):
         super().__init__()
         self.margin = margin
-        self.ce_weight = ce_weight
         self.pos_label = pos_label
+        self.ce_weight = ce_weight
 
     def _ranking_loss(self, s, pw, nw, pos):
         total_p = pw.sum()
@@ -649,10 +649,10 @@ class PrecisionAtKLoss(_RankingLoss):
         ``k`` rows of each batch).
     margin : float, default=0.1
         The margin :math:`m` of the squared hinge, in probability units.
-    ce_weight : float >= 0, default=0.0
-        Weight of the cross-entropy term (module notes); 0: the loss alone.
     pos_label : int, label or None, default=None
         The class counted in the top (None: class index 1, ``classes_[-1]``).
+    ce_weight : float >= 0, default=0.0
+        Weight of the cross-entropy term (module notes); 0: the loss alone.
 
     References
     ----------
@@ -686,12 +686,12 @@ class PrecisionAtKLoss(_RankingLoss):
     target_metric = "precision_at_k"
     _metric_option = "k"  # the hyper-parameter that is also the metric's option
 
-    def __init__(self, k=0.05, margin=0.1, ce_weight=0.0, pos_label=None):
+    def __init__(self, k=0.05, margin=0.1, pos_label=None, ce_weight=0.0):
         super().__init__()
         self.k = k
         self.margin = margin
-        self.ce_weight = ce_weight
         self.pos_label = pos_label
+        self.ce_weight = ce_weight
         self._n_samples = None
 
 
@@ -751,11 +751,11 @@ class NeymanPearsonLoss(_RankingLoss):
         The false positive rate :math:`\alpha` at which the TPR is taken.
     margin : float, default=0.1
         The margin :math:`m` of the squared hinge, in probability units.
-    ce_weight : float >= 0, default=0.0
-        Weight of the cross-entropy term (module notes); 0: the loss alone.
     pos_label : int, label or None, default=None
         The class whose TPR is trained for (None: class index 1,
         ``classes_[-1]``).
+    ce_weight : float >= 0, default=0.0
+        Weight of the cross-entropy term (module notes); 0: the loss alone.
 
     References
     ----------
@@ -786,12 +786,12 @@ class NeymanPearsonLoss(_RankingLoss):
     target_metric = "tpr_at_fpr"
     _metric_option = "max_fpr"  # the hyper-parameter that is also the metric's option
 
-    def __init__(self, max_fpr=0.05, margin=0.1, ce_weight=0.0, pos_label=None):
+    def __init__(self, max_fpr=0.05, margin=0.1, pos_label=None, ce_weight=0.0):
         super().__init__()
         self.max_fpr = max_fpr
         self.margin = margin
-        self.ce_weight = ce_weight
         self.pos_label = pos_label
+        self.ce_weight = ce_weight
 
 
     def _ranking_loss(self, s, pw, nw, pos):
