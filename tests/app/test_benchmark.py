@@ -23,18 +23,6 @@ TINY = {"datasets": ["pc4"], "losses": ["f1"], "n_repeats": 1, "n_splits": 2,
         "baselines": ["cross_entropy", "hgb+threshold"], "verbose": False}
 
 
-@pytest.fixture
-def users_clone_offline(monkeypatch):
-    """What a user's clone sees offline: no shared corpus, and fetch_openml cannot reach OpenML."""
-    import sklearn.datasets
-
-    def offline(**kwargs):
-        raise OSError("Network is unreachable")
-
-    monkeypatch.setenv("SKLEARN_SURROGATE_SHARED_DATASETS", "off")
-    monkeypatch.setattr(sklearn.datasets, "fetch_openml", offline)
-
-
 def test_load_dataset_serves_the_shipped_copies_offline(users_clone_offline):
     """pc4 and wine-quality-red load without the shared corpus and without a network."""
     name, openml_id, X, y = load_dataset("pc4")

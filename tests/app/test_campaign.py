@@ -32,15 +32,12 @@ def _skip_without_metric():
 
 
 @pytest.fixture
-def shared(tmp_path):
+def shared(tmp_path, write_toy_binary):
     """A shared folder of two made-up datasets: ``toy`` (binary, 30 % positives) and ``toy3`` (3 classes)."""
     folder = tmp_path / "shared"
     folder.mkdir()
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(160, 4))
-    binary = pd.DataFrame(X, columns=list("abcd")).assign(label=np.where(X[:, 0] + 0.5 * rng.normal(size=160) > 0.5,
-                                                                         "yes", "no"))
-    binary.to_csv(folder / "toy.csv", index=False)
+    write_toy_binary(folder, rng)
     X3 = rng.normal(size=(180, 4))
     multi = pd.DataFrame(X3, columns=list("abcd")).assign(label=np.digitize(X3[:, 0] + X3[:, 1], [-0.5, 0.5]))
     multi.to_csv(folder / "toy3.csv", index=False)

@@ -33,30 +33,14 @@ ONE_SPLIT = {"n_repeats": 1, "n_splits": 2, "verbose": False}
 
 
 @pytest.fixture
-def toy(tmp_path):
+def toy(tmp_path, write_toy_binary):
     """A shared folder with one made-up binary dataset of 160 rows, 30 % positives."""
     folder = tmp_path / "shared"
     folder.mkdir()
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(160, 4))
-    frame = pd.DataFrame(X, columns=list("abcd")).assign(
-        label=np.where(X[:, 0] + 0.5 * rng.normal(size=160) > 0.5, "yes", "no"))
-    frame.to_csv(folder / "toy.csv", index=False)
+    write_toy_binary(folder, np.random.default_rng(0))
     (folder / "MANIFEST.tsv").write_text(
         "name\topenml_id\tfile\ttarget\tn_classes\tn_rows\ntoy\t\ttoy.csv\tlabel\t2\t160\n")
     return folder
-
-
-@pytest.fixture
-def offline(monkeypatch):
-    """No shared corpus and no network: the runner serves the shipped pc4."""
-    import sklearn.datasets
-
-    def unreachable(**kwargs):
-        raise OSError("Network is unreachable")
-
-    monkeypatch.setenv("SKLEARN_SURROGATE_SHARED_DATASETS", "off")
-    monkeypatch.setattr(sklearn.datasets, "fetch_openml", unreachable)
 
 
 @pytest.fixture
@@ -172,7 +156,7 @@ def test_auto_trains_for_the_target_scorer():
 # Runs
 # ----------------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("target", NEW_TARGETS)
-def test_a_tiny_run_per_target_offline_scores_every_column(offline, tmp_path, target):
+def test_a_tiny_run_per_target_offline_scores_every_column(users_clone_offline, tmp_path, target):
     """The shipped pc4 without the shared corpus: every score column on every row, the scorers in the settings."""
     baselines = ["hgb"] if target in NO_THRESHOLD_TARGETS else ["hgb", "hgb+threshold"]
     scores, _ = run_benchmark(["pc4"], losses=[], baselines=baselines, target=target, **ONE_SPLIT,
