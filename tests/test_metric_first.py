@@ -47,7 +47,7 @@ def test_without_metric_nothing_changes(imbalanced):
 def test_metric_trains_a_cross_fitted_ensemble_and_tunes_the_threshold(imbalanced):
     X, y = imbalanced
     clf = SurrogateClassifier(metric="f1", random_state=0, **FAST).fit(X, y)
-    assert isinstance(clf.net_.module_, MLPEnsemble) and clf.net_.module_.n_members == 4
+    assert isinstance(clf.net_.module_, MLPEnsemble) and clf.net_.module_.n_members == 8
     # loss="auto": cross-entropy, the measured rule (sklearn_surrogate/_auto.py), each member its own copy
     assert isinstance(clf.loss_, CrossFitLoss) and type(clf.loss_.base) is CrossEntropyLoss
     assert 0 < clf.threshold_ < 1
