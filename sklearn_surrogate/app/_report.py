@@ -300,8 +300,10 @@ def _fit_time_section(timings, reference, against="cross_entropy+threshold"):
             "preprocessing included.\n\n" + medians.round(3).to_frame().to_markdown() + "\n")
     if reference is not None and reference != against and {reference, against} <= set(medians.index):
         ratio = medians[reference] / medians[against]
-        text += (f"\nmedian(`{reference}`) / median(`{against}`) = **{ratio:.2f}**, both measured in this run "
-                 "(same machine, same datasets and folds).\n")
+        # a campaign report may gather rows fitted by several runs (checkpoints): say what the times share
+        text += (f"\nmedian(`{reference}`) / median(`{against}`) = **{ratio:.2f}**, both over the same datasets "
+                 "and folds, from the fit times recorded in these rows (one machine; rows of different runs or "
+                 "parallel processes may have shared it differently).\n")
     return text
 
 

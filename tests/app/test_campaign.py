@@ -310,7 +310,7 @@ def test_report_puts_auto_against_every_method_and_times_it(tmp_path):
     assert "## f1: win / tie / loss against `hgb+threshold`" in text
     medians = timings.groupby("method")["fit_seconds"].median()
     ratio = medians["auto"] / medians["cross_entropy+threshold"]
-    assert f"median(`auto`) / median(`cross_entropy+threshold`) = **{ratio:.2f}**, both measured in this run" in text
+    assert f"median(`auto`) / median(`cross_entropy+threshold`) = **{ratio:.2f}**, both over the same datasets" in text
     assert f"| auto                    | {medians['auto']:13.3f} |" in text
     # another reference; and without cross_entropy+threshold there is no ratio
     text = write_report(scores, timings, tmp_path, plots=False, reference="hgb")
