@@ -34,10 +34,6 @@ script's code on the shared 2-core machine, two processes at a time
 import argparse
 import csv
 import pathlib
-import time
-import warnings
-
-import numpy as np
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
@@ -45,15 +41,13 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 def run(datasets, members, target, output):
     """Fit and score every (dataset, fold, k) not yet in ``output``."""
     import torch
-    from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import RepeatedStratifiedKFold
-    from sklearn.pipeline import make_pipeline
 
     from sklearn_surrogate import SurrogateClassifier
-    from sklearn_surrogate.app import load_dataset, score_predictions
-    from sklearn_surrogate.app._methods import _auto_metric  # the campaign's auto metric and seeds: paired rows
-    from sklearn_surrogate.app._runner import _seed
-    from sklearn_surrogate.datasets import make_preprocessor, shared_manifest
+    from sklearn_surrogate.app import load_dataset
+    from sklearn_surrogate.app._methods import _auto_metric  # the campaign's auto metric, seeds and fit: paired rows
+    from sklearn_surrogate.app._runner import _fit_and_score, _seed
+    from sklearn_surrogate.datasets import shared_manifest
 
     torch.set_num_threads(1)
     done = set()
@@ -73,21 +67,11 @@ def run(datasets, members, target, output):
                 method = f"members_{k}"
                 if (name, repeat, fold, method) in done:
                     continue
-                model = make_pipeline(
-                    make_preprocessor(X.iloc[train]),
-                    SurrogateClassifier(metric=_auto_metric(target, int(y.max()) + 1), n_members=k,
-                                        random_state=_seed(0, name, repeat, fold)),
-                )
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    start = time.perf_counter()
-                    model.fit(X.iloc[train], y[train])
-                    seconds = time.perf_counter() - start
-                proba = np.zeros((len(test), int(y.max()) + 1))
-                proba[:, model.classes_] = model.predict_proba(X.iloc[test])
-                scores = score_predictions(y[test], model.predict(X.iloc[test]), proba)
-                row = {"dataset": name, "repeat": repeat, "fold": fold, "method": method,
-                       **{key: float(value) for key, value in scores.items()}, "fit_seconds": seconds}
+                estimator = SurrogateClassifier(metric=_auto_metric(target, int(y.max()) + 1), n_members=k,
+                                                random_state=_seed(0, name, repeat, fold))
+                scores, seconds = _fit_and_score(estimator, X, y, train, test)
+                row = {"dataset": name, "repeat": repeat, "fold": fold, "method": method, **scores,
+                       "fit_seconds": seconds}
                 new = not output.exists()
                 with output.open("a", newline="") as handle:
                     writer = csv.DictWriter(handle, fieldnames=list(row))

@@ -232,13 +232,7 @@ def _seed(random_state, dataset, repeat, fold):
 
 
 def _run_task(dataset, repeat, fold, method, X, y, train, test, seed, target):
-    import warnings
-
     import torch
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.pipeline import make_pipeline
-
-    from ..datasets import make_preprocessor
 
     torch.set_num_threads(1)
     n_classes = int(y.max()) + 1
@@ -246,6 +240,24 @@ def _run_task(dataset, repeat, fold, method, X, y, train, test, seed, target):
     row = {"dataset": dataset, "repeat": repeat, "fold": fold, "method": method}
     if estimator is None:
         return {**row, **{m: np.nan for m in ALL_METRICS}}, np.nan
+    scores, seconds = _fit_and_score(estimator, X, y, train, test)
+    return {**row, **scores}, seconds
+
+
+def _fit_and_score(estimator, X, y, train, test):
+    """Fit ``Pipeline(make_preprocessor, estimator)`` on the train rows; the test rows' scores and the fit seconds.
+
+    The one place a benchmark fit happens (the runner's tasks, and the
+    design scripts of ``benchmarks/`` whose rows pair with a campaign's).
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.pipeline import make_pipeline
+
+    from ..datasets import make_preprocessor
+
+    n_classes = int(y.max()) + 1
     model = make_pipeline(make_preprocessor(X.iloc[train]), estimator)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -259,7 +271,7 @@ def _run_task(dataset, repeat, fold, method, X, y, train, test, seed, target):
         proba[:, model.classes_] = model.predict_proba(X.iloc[test])
         y_pred = model.predict(X.iloc[test])
     scores = score_predictions(y[test], y_pred, proba)
-    return {**row, **{k: float(v) for k, v in scores.items()}}, seconds
+    return {k: float(v) for k, v in scores.items()}, seconds
 
 
 _KEYS = ["dataset", "repeat", "fold", "method"]
