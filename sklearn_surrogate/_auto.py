@@ -31,7 +31,7 @@ For those metrics (issue 19) the measurements so far keep cross-entropy too:
   average precision: ``soap`` 0 / 10). With a cross-entropy term
   (``ce_weight=1``, the ``*_ce`` variants) they become level with it or
   slightly ahead (see the user guide's ranking-loss page).
-- Inside the cross-fitted ensemble (the same 22 datasets and folds, metric
+- Inside the cross-fitted ensemble (4 members, the default then; the same 22 datasets and folds, metric
   ``partial_auc`` at FPR 0.1), the losses with that term against the
   ensemble's cross-entropy on partial AUC: ``pauc_kl_ce`` 1 win, 21 ties,
   0 losses (mean +0.0005), ``pauc_cvar_ce`` 3 / 16 / 3 (+0.0013; it loses on
