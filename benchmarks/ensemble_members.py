@@ -26,9 +26,10 @@ over the 10 folds of each dataset, p < 0.05).
 
 The committed rows (``benchmarks/results/ensemble_members_f1.csv``, target
 F1): ``members_4`` are the F1 campaign's ``auto`` rows from when 4 was the
-default (the same fits), ``members_8`` and ``members_16`` were fitted by this
-script's code on the shared 2-core machine, two processes at a time
-(``members_16`` has 7 of electricity's 10 folds).
+default (the same fits); ``members_8`` and ``members_16`` were fitted through
+the runner's fit (the ``_fit_and_score`` this script calls) on the shared
+2-core machine, two processes at a time (``members_16`` has 7 of
+electricity's 10 folds).
 """
 
 import argparse
