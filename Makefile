@@ -31,7 +31,7 @@ help:
 	@echo "make test   - set up .venv and run the whole test suite"
 	@echo "make docs   - build the documentation site into docs/_build/html (warnings are errors; runs the gallery)"
 	@echo "make docs-check - screenshot the built site in headless Chromium and check it is not broken"
-	@echo "make surrogates - re-learn the shipped ReLoss surrogates (seeded; about 30 minutes on 2 cores)"
+	@echo "make surrogates - re-learn the shipped ReLoss surrogates (seeded, one thread; about an hour)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -71,7 +71,7 @@ docs-check: install-docs
 	$(PY) docs/check_site.py $(DOCS_OUT)
 
 surrogates: install
-	$(PY) -m sklearn_surrogate train-surrogates
+	$(PY) -m sklearn_surrogate train-surrogates --threads 1
 
 clean:
 	rm -rf $(VENV) demo_output build *.egg-info .pytest_cache docs/_build docs/generated docs/auto_examples \

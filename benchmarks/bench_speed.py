@@ -30,7 +30,7 @@ comparable; absolute seconds are not comparable across machines or runs):
     wall time of 4 folds with 1 and 2 jobs.
 ``learned``
     Time to learn each shipped surrogate with the shipped recipe, from two short
-    runs (fixed cost + per-step cost, extrapolated to the recipe's 1,500 steps).
+    runs (fixed cost + per-step cost, extrapolated to the recipe's 3,000 steps).
 
 With ``--device cuda`` the loop and memory sections run on the GPU (data on
 the device once), and the loop section adds the bf16 and ``torch.compile``

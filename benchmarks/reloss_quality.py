@@ -11,13 +11,20 @@ For each surrogate we report Spearman's correlation between minus its value
 and the metric: pooled over all datasets' sets, and the median over datasets
 of the per-dataset correlation.
 
+The fidelity is measured at several batch sizes (``--n-samples``, default
+64, 256 and 1024: the sets are that many rows) and, for the binary metrics,
+at fixed positive rates (``--positive-shares``, default 1 %, 5 %, 20 % and
+50 %: every set holds that share of positives whatever the dataset's, as a
+class-balanced or a rare-class batch would) besides the datasets' own rates
+(``natural``).
+
 Usage::
 
     python benchmarks/reloss_quality.py                  # the shipped surrogates
     python benchmarks/reloss_quality.py --weights DIR    # surrogate files in DIR
 
 Writes ``benchmarks/results/reloss_quality.{csv,md}`` (shipped surrogates only).
-About 3 minutes on one thread.
+About 15 minutes on one thread with the defaults.
 """
 
 import argparse
@@ -38,6 +45,8 @@ from sklearn_surrogate.learned._io import SHIPPED_METRICS, shipped_surrogate_pat
 from sklearn_surrogate.learned._learn import _as_tensors, _metric_values
 
 RESULTS = pathlib.Path(__file__).parent / "results"
+N_SAMPLES = (64, 256, 1024)
+POSITIVE_SHARES = (0.01, 0.05, 0.2, 0.5)
 EXCLUDED = {"pc4"}  # part of the surrogates' training zoo
 
 
@@ -49,8 +58,19 @@ def datasets(kind):
     return [name for name in rows["name"] if name not in EXCLUDED]
 
 
-def real_sets(kind, *, n_sets=48, n_samples=256, random_state=0):
-    """Unperturbed model prediction sets on every shared dataset of ``kind``.
+def model_zoos(kind, random_state=0):
+    """The fitted zoo of every shared dataset of ``kind``: ``{dataset: predictions}``."""
+    rng = np.random.default_rng(random_state)
+    zoos = {}
+    for name in datasets(kind):
+        X, y, _ = load_shared(name)
+        X = make_preprocessor(X).fit_transform(X)
+        zoos[name] = fit_model_zoo(X, np.asarray(y), random_state=int(rng.integers(2**31 - 1)))
+    return zoos
+
+
+def real_sets(zoos, *, n_sets=48, n_samples=256, positive_share=None, random_state=0):
+    """Unperturbed model prediction sets drawn from every dataset's zoo.
 
     Returns
     -------
@@ -58,11 +78,9 @@ def real_sets(kind, *, n_sets=48, n_samples=256, random_state=0):
     """
     rng = np.random.default_rng(random_state)
     out = []
-    for name in datasets(kind):
-        X, y, _ = load_shared(name)
-        X = make_preprocessor(X).fit_transform(X)
-        zoo = fit_model_zoo(X, np.asarray(y), random_state=int(rng.integers(2**31 - 1)))
-        Y, Z, models = draw_model_sets(zoo, n_sets, n_samples=n_samples, perturb=False, rng=rng)
+    for name, zoo in zoos.items():
+        Y, Z, models = draw_model_sets(zoo, n_sets, n_samples=n_samples, perturb=False,
+                                       positive_share=positive_share, rng=rng)
         out += [(name, model, y_, z) for model, y_, z in zip(models, Y, Z)]
     return out
 
@@ -75,15 +93,18 @@ def surrogate_values(loss, sets):
     for i, (_, _, _, z) in enumerate(sets):
         by_k.setdefault(z.shape[1], []).append(i)
     for k, rows in by_k.items():
-        log_p, Y = _as_tensors(np.stack([sets[i][2] for i in rows]), np.stack([sets[i][3] for i in rows]), k)
-        with torch.no_grad():
-            values[rows] = network(torch.softmax(log_p, -1), Y).double().numpy()
+        # a chunk of sets at a time: the pairwise rank features of 1024-row sets take n^2 memory per set
+        for start in range(0, len(rows), 32):
+            chunk = rows[start:start + 32]
+            log_p, Y = _as_tensors(np.stack([sets[i][2] for i in chunk]), np.stack([sets[i][3] for i in chunk]), k)
+            with torch.no_grad():
+                values[chunk] = network(torch.softmax(log_p, -1), Y).double().numpy()
     return values
 
 
 def quality(loss, metric, sets):
     """Pooled Spearman and median per-dataset Spearman of -surrogate vs the metric."""
-    m = _metric_values(BUILTIN_METRICS[metric][0], [s[2] for s in sets], [s[3] for s in sets])
+    m = _metric_values(BUILTIN_METRICS[metric][0], metric, [s[2] for s in sets], [s[3] for s in sets])
     v = -surrogate_values(loss, sets)
     names = np.array([s[0] for s in sets])
     per_dataset = {d: spearman(v[names == d], m[names == d]) for d in np.unique(names) if np.ptp(m[names == d]) > 0}
@@ -95,37 +116,52 @@ def main(argv=None):
     parser.add_argument("--weights", default=None, help="folder of <metric>-<architecture>.safetensors files")
     parser.add_argument("--n-sets", type=int, default=48, help="sets per dataset (default: %(default)s)")
     parser.add_argument("--metrics", nargs="*", default=list(SHIPPED_METRICS), choices=list(SHIPPED_METRICS))
+    parser.add_argument("--architectures", nargs="*", default=["set", "per_sample"], choices=["set", "per_sample"])
+    parser.add_argument("--n-samples", nargs="*", type=int, default=list(N_SAMPLES),
+                        help="set sizes (default: %(default)s)")
+    parser.add_argument("--positive-shares", nargs="*", type=float, default=list(POSITIVE_SHARES),
+                        help="fixed positive rates of binary sets, besides the natural ones (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     start = time.perf_counter()
-    cache, rows = {}, []
+    zoos, cache, rows = {}, {}, []
     for metric in args.metrics:
         kind = SHIPPED_METRICS[metric]
-        if kind not in cache:
-            cache[kind] = real_sets(kind, n_sets=args.n_sets)
-        for architecture in ("set", "per_sample"):
+        if kind not in zoos:
+            zoos[kind] = model_zoos(kind)
+        shares = [None] + (list(args.positive_shares) if kind == "binary" else [])
+        for architecture in args.architectures:
             path = (pathlib.Path(args.weights) / f"{metric}-{architecture}.safetensors" if args.weights
                     else shipped_surrogate_path(metric, architecture))
             if not pathlib.Path(path).exists():
                 continue
             loss = load_surrogate(path)
-            pooled, median, per_dataset = quality(loss, metric, cache[kind])
-            rows.append({"metric": metric, "architecture": architecture, "pooled_spearman": round(pooled, 4),
-                         "median_dataset_spearman": round(median, 4),
-                         "worst_dataset": min(per_dataset, key=per_dataset.get),
-                         "worst_dataset_spearman": round(min(per_dataset.values()), 4),
-                         "n_sets": len(cache[kind]), "n_datasets": len(per_dataset)})
-            print(rows[-1], flush=True)
+            for n_samples in args.n_samples:
+                for share in shares:
+                    key = (kind, n_samples, share)
+                    if key not in cache:
+                        cache[key] = real_sets(zoos[kind], n_sets=args.n_sets, n_samples=n_samples,
+                                               positive_share=share)
+                    pooled, median, per_dataset = quality(loss, metric, cache[key])
+                    rows.append({"metric": metric, "architecture": architecture, "n_samples": n_samples,
+                                 "positive_share": "natural" if share is None else share,
+                                 "pooled_spearman": round(pooled, 4), "median_dataset_spearman": round(median, 4),
+                                 "worst_dataset": min(per_dataset, key=per_dataset.get),
+                                 "worst_dataset_spearman": round(min(per_dataset.values()), 4),
+                                 "n_sets": len(cache[key]), "n_datasets": len(per_dataset)})
+                    print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
     print(f"\n{table.to_markdown(index=False)}\n({time.perf_counter() - start:.0f} s)")
-    if args.weights is None and args.metrics == list(SHIPPED_METRICS):
+    if args.weights is None and args.metrics == list(SHIPPED_METRICS) and len(args.architectures) == 2:
         RESULTS.mkdir(exist_ok=True)
         table.to_csv(RESULTS / "reloss_quality.csv", index=False)
         binary, multi = datasets("binary"), datasets("multiclass")
         (RESULTS / "reloss_quality.md").write_text(
             "# Learned surrogates: held-out Spearman on real model predictions\n\n"
-            "Produced by `python benchmarks/reloss_quality.py`. Sets: batches of 256 unperturbed predictions of "
-            f"15 real classifiers per dataset, {args.n_sets} sets per dataset. Binary datasets ({len(binary)}): "
+            "Produced by `python benchmarks/reloss_quality.py`. Sets: batches of `n_samples` unperturbed "
+            f"predictions of 15 real classifiers per dataset, {args.n_sets} sets per dataset and setting; "
+            "`positive_share`: the datasets' own positive rates (natural) or a fixed share of positives in every "
+            f"set (binary metrics). Binary datasets ({len(binary)}): "
             f"{', '.join(binary)}. Multiclass datasets ({len(multi)}): {', '.join(multi)}.\n\n"
             + table.to_markdown(index=False) + "\n"
         )

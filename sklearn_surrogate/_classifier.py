@@ -31,9 +31,13 @@ from ._net import OutOfFoldScore, logits_to_proba
 from ._operating_metrics import _cost_array
 from ._scorer import SurrogateScorer, get_metric_names, make_surrogate_scorer
 from ._torch_utils import torch_threads
+from .exceptions import DegenerateFitWarning
 from .losses import resolve_loss
 
 __all__ = ["SurrogateClassifier"]
+
+#: a model predicting one class for at least this share of its fit rows is stuck there (see _degenerate_fit)
+_ONE_CLASS_SHARE = 0.99
 
 # scikit-learn's scoring names for averaged F1, accepted by ``metric``: name -> (metric, average)
 _METRIC_ALIASES = {f"f1_{average}": ("f1", average) for average in ("macro", "micro", "weighted")}
@@ -287,6 +291,16 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         ``KeyboardInterrupt`` again, so a model search stops too. Stops asked
         for (early stopping, a skorch ``EarlyStopping`` among the callbacks, a
         callback calling ``net.request_stop()``) are not interruptions.
+    fallback_ : str or None
+        Why the last fit was redone with the loss's fallback, or None. A
+        loss that can return a degenerate model names a fallback (a learned
+        surrogate, :class:`~sklearn_surrogate.learned.ReLoss`, falls back to
+        its cross-entropy term): when the network it trained ranks its fit
+        rows inverted (ROC AUC below 0.5), or predicts one class for 99 % of
+        them and scores the loss's target metric there below the best
+        constant prediction, the fit warns
+        (:class:`~sklearn_surrogate.exceptions.DegenerateFitWarning`),
+        refits once with the fallback, and says why here.
 
     See Also
     --------
@@ -680,8 +694,115 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
                                                self.classes_, self._metric_weights(y, weights),
                                                costs=self._metric_costs(self.scorer_, data)))]
 
+    def _fit_once(self, X, y, sample_weight, *, incremental, costs=None, **target_options):
+        """The base fit, checked: a degenerate model of a loss with a fallback is refitted once with it.
+
+        A fit that continues a fallback model (``partial_fit``, ``warm_start``)
+        trains it with the fallback loss again, unchecked.
+        """
+        before = dict(self.__dict__)
+        continuing = (incremental or self.warm_start) and "net_" in before
+        inherited = before.get("fallback_") if continuing else None
+        interruption = self._fit_with(inherited is not None, X, y, sample_weight, incremental=incremental,
+                                      costs=costs, **target_options)
+        defect = self.__dict__.pop("_fit_defect", None)
+        self.fallback_ = inherited
+        if defect is None or interruption is not None:
+            return interruption
+        loss = self.loss_.members[0] if isinstance(self.loss_, CrossFitLoss) else self.loss_
+        warnings.warn(
+            f"{type(self).__name__}: the network trained with the loss {type(loss).__name__} {defect}; refitting "
+            "once with the loss's fallback (for a learned surrogate, its cross-entropy term alone). fallback_ "
+            "records this.",
+            DegenerateFitWarning,
+            stacklevel=5,  # _fit_once, _fit, fit, scikit-learn's fit wrapper, the caller
+        )
+        self.__dict__.clear()
+        self.__dict__.update(before)
+        interruption = self._fit_with(True, X, y, sample_weight, incremental=incremental, costs=costs,
+                                      **target_options)
+        self.fallback_ = defect
+        return interruption
+
+    def _fit_with(self, fallback, X, y, sample_weight, **options):
+        """The base ``_fit_once``, with the loss's fallback when ``fallback`` (then unchecked)."""
+        if fallback:
+            self._refitting_with_fallback = True
+        try:
+            return super()._fit_once(X, y, sample_weight, **options)
+        finally:
+            self.__dict__.pop("_refitting_with_fallback", None)
+            if fallback:
+                self.__dict__.pop("_fit_defect", None)
+
+    def _degenerate_fit(self, data, y_encoded, weights):
+        """How the fitted model is degenerate on the rows it was fitted on, as words; None if it is not.
+
+        Checked only when the loss names a fallback (a learned surrogate),
+        and not for the fallback itself: an inverted ranking (ROC AUC below
+        0.5, one-vs-rest macro for multiclass), or a model stuck on one class
+        (at least 99 % of the rows predicted as one class) whose target metric
+        at its decision rule is below the best constant prediction's (F1 0
+        where "all positive" scores more). A weak model that predicts several
+        classes is not degenerate: a few epochs on balanced data often score
+        F1 below "all positive".
+        All the fit's rows count (training and validation): a network that
+        trained on them and still ranks them inverted went the wrong way.
+        """
+        loss = self.loss_
+        base = loss.members[0] if isinstance(loss, CrossFitLoss) else loss
+        if self.__dict__.get("_refitting_with_fallback") or getattr(base, "fallback_loss", lambda: None)() is None:
+            return None
+        if np.unique(y_encoded).size < 2:
+            return None
+        from sklearn.metrics import roc_auc_score
+
+        metric_weights = self._metric_weights(self.classes_[y_encoded], weights)
+        logits = dataset_logits(self.net_.module_, self._dataset(data, None))
+        n_classes = len(self.classes_)
+        if not np.isfinite(logits).all():
+            return "predicts non-finite scores"
+        if n_classes == 2:
+            auc = roc_auc_score(y_encoded, logits, sample_weight=metric_weights)
+        else:
+            proba = logits_to_proba(logits)
+            present = np.unique(y_encoded)
+            auc = float(np.mean([roc_auc_score(y_encoded == c, proba[:, c], sample_weight=metric_weights)
+                                 for c in present]))
+        if auc < 0.5:
+            return f"ranks the rows it was fitted on inverted (ROC AUC {auc:.3f} < 0.5)"
+        metric = getattr(base, "target_metric", None)
+        if metric is None:
+            return None
+        scorer = make_surrogate_scorer(metric, **base.target_metric_params())
+        if getattr(scorer, "_kind", "label") != "label" or scorer._takes_costs:
+            return None
+        if n_classes == 2:
+            predicted = (logits - self._decision_shift() > 0).astype(int)
+        else:
+            predicted = np.argmax(logits + self._class_offsets(), axis=1)
+        counts = np.bincount(predicted, minlength=n_classes)
+        if counts.max() < _ONE_CLASS_SHARE * len(predicted):
+            return None  # a model that predicts several classes is weak, perhaps undertrained, not stuck
+        labels = self.classes_[y_encoded]
+        score = scorer.score_predictions(labels, self.classes_[predicted], self.classes_, metric_weights)
+        constant = max(scorer.score_predictions(labels, np.full(len(labels), c), self.classes_, metric_weights)
+                       for c in self.classes_)
+        if score < constant - 1e-9:
+            share = counts.max() / len(predicted)
+            return (f"predicts {self.classes_[counts.argmax()]!r} for {share:.1%} of the rows it was fitted on and "
+                    f"scores {metric} {score:.4f} there, below the best constant prediction's {constant:.4f}")
+        return None
+
     def _after_training(self, data, y_encoded, weights, valid_rows, incremental=False):
-        """Tune ``threshold_`` (binary) or ``class_offsets_`` (multiclass) for ``metric``."""
+        """Tune ``threshold_`` (binary) or ``class_offsets_`` (multiclass) for ``metric``; check a fallback loss's fit."""
+        self._tune_decision(data, y_encoded, weights, valid_rows, incremental)
+        if not incremental:
+            defect = self._degenerate_fit(data, y_encoded, weights)
+            if defect is not None:
+                self._fit_defect = defect
+
+    def _tune_decision(self, data, y_encoded, weights, valid_rows, incremental):
         n_classes = len(self.classes_)
         if incremental and "threshold_" in self.__dict__:
             return  # partial_fit keeps the decision rule of the last fit
@@ -874,6 +995,8 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             loss, params, n_classes=n_classes, classes=self.classes_, sample_weighted=sample_weighted,
             check_input=False,
         )
+        if self.__dict__.get("_refitting_with_fallback"):
+            loss = loss.fallback_loss()
         if self._uses_ensemble():
             loss = CrossFitLoss(loss, self._n_members())
         return loss

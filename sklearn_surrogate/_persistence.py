@@ -187,6 +187,8 @@ def restore_net(estimator, record):
     builder.callbacks = None
     builder.verbose = 0
     builder.device_ = device
+    if estimator.__dict__.get("fallback_"):  # the fit fell back: its loss was the fallback (see _classifier)
+        builder._refitting_with_fallback = True
 
     with torch.random.fork_rng(devices=builder._rng_devices()):  # building draws initial weights
         module = builder._build_module(estimator.n_features_in_, builder._n_outputs())

@@ -1,6 +1,6 @@
 """Warnings of sklearn_surrogate (:mod:`sklearn_surrogate.exceptions`)."""
 
-__all__ = ["InconsistentVersionWarning"]
+__all__ = ["DegenerateFitWarning", "InconsistentVersionWarning"]
 
 
 class InconsistentVersionWarning(UserWarning):
@@ -69,3 +69,27 @@ class InconsistentVersionWarning(UserWarning):
             "refit the model with this version, or load it with the version that saved it (once checked, "
             "saving it again records this version)."
         )
+
+
+class DegenerateFitWarning(UserWarning):
+    """A fit returned a degenerate model, and the estimator refitted it with its loss's fallback.
+
+    Raised (as a warning) by :class:`~sklearn_surrogate.SurrogateClassifier`
+    when its loss names a fallback (a learned surrogate falls back to its
+    cross-entropy term) and the fitted network, on the rows it was fitted
+    on, ranks them inverted (ROC AUC below 0.5), or predicts one class for
+    99 % of them and scores the loss's target metric there below the best
+    constant prediction (F1 0 where "all positive" scores more). The
+    estimator then refits
+    once with the fallback loss and records why in ``fallback_``; the model
+    it returns is the fallback's. Filter it like any warning class, e.g.
+    ``warnings.simplefilter("error", DegenerateFitWarning)`` to make such a
+    fit fail instead.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sklearn_surrogate.exceptions import DegenerateFitWarning
+    >>> issubclass(DegenerateFitWarning, UserWarning)
+    True
+    """

@@ -61,7 +61,7 @@ print(f"inspect everything: {cost_saving(y, np.ones_like(y)):.3f}, inspect nothi
 # classifier's batch size), each paired with the metric's value. With
 # ``real_fraction=0`` they are all synthetic (random class shares, qualities
 # and biases), so pc4 is never seen. The budget is tiny, 150 Adam steps on
-# 512 sets, to keep this example short. The shipped surrogates get 1500 steps
+# 512 sets, to keep this example short. The shipped surrogates get 3000 steps
 # on 4096 sets, half of them predictions of real models; with that budget the
 # F1 surrogate ranks real predictions with a Spearman correlation of 0.98.
 # ``info_`` reports the Spearman correlation with the metric on fresh held-out
@@ -169,9 +169,10 @@ fig.tight_layout()
 # twice as many of the defects and saves more of the cost. Moving the
 # threshold to 1/6 closes about half of the gap here; it is the right rule
 # only for calibrated probabilities, which a network trained for 100 epochs on
-# 1,000 rows need not give. On four other splits and seeds we tried, the
-# ordering was the same (surrogate 0.60 to 0.72, threshold 1/6 0.54 to 0.64,
-# threshold 0.5 0.40 to 0.46), with the threshold rule level once.
+# 1,000 rows need not give. On four other splits and seeds we tried (with the
+# learning recipe before the set groups of ``learn_surrogate``), the ordering
+# was the same (surrogate 0.60 to 0.72, threshold 1/6 0.54 to 0.64, threshold
+# 0.5 0.40 to 0.46), with the threshold rule level once.
 #
 # For a cost that is a sum of per-sample costs, like this one, the threshold
 # rule needs no surrogate and is the first thing to try; learned surrogates

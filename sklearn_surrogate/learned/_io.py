@@ -35,7 +35,7 @@ SHIPPED_METRICS = {  # metric -> class counts the shipped surrogate is for ("mul
 #: metadata fields written by save_surrogate and checked by read_surrogate (other keys are free-form notes)
 RESERVED_FIELDS = (
     "format", "format_version", "architecture", "config", "trained_classes", "metric", "builtin_metric",
-    "held_out_spearman", "n_samples", "steps", "gradient_penalty", "random_state", "package_version",
+    "held_out_spearman", "n_samples", "steps", "gradient_penalty", "random_state", "package_version", "set_groups",
 )
 
 
@@ -54,6 +54,7 @@ _SCALAR_FIELDS = {
     "steps": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
     "gradient_penalty": (lambda v: _is_real(v) and v >= 0, "a finite number >= 0"),
     "random_state": (lambda v: v is None or (_is_int(v) and v >= 0), "an integer >= 0 or null"),
+    "set_groups": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
 }
 
 
@@ -189,7 +190,7 @@ def save_surrogate(loss, path, **metadata):
         "builtin_metric": json.dumps(is_loss and getattr(loss, "metric", None) is not None),
         "package_version": __version__,  # informative: compatibility is the format version's job
     }
-    for key in ("held_out_spearman", "n_samples", "steps", "gradient_penalty", "random_state"):
+    for key in ("held_out_spearman", "n_samples", "steps", "gradient_penalty", "random_state", "set_groups"):
         if key in info:
             meta[key] = json.dumps(info[key])
     meta.update({str(k): str(v) for k, v in metadata.items()})

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._metric_table import METRIC_TABLE
 
-__all__ = ["BUILTIN_METRICS", "resolve_metric"]
+__all__ = ["BUILTIN_METRICS", "LABEL_METRICS", "resolve_metric"]
 
 
 def _on_labels(name, **options):
@@ -67,6 +67,10 @@ Examples
 >>> round(float(evaluate(np.array([0, 1, 1]), P)), 4)
 0.6667
 """
+
+
+#: the built-in metrics of arg-max predictions (flat wherever the arg-max does not change)
+LABEL_METRICS = frozenset({"f1", "balanced_accuracy", "accuracy", "mcc", "macro_f1"})
 
 
 def _user_metric(metric, response):

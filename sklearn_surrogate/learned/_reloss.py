@@ -257,6 +257,29 @@ class ReLoss(SurrogateLoss):
                 network.eval()  # frozen: always in evaluation mode
         return self
 
+    def fallback_loss(self):
+        """This loss with the surrogate term off: cross-entropy alone, weight 1.
+
+        :class:`~sklearn_surrogate.SurrogateClassifier` refits with it when a
+        fit returns an inverted model (ROC AUC below 0.5 on the fit's rows)
+        or one stuck on one class that scores :attr:`target_metric` below a
+        constant prediction; the target metric (for early stopping and the threshold)
+        is unchanged.
+
+        Returns
+        -------
+        loss : ReLoss
+            A copy whose value is the cross-entropy only.
+        """
+        loss = copy.deepcopy(self)
+        loss._surrogate_off = True
+        return loss
+
+    @property
+    def surrogate_off(self):
+        """Whether this is a :meth:`fallback_loss`: cross-entropy alone, the surrogate unused."""
+        return self.__dict__.get("_surrogate_off", False)
+
     def _current_ce_weight(self):
         self._check_hyperparameters()
         weight = float(self.ce_weight)
@@ -269,6 +292,8 @@ class ReLoss(SurrogateLoss):
     def _batch_loss(self, logits, targets, sample_weight):
         """The surrogate network's value on the batch's (probabilities, one-hot targets, weights), plus the
         weighted cross-entropy term."""
+        if self.surrogate_off:
+            return self._reduce(per_sample_cross_entropy(logits, targets), sample_weight)
         ce_weight = self._current_ce_weight()
         if logits.ndim == 1:
             p = torch.sigmoid(logits)
@@ -335,7 +360,7 @@ def load_surrogate(path):
     >>> loss.metric, loss.architecture, loss.trained_classes
     ('f1', 'set', (2,))
     >>> loss.metadata_["steps"], any(p.requires_grad for p in loss.surrogate.parameters())
-    ('1500', False)
+    ('3000', False)
     """
     network, meta, builtin = read_surrogate(path)
     loss = ReLoss(metric=meta["metric"] if builtin else None, architecture=meta["architecture"], surrogate=network)

@@ -417,6 +417,25 @@ class SurrogateLoss(nn.Module):
             The training budget in epochs.
         """
 
+    def fallback_loss(self):
+        """The loss to refit with when a fit with this one returns a degenerate model (None: no check).
+
+        A loss that can drive a network to an inverted ranking (a learned
+        surrogate in a region where it learned nothing) returns a loss that
+        cannot, and :class:`~sklearn_surrogate.SurrogateClassifier` then
+        checks every fit with it: a model whose ROC AUC on the fit's rows is
+        below 0.5, or that predicts one class for 99 % of them and whose
+        :attr:`target_metric` there is worse than the best constant
+        prediction's, is refitted once with the returned loss,
+        with a :class:`~sklearn_surrogate.exceptions.DegenerateFitWarning`.
+        The default returns None: no check.
+
+        Returns
+        -------
+        loss : SurrogateLoss or None
+        """
+        return None
+
     # -- metadata -------------------------------------------------------
     def target_metric_params(self):
         """Keyword arguments that pin down :attr:`target_metric`.
