@@ -542,8 +542,7 @@ def learn_surrogate(
         per_count[k] = spearman(-values, m)
         test_metric[k], test_values[k] = m, values
     held_out = float(np.mean(list(per_count.values())))
-    agreement = np.array([_group_agreement(network, k, *pool) for pool_k, pool in group_test.items()
-                          for k in [pool_k]]).reshape(-1, 2)
+    agreement = np.array([_group_agreement(network, k, *pool) for k, pool in group_test.items()]).reshape(-1, 2)
     seconds = time.perf_counter() - start
     if verbose:
         print(f"held-out Spearman between -surrogate and {name}: {held_out:.3f} ({seconds:.0f} s)")
