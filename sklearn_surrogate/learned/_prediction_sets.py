@@ -327,14 +327,7 @@ def draw_model_sets(predictions, n_sets, *, n_samples=256, perturb=True, positiv
     names = []
     for s in range(n_sets):
         name, y, proba = predictions[rng.integers(len(predictions))]
-        if positive_share is None:
-            rows = rng.choice(len(y), size=n_samples, replace=len(y) < n_samples)
-        else:
-            n_pos = int(np.clip(round(positive_share[s] * n_samples), 1, n_samples - 1))
-            rows = np.concatenate([
-                rng.choice(members, size=count, replace=len(members) < count)
-                for members, count in ((np.flatnonzero(y == 1), n_pos), (np.flatnonzero(y == 0), n_samples - n_pos))
-            ])
+        rows = _draw_rows(rng, y, n_samples, None if positive_share is None else positive_share[s])
         Y[s] = y[rows]
         z = np.log(np.clip(proba[rows], _PROBA_FLOOR, None))
         if perturb:
@@ -443,20 +436,28 @@ def label_set_group(rng, group_size, n_samples, n_classes, zoos=None):
         return y, np.stack(logits)
     zoo = zoos[rng.integers(len(zoos))]
     y_all = zoo[0][1]
-    if n_classes == 2 and rng.random() < 0.5:
-        n_pos = int(np.clip(round(_positive_share(rng) * n_samples), 1, n_samples - 1))
-        rows = np.concatenate([
-            rng.choice(members, size=count, replace=len(members) < count)
-            for members, count in ((np.flatnonzero(y_all == 1), n_pos), (np.flatnonzero(y_all == 0), n_samples - n_pos))
-        ])
-    else:
-        rows = rng.choice(len(y_all), size=n_samples, replace=len(y_all) < n_samples)
+    share = _positive_share(rng) if n_classes == 2 and rng.random() < 0.5 else None
+    rows = _draw_rows(rng, y_all, n_samples, share)
     y = y_all[rows].copy()
     _ensure_classes(rng, y, n_classes)  # (the overwritten labels are the same for every model of the group)
     models = rng.choice(len(zoo), size=group_size, replace=len(zoo) < group_size)
     logits = np.stack([_perturbed(rng, np.log(np.clip(zoo[m][2][rows], _PROBA_FLOOR, None)), n_classes)
                        for m in models])
     return y, logits
+
+
+def _draw_rows(rng, y, n_samples, positive_share=None):
+    """``n_samples`` row indices of ``y``: at random, or with ``round(share * n)`` positives (1 to n - 1).
+
+    Rows are drawn with replacement only where there are too few of them.
+    """
+    if positive_share is None:
+        return rng.choice(len(y), size=n_samples, replace=len(y) < n_samples)
+    n_pos = int(np.clip(round(positive_share * n_samples), 1, n_samples - 1))
+    return np.concatenate([
+        rng.choice(members, size=count, replace=len(members) < count)
+        for members, count in ((np.flatnonzero(y == 1), n_pos), (np.flatnonzero(y == 0), n_samples - n_pos))
+    ])
 
 
 def _perturbed(rng, z, n_classes):
