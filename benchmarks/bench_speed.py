@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_speed.py [--quick] [--threads 2] [--device cpu|cuda]
-                                     [--sections loop,losses,memory,threads,learned]
+                                     [--sections loop,losses,memory,threads,reloss,learned]
                                      [--output benchmarks/results/speed_cpu.md]
 
 Sections (all timings are taken in this one process, so the ratios are
@@ -17,8 +17,8 @@ comparable; absolute seconds are not comparable across machines or runs):
     and scikit-learn's ``MLPClassifier``. Each is the median over epochs 2..E
     (the first epoch is warm-up), repeated and interleaved.
 ``losses``
-    Seconds per epoch of ``SurrogateClassifier`` with every registered loss,
-    relative to cross-entropy, at batch 256 and 4096 (20,000 x 30, MLP
+    Seconds per epoch of ``SurrogateClassifier`` with every registered loss
+    but the learned ones (section ``reloss``), relative to cross-entropy, at batch 256 and 4096 (20,000 x 30, MLP
     100-100). Binary data (20 % positives) for losses that take binary
     problems, 3-class data for the others.
 ``memory``
@@ -28,6 +28,11 @@ comparable; absolute seconds are not comparable across machines or runs):
 ``threads``
     torch's thread count inside ``cross_validate(n_jobs=2)`` workers, and the
     wall time of 4 folds with 1 and 2 jobs.
+``reloss``
+    Seconds per epoch of ``SurrogateClassifier`` with each shipped learned
+    surrogate (``loss="reloss"``), relative to cross-entropy, at batch 256 and
+    4096, with the tabulated evaluation (the default) and the exact one.
+    Target: at most 1.5x.
 ``learned``
     Time to learn each shipped surrogate with the shipped recipe, from two short
     runs (fixed cost + per-step cost, extrapolated to the recipe's 3,000 steps).
@@ -204,8 +209,8 @@ def section_losses(args):
     from sklearn_surrogate.losses import get_loss, get_loss_names
 
     data = {"binary": make_data(20_000, 30, positive_share=0.2), "3 classes": make_data(20_000, 30, n_classes=3)}
-    cases = [(name, kind) for name in get_loss_names() for kind in data
-             if (get_loss(name).supports_binary if kind == "binary" else get_loss(name).supports_multiclass)]
+    cases = [(name, kind) for name in get_loss_names() for kind in data if not name.startswith("reloss")
+             and (get_loss(name).supports_binary if kind == "binary" else get_loss(name).supports_multiclass)]
     settings = [("eager", 256, {}), ("eager", 4096, {})]
     if args.compile:
         settings += [("compiled", 256, {"compile": True}), ("compiled", 4096, {"compile": True})]
@@ -318,6 +323,49 @@ def section_threads(args):
     return lines
 
 
+def section_reloss(args):
+    from sklearn_surrogate.learned._tabulated import can_tabulate
+    from sklearn_surrogate.learned._reloss import _shipped_network
+
+    data = {"binary": make_data(20_000, 30, positive_share=0.2), "3 classes": make_data(20_000, 30, n_classes=3)}
+    metrics = [("f1", "binary"), ("balanced_accuracy", "binary"), ("accuracy", "binary"), ("mcc", "binary"),
+               ("roc_auc", "binary"), ("macro_f1", "3 classes")]
+    if args.quick:
+        metrics = metrics[:1]
+    cases = [(metric, kind, evaluation) for metric, kind in metrics for evaluation in ("table", "exact")
+             if evaluation == "exact" or can_tabulate(_shipped_network(metric, "set"))]
+    lines = ["## Learned surrogates: epoch time relative to cross-entropy", ""]
+    lines += [(f"SurrogateClassifier(loss=\"reloss\", loss__metric=...), shipped set surrogate, default "
+               f"`ce_weight=0.5`, MLP {HIDDEN[0]}-{HIDDEN[1]}, 20,000 x 30 (binary: 20 % positives), "
+               f"{torch.get_num_threads()} torch threads; each fit's median epoch time (epochs 2..E) over that of "
+               f"a cross-entropy fit run just before it, median over {args.repeats} repeats. `table`: "
+               "`loss__evaluation=\"table\"` (the default), `exact`: the network on every batch. ROC AUC's "
+               "surrogate has rank features and is always exact. \"compiled\": both fits with `compile=True` "
+               "(one repeat). Target: at most 1.5x."), ""]
+    settings = [("eager", 256, {}), ("eager", 4096, {})]
+    if args.compile:
+        settings += [("compiled", 256, {"compile": True}), ("compiled", 4096, {"compile": True})]
+    lines += ["| metric | data | evaluation | " + " | ".join(f"{mode} {batch}" for mode, batch, _ in settings) + " |",
+              "|---|---|---|" + "---:|" * len(settings)]
+    ratios = {}
+    for mode, batch_size, params in settings:
+        epochs = args.epochs if batch_size == 256 else 4 * args.epochs
+        for _ in range(args.repeats if mode == "eager" else 1):
+            for metric, kind, evaluation in cases:
+                X, y = data[kind]
+                reference = ours(X, y, epochs, loss="cross_entropy", batch_size=batch_size, **params)
+                seconds = ours(X, y, epochs, loss="reloss", batch_size=batch_size, loss__metric=metric,
+                               loss__evaluation=evaluation, **params)
+                ratios.setdefault((metric, kind, evaluation, mode, batch_size), []).append(seconds / reference)
+    for metric, kind, evaluation in cases:
+        cells = []
+        for mode, batch_size, _ in settings:
+            r = statistics.median(ratios[metric, kind, evaluation, mode, batch_size])
+            cells.append(f"{r:.2f}x" + ("" if r <= 1.5 else " (miss)"))
+        lines.append(f"| {metric} | {kind} | {evaluation} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def section_learned(args):
     from sklearn_surrogate.learned import learn_surrogate
     from sklearn_surrogate.learned._shipped import ARCHITECTURE_PARAMS, MULTICLASS_COUNTS, SHIPPED_RECIPE
@@ -356,6 +404,7 @@ SECTIONS = {
     "losses": section_losses,
     "memory": section_memory,
     "threads": section_threads,
+    "reloss": section_reloss,
     "learned": section_learned,
 }
 

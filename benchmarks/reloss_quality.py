@@ -9,7 +9,11 @@ quality) is fitted on half the rows; random batches of 256 of their
 surrogate saw these datasets (pc4, which the training zoo uses, is left out).
 For each surrogate we report Spearman's correlation between minus its value
 and the metric: pooled over all datasets' sets, and the median over datasets
-of the per-dataset correlation.
+of the per-dataset correlation. For the surrogates that training evaluates
+from a table (``ReLoss(evaluation="table")``: set surrogates without rank
+features), ``table_pooled_spearman`` is the same pooled correlation with the
+tabulated values, and ``table_max_abs_error`` their largest distance to the
+network's, relative to the range of its values.
 
 The fidelity is measured at several batch sizes (``--n-samples``, default
 64, 256 and 1024: the sets are that many rows) and, for the binary metrics,
@@ -43,6 +47,7 @@ from sklearn_surrogate.learned._prediction_sets import draw_model_sets, fit_mode
 from sklearn_surrogate.learned._spearman import spearman
 from sklearn_surrogate.learned._io import SHIPPED_METRICS, shipped_surrogate_path
 from sklearn_surrogate.learned._learn import _as_tensors, _metric_values
+from sklearn_surrogate.learned._tabulated import TabulatedSetSurrogate, can_tabulate
 
 RESULTS = pathlib.Path(__file__).parent / "results"
 N_SAMPLES = (64, 256, 1024)
@@ -102,13 +107,30 @@ def surrogate_values(loss, sets):
     return values
 
 
+def table_values(loss, sets):
+    """Surrogate value of every set from the tabulated evaluation of its network (as training uses it)."""
+    table = TabulatedSetSurrogate(loss._network())
+    values = np.empty(len(sets))
+    for i, (_, _, y, z) in enumerate(sets):
+        z = torch.as_tensor(z, dtype=torch.float32)
+        logits = z[:, 1] - z[:, 0] if z.shape[1] == 2 else z  # the same softmax probabilities
+        with torch.no_grad():
+            values[i] = float(table(logits, torch.as_tensor(y, dtype=torch.long)))
+    return values
+
+
 def quality(loss, metric, sets):
-    """Pooled Spearman and median per-dataset Spearman of -surrogate vs the metric."""
+    """Pooled Spearman and median per-dataset Spearman of -surrogate vs the metric; the same pooled Spearman
+    and the largest relative error of the tabulated evaluation (None where the network is not tabulated)."""
     m = _metric_values(BUILTIN_METRICS[metric][0], metric, [s[2] for s in sets], [s[3] for s in sets])
     v = -surrogate_values(loss, sets)
     names = np.array([s[0] for s in sets])
     per_dataset = {d: spearman(v[names == d], m[names == d]) for d in np.unique(names) if np.ptp(m[names == d]) > 0}
-    return spearman(v, m), float(np.median(list(per_dataset.values()))), per_dataset
+    table = None
+    if can_tabulate(loss._network()):
+        t = -table_values(loss, sets)
+        table = (spearman(t, m), float(np.max(np.abs(t - v)) / np.ptp(v)))
+    return spearman(v, m), float(np.median(list(per_dataset.values()))), per_dataset, table
 
 
 def main(argv=None):
@@ -142,13 +164,15 @@ def main(argv=None):
                     if key not in cache:
                         cache[key] = real_sets(zoos[kind], n_sets=args.n_sets, n_samples=n_samples,
                                                positive_share=share)
-                    pooled, median, per_dataset = quality(loss, metric, cache[key])
+                    pooled, median, per_dataset, table = quality(loss, metric, cache[key])
                     rows.append({"metric": metric, "architecture": architecture, "n_samples": n_samples,
                                  "positive_share": "natural" if share is None else share,
                                  "pooled_spearman": round(pooled, 4), "median_dataset_spearman": round(median, 4),
                                  "worst_dataset": min(per_dataset, key=per_dataset.get),
                                  "worst_dataset_spearman": round(min(per_dataset.values()), 4),
-                                 "n_sets": len(cache[key]), "n_datasets": len(per_dataset)})
+                                 "n_sets": len(cache[key]), "n_datasets": len(per_dataset),
+                                 "table_pooled_spearman": None if table is None else round(table[0], 4),
+                                 "table_max_abs_error": None if table is None else float(f"{table[1]:.2g}")})
                     print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
     print(f"\n{table.to_markdown(index=False)}\n({time.perf_counter() - start:.0f} s)")
@@ -163,7 +187,7 @@ def main(argv=None):
             "`positive_share`: the datasets' own positive rates (natural) or a fixed share of positives in every "
             f"set (binary metrics). Binary datasets ({len(binary)}): "
             f"{', '.join(binary)}. Multiclass datasets ({len(multi)}): {', '.join(multi)}.\n\n"
-            + table.to_markdown(index=False) + "\n"
+            + table.astype(object).where(table.notna(), "–").to_markdown(index=False) + "\n"
         )
     return 0
 

@@ -322,7 +322,7 @@ def test_every_shipped_surrogate_is_there_with_its_metadata():
         assert b"format_version" in header and b"pickle" not in header.lower()
 
 
-@pytest.mark.parametrize("metric", ["f1", "roc_auc", "balanced_accuracy", "accuracy"])
+@pytest.mark.parametrize("metric", ["f1", "roc_auc", "balanced_accuracy", "accuracy", "mcc"])
 def test_shipped_binary_surrogates_rank_fresh_sets(metric):
     loss = ReLoss(metric=metric, ce_weight=0.0)  # the surrogate's own ranking
     Y, Z = make_prediction_sets(200, n_samples=256, real_fraction=0.0, random_state=123)
@@ -408,7 +408,7 @@ def test_training_script_is_seeded_and_writes_loadable_files(tmp_path):
     loss = load_surrogate(first)
     assert loss.metric == "f1" and loss.metadata_["random_state"] == "0" and "steps" in loss.metadata_["recipe"]
     with pytest.raises(ValueError, match="Unknown shipped metric"):
-        train_shipped_surrogates(tmp_path, metrics=["mcc"])
+        train_shipped_surrogates(tmp_path, metrics=["gmean"])
     with pytest.raises(TypeError, match="Unknown recipe setting"):
         train_shipped_surrogates(tmp_path, metrics=["f1"], epochs=3)
 
@@ -419,7 +419,7 @@ def test_command_line_trains_surrogates(tmp_path, capsys):
     status = main(["train-surrogates", "--metric", "accuracy", "--architecture", "per_sample", "--steps", "3",
                    "--output-dir", str(tmp_path)])
     assert status == 0 and (tmp_path / "accuracy-per_sample.safetensors").exists()
-    assert main(["train-surrogates", "--metric", "mcc", "--output-dir", str(tmp_path)]) == 2
+    assert main(["train-surrogates", "--metric", "gmean", "--output-dir", str(tmp_path)]) == 2
     assert "Unknown shipped metric" in capsys.readouterr().err
 
 
@@ -463,8 +463,8 @@ def test_reloss_multiclass_and_per_sample():
     Xb, yb = make_classification(n_samples=100, random_state=0)
     with pytest.raises(ValueError, match="needs at least 3 classes"):
         SurrogateClassifier(loss="reloss", loss__metric="macro_f1", max_iter=2).fit(Xb, yb)
-    with pytest.raises(ValueError, match="No shipped surrogate for metric 'mcc'"):
-        SurrogateClassifier(loss="reloss", loss__metric="mcc", max_iter=2).fit(Xb, yb)
+    with pytest.raises(ValueError, match="No shipped surrogate for metric 'gmean'"):
+        SurrogateClassifier(loss="reloss", loss__metric="gmean", max_iter=2).fit(Xb, yb)
     with pytest.raises(ValueError, match="architecture must be"):
         SurrogateClassifier(loss="reloss", loss__architecture="deep", max_iter=2).fit(Xb, yb)
 

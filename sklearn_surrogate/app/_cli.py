@@ -141,7 +141,7 @@ def _parser():
         "train-surrogates",
         help="re-learn the shipped ReLoss surrogates (seeded; minutes per surrogate)",
         description=(
-            "Learn the shipped relational surrogates (F1, ROC AUC, balanced accuracy, accuracy; macro F1) with "
+            "Learn the shipped relational surrogates (F1, ROC AUC, balanced accuracy, accuracy, MCC; macro F1) with "
             "the fixed recipe and seed, and write them as safetensors files."
         ),
     )

@@ -28,6 +28,7 @@ SHIPPED_METRICS = {  # metric -> class counts the shipped surrogate is for ("mul
     "roc_auc": "binary",
     "balanced_accuracy": "binary",
     "accuracy": "binary",
+    "mcc": "binary",
     "macro_f1": "multiclass",
 }
 
@@ -306,7 +307,7 @@ def shipped_surrogates():
     >>> from sklearn_surrogate.learned import shipped_surrogates
     >>> rows = shipped_surrogates()
     >>> sorted({row["metric"] for row in rows})
-    ['accuracy', 'balanced_accuracy', 'f1', 'macro_f1', 'roc_auc']
+    ['accuracy', 'balanced_accuracy', 'f1', 'macro_f1', 'mcc', 'roc_auc']
     >>> [(row["architecture"], row["n_classes"]) for row in rows if row["metric"] == "macro_f1"]
     [('per_sample', [3, 4, 5, 6, 8, 10]), ('set', [3, 4, 5, 6, 8, 10])]
     """

@@ -281,7 +281,7 @@ def test_first_look_ups_from_several_threads_all_see_the_learned_losses():
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("metric", ["f1", "roc_auc", "balanced_accuracy", "accuracy", "macro_f1"])
+@pytest.mark.parametrize("metric", ["f1", "roc_auc", "balanced_accuracy", "accuracy", "mcc", "macro_f1"])
 def test_reloss_metric_variants_are_reloss_with_that_metric(metric):
     from sklearn_surrogate.learned import ReLoss
     from sklearn_surrogate.losses._registry import base_loss_names, estimator_params
