@@ -71,15 +71,16 @@ def _weighted_mean(values, mask, w):
 _EXACT_PAIRS_UP_TO = 512
 #: spacing of the binned rank features' grid over the log-odds (the comparisons' temperature is 0.5 by default)
 _RANK_GRID_STEP = 0.05
-#: the log-odds range of SetSurrogate's probability clamp (1e-6)
-_Z_MAX = math.log((1 - 1e-6) / 1e-6)
+#: SetSurrogate clamps probabilities to [P_MIN, 1 - P_MIN] before their log-odds, which so lie in [-Z_MAX, Z_MAX]
+P_MIN = 1e-6
+Z_MAX = math.log((1 - P_MIN) / P_MIN)
 
 
 @functools.lru_cache(maxsize=8)
 def _comparison_matrix(temperature, dtype, device):
     """``sigmoid((g_a - g_b) / temperature)`` over the rank grid's nodes ``g`` (about 550 of them)."""
-    n_nodes = int(math.ceil(2 * _Z_MAX / _RANK_GRID_STEP)) + 1
-    grid = torch.linspace(-_Z_MAX, _Z_MAX, n_nodes, dtype=dtype, device=device)
+    n_nodes = int(math.ceil(2 * Z_MAX / _RANK_GRID_STEP)) + 1
+    grid = torch.linspace(-Z_MAX, Z_MAX, n_nodes, dtype=dtype, device=device)
     return torch.sigmoid((grid[:, None] - grid[None, :]) / temperature)
 
 
@@ -97,8 +98,8 @@ def _binned_rank_features(z, members, others, temperature):
     """
     compare = _comparison_matrix(temperature, z.dtype, z.device)  # [a, b]: node b below node a, soft
     n_nodes = compare.shape[0]
-    step = 2 * _Z_MAX / (n_nodes - 1)
-    u = ((z + _Z_MAX) / step).clamp(0.0, n_nodes - 1.001).transpose(-1, -2)  # (..., K, n)
+    step = 2 * Z_MAX / (n_nodes - 1)
+    u = ((z + Z_MAX) / step).clamp(0.0, n_nodes - 1.001).transpose(-1, -2)  # (..., K, n)
     node = u.detach().floor()
     frac = u - node
     node = node.long()
@@ -259,7 +260,7 @@ class SetSurrogate(nn.Module):
         K = P.shape[-1]
         w = torch.ones(P.shape[:-1], dtype=P.dtype, device=P.device) if w is None else w
         hist = self._histogram(P)  # (..., n, K, bins)
-        logit = torch.logit(P.clamp(1e-6, 1 - 1e-6))
+        logit = torch.logit(P.clamp(P_MIN, 1 - P_MIN))
         parts = [P[..., None], logit[..., None] / 8.0, hist]
         if self.pairwise:
             parts.append(self._rank_features(logit, Y, w))

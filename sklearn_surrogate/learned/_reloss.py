@@ -79,10 +79,12 @@ class ReLoss(SurrogateLoss):
         How a set surrogate without rank features (every shipped one but
         ROC AUC's) is evaluated during training. ``"table"`` reads its
         per-sample network from a table over the log-odds, built once per
-        fit, device and precision: the same value up to about 1e-4 of its
-        range, and gradients within 0.2 % in angle, for a fraction of the
-        cost (``docs/user_guide/learned.md``, "Speed"). ``"exact"`` runs the
-        network on every batch. Other surrogates are always run exactly.
+        fit, device and precision: the same value up to about 2e-4 of its
+        range, and a gradient whose cosine to the network's is above 0.99,
+        for about half the cost of a training step
+        (``docs/user_guide/learned.md``, "What a training step costs").
+        ``"exact"`` runs the network on every batch. Other surrogates are
+        always run exactly.
 
     Attributes
     ----------

@@ -28,13 +28,11 @@ import copy
 import torch
 import torch.nn.functional as F
 
-from ._networks import SetSurrogate
+from ._networks import P_MIN as _P_MIN
+from ._networks import Z_MAX, SetSurrogate
 
 __all__ = ["GRID_SIZE", "TabulatedSetSurrogate", "can_tabulate"]
 
-# SetSurrogate.forward clamps probabilities to [P_MIN, 1 - P_MIN]: the grid spans the same log-odds
-_P_MIN = 1e-6
-Z_MAX = float(torch.logit(torch.tensor(1.0 - _P_MIN, dtype=torch.float64)))
 GRID_SIZE = 2048
 
 
