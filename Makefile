@@ -31,7 +31,7 @@ help:
 	@echo "make test   - set up .venv and run the whole test suite"
 	@echo "make docs   - build the documentation site into docs/_build/html (warnings are errors; runs the gallery)"
 	@echo "make docs-check - screenshot the built site in headless Chromium and check it is not broken"
-	@echo "make surrogates - re-learn the shipped ReLoss surrogates (seeded, one thread; about an hour)"
+	@echo "make surrogates - re-learn the shipped ReLoss surrogates (seeded, one thread; about an hour and a half)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

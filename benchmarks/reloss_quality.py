@@ -1,7 +1,8 @@
 """How faithfully do the learned surrogates rank real models? Held-out Spearman on the shared OpenML datasets.
 
 For every shared dataset of the right kind (binary for F1, ROC AUC, balanced
-accuracy and accuracy; multiclass for macro F1), a zoo of 15 real classifiers
+accuracy, accuracy, MCC and the recall at a precision of 0.8; multiclass for
+macro F1), a zoo of 15 real classifiers
 (:func:`sklearn_surrogate.learned._prediction_sets.fit_model_zoo`: logistic regressions,
 naive Bayes, nearest neighbours, trees, gradient boosting and MLPs of every
 quality) is fitted on half the rows; random batches of 256 of their
@@ -27,8 +28,12 @@ Usage::
     python benchmarks/reloss_quality.py                  # the shipped surrogates
     python benchmarks/reloss_quality.py --weights DIR    # surrogate files in DIR
 
-Writes ``benchmarks/results/reloss_quality.{csv,md}`` (shipped surrogates only).
-About 15 minutes on one thread with the defaults.
+    python benchmarks/reloss_quality.py --metrics mcc    # re-measure shipped surrogates, keep the other rows
+
+Writes ``benchmarks/results/reloss_quality.{csv,md}`` (shipped surrogates, both
+architectures, every setting): a run over some of the shipped metrics replaces
+their rows and keeps the others'. About 15 minutes on one thread for all of
+them.
 """
 
 import argparse
@@ -42,10 +47,10 @@ import torch
 
 from sklearn_surrogate.datasets import load_shared, make_preprocessor, shared_manifest
 from sklearn_surrogate.learned import load_surrogate
-from sklearn_surrogate.learned._metrics import BUILTIN_METRICS
+from sklearn_surrogate.learned._metrics import resolve_metric
 from sklearn_surrogate.learned._prediction_sets import draw_model_sets, fit_model_zoo
 from sklearn_surrogate.learned._spearman import spearman
-from sklearn_surrogate.learned._io import SHIPPED_METRICS, shipped_surrogate_path
+from sklearn_surrogate.learned._io import SHIPPED_METRIC_PARAMS, SHIPPED_METRICS, shipped_surrogate_path
 from sklearn_surrogate.learned._learn import _as_tensors, _metric_values
 from sklearn_surrogate.learned._tabulated import TabulatedSetSurrogate, can_tabulate
 
@@ -122,7 +127,10 @@ def table_values(loss, sets):
 def quality(loss, metric, sets):
     """Pooled Spearman and median per-dataset Spearman of -surrogate vs the metric; the same pooled Spearman
     and the largest relative error of the tabulated evaluation (None where the network is not tabulated)."""
-    m = _metric_values(BUILTIN_METRICS[metric][0], metric, [s[2] for s in sets], [s[3] for s in sets])
+    # the metric at the surrogate's own operating point (recall at a precision of 0.8 for the shipped one)
+    options = loss.target_metric_params() if metric in SHIPPED_METRIC_PARAMS else None
+    evaluate, *_ = resolve_metric(metric, 2 if SHIPPED_METRICS[metric] == "binary" else 3, metric_params=options)
+    m = _metric_values(evaluate, metric, [s[2] for s in sets], [s[3] for s in sets])
     v = -surrogate_values(loss, sets)
     names = np.array([s[0] for s in sets])
     per_dataset = {d: spearman(v[names == d], m[names == d]) for d in np.unique(names) if np.ptp(m[names == d]) > 0}
@@ -176,9 +184,18 @@ def main(argv=None):
                     print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
     print(f"\n{table.to_markdown(index=False)}\n({time.perf_counter() - start:.0f} s)")
-    if args.weights is None and args.metrics == list(SHIPPED_METRICS) and len(args.architectures) == 2:
+    every_setting = (args.n_samples == list(N_SAMPLES) and args.positive_shares == list(POSITIVE_SHARES)
+                     and args.n_sets == 48)
+    if args.weights is None and len(args.architectures) == 2 and every_setting:
         RESULTS.mkdir(exist_ok=True)
-        table.to_csv(RESULTS / "reloss_quality.csv", index=False)
+        previous = RESULTS / "reloss_quality.csv"
+        if previous.exists() and args.metrics != list(SHIPPED_METRICS):  # keep the rows of the metrics not re-run
+            kept = pd.read_csv(previous)
+            kept = kept[~kept["metric"].isin(args.metrics) & kept["metric"].isin(list(SHIPPED_METRICS))]
+            table = pd.concat([kept, table], ignore_index=True)
+            order = {metric: i for i, metric in enumerate(SHIPPED_METRICS)}
+            table = table.sort_values("metric", key=lambda column: column.map(order), kind="stable")
+        table.to_csv(previous, index=False)
         binary, multi = datasets("binary"), datasets("multiclass")
         (RESULTS / "reloss_quality.md").write_text(
             "# Learned surrogates: held-out Spearman on real model predictions\n\n"

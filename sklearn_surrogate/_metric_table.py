@@ -213,7 +213,11 @@ class MetricEntry:
         Registered name of the surrogate loss that trains for the metric;
         None while the package has none.
     loss_params : mapping, default={"pos_label": "pos_label"}
-        Scorer parameter -> loss parameter; values that are None are not passed.
+        Scorer parameter -> loss parameter; values that are None are not
+        passed. A pair ``(name, key)`` puts the value under ``key`` of the
+        loss's dict parameter ``name`` (a learned surrogate's
+        ``metric_params``). Without ``"pos_label"`` here the loss trains for
+        the greater label, and a scorer with another ``pos_label`` is refused.
     thresholded : callable or None, default=None
         For a score metric that a decision threshold can serve:
         ``thresholded(y_true01, y_pred01, sample_weight=..., **options)``, its
@@ -332,9 +336,10 @@ METRIC_TABLE = {
         tpr_at_fpr_score, "score", "np_tpr_at_fpr", options=frozenset({"max_fpr"}),
         loss_params={"pos_label": "pos_label", "max_fpr": "max_fpr"}, thresholded=thresholded_tpr_at_fpr,
     ),
-    # no loss yet: a recall at a precision floor has no surrogate in the library (issue 20's learned ones may fill it)
+    # no hand-made loss: the learned surrogate (ReLoss) of issue 20, shipped for a precision floor of 0.8
     "recall_at_precision": MetricEntry(
-        recall_at_precision_score, "score", None, options=frozenset({"min_precision"}), loss_params={},
+        recall_at_precision_score, "score", "reloss_recall_at_precision", options=frozenset({"min_precision"}),
+        loss_params={"min_precision": ("metric_params", "min_precision")},
         thresholded=thresholded_recall_at_precision,
     ),
     "precision_at_k": MetricEntry(

@@ -793,8 +793,20 @@ class SurrogateScorer:
                 f"The metric {self.metric!r} has no surrogate loss yet; train with loss='cross_entropy' (and, for "
                 "a label metric, a tuned threshold) or pass a loss explicitly."
             )
-        defaults = {loss_key: getattr(self, key) for key, loss_key in entry.loss_params.items()}
-        defaults = {key: value for key, value in defaults.items() if value is not None}
+        if self.pos_label is not None and "pos_label" not in entry.loss_params:
+            raise ValueError(
+                f"The surrogate loss of {self.metric!r} ({entry.loss}) trains for the greater label; it takes no "
+                f"pos_label (got {self.pos_label!r}). Encode the positive class as the greater label."
+            )
+        defaults = {}
+        for key, loss_key in entry.loss_params.items():
+            value = getattr(self, key)
+            if value is None:
+                continue
+            if isinstance(loss_key, tuple):  # (dict parameter, key): a learned surrogate's metric_params
+                defaults.setdefault(loss_key[0], {})[loss_key[1]] = value
+            else:
+                defaults[loss_key] = value
         return get_loss(entry.loss, **{**defaults, **params})
 
 

@@ -182,6 +182,9 @@ CASES = {
     "learn_surrogate_fractional_width": lambda: _learn(architecture_params={"width": 16.7}),
     "learn_surrogate_sets_smaller_than_classes": lambda: _learn(n_classes=5, n_samples=4),
     "reloss_surrogate_unknown_metric": _reloss_with_unknown_metric,
+    "learn_surrogate_no_operating_point": lambda: _learn("recall_at_precision"),
+    "reloss_shipped_other_operating_point": lambda: _model(
+        loss="reloss", loss__metric="recall_at_precision", loss__metric_params={"min_precision": 0.9}).fit(X, Y),
     "learned_surrogate_ranks_poorly": lambda: _learn(_unrelated_metric),
     "concurrent_fit": lambda: _while_fitting(lambda clf: clf.fit(X, Y)),
     "predict_while_fitting": lambda: _while_fitting(lambda clf: clf.predict(X)),

@@ -40,9 +40,10 @@ depend on the target from it::
         --checkpoint-dir campaign_checkpoints/tpr_at_fpr --reuse-checkpoints campaign_checkpoints/partial_auc
 
 and the same with ``--target precision_at_k`` (losses ``precision_at_k
-soap``), ``--target average_precision`` (``soap``) and ``--target
-expected_cost`` (``cross_entropy+threshold hgb+threshold cost_sensitive``;
-see the benchmarks page for the commands).
+soap``), ``--target average_precision`` (``soap``), ``--target
+expected_cost`` (``cross_entropy+threshold hgb+threshold cost_sensitive``)
+and ``--target recall_at_precision`` (the learned
+``reloss_recall_at_precision``); see the benchmarks page for the commands.
 """
 
 import argparse
@@ -141,7 +142,8 @@ def _parser():
         "train-surrogates",
         help="re-learn the shipped ReLoss surrogates (seeded; minutes per surrogate)",
         description=(
-            "Learn the shipped relational surrogates (F1, ROC AUC, balanced accuracy, accuracy, MCC; macro F1) with "
+            "Learn the shipped relational surrogates (F1, ROC AUC, balanced accuracy, accuracy, MCC, recall at "
+            "precision 0.8; macro F1) with "
             "the fixed recipe and seed, and write them as safetensors files."
         ),
     )

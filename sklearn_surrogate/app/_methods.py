@@ -111,6 +111,7 @@ TARGET_SCORERS = {
     "f1_macro": {"metric": "f1", "average": "macro"},
     "partial_auc": {"metric": "partial_auc", "max_fpr": 0.1},
     "tpr_at_fpr": {"metric": "tpr_at_fpr", "max_fpr": 0.05},
+    "recall_at_precision": {"metric": "recall_at_precision", "min_precision": 0.8},
     "precision_at_k": {"metric": "precision_at_k", "k": 0.05},
     "average_precision": {"metric": "average_precision"},
     "expected_cost": {"metric": "expected_cost", "cost_matrix": EXPECTED_COST_MATRIX},
@@ -120,7 +121,9 @@ TARGET_SCORERS = {
 The one place a target's metric is configured: the partial AUC over false
 positive rates up to 0.1 (McClish's standardised area, as
 ``roc_auc_score(max_fpr=0.1)``), the TPR at a false-positive rate of at most
-0.05, the precision in the top 5 % of each test fold's scores, the average
+0.05, the recall at a precision of at least 0.8 (the operating point of the
+shipped ``reloss_recall_at_precision``), the precision in the top 5 % of
+each test fold's scores, the average
 precision, and the mean cost per row under :data:`EXPECTED_COST_MATRIX`. The
 benchmark scores every method on every fold with these (the score columns of
 :func:`~sklearn_surrogate.app.score_predictions`, the expected cost negated
@@ -148,9 +151,9 @@ per-class F1) is for multiclass ones, whose reports rank the methods by the
 dataset ``auto`` trains for the macro F1 whenever the target is an F1.
 
 The metrics of the top of the ranking and of costs (binary campaigns only)
-follow: ``"partial_auc"``, ``"tpr_at_fpr"``, ``"precision_at_k"``,
-``"average_precision"`` and ``"expected_cost"``, configured in
-:data:`TARGET_SCORERS`. A decision threshold does not change the first four,
+follow: ``"partial_auc"``, ``"tpr_at_fpr"``, ``"recall_at_precision"``,
+``"precision_at_k"``, ``"average_precision"`` and ``"expected_cost"``,
+configured in :data:`TARGET_SCORERS`. A decision threshold does not change the first five,
 which are scored on the predicted probabilities: they have no
 ``+threshold`` methods (:data:`NO_THRESHOLD_TARGETS`; such a method would
 equal the method without the threshold).
@@ -159,15 +162,16 @@ Examples
 --------
 >>> from sklearn_surrogate.app import TARGETS
 >>> TARGETS  # doctest: +NORMALIZE_WHITESPACE
-('f1', 'balanced_accuracy', 'roc_auc', 'f1_macro', 'partial_auc', 'tpr_at_fpr', 'precision_at_k',
- 'average_precision', 'expected_cost')
+('f1', 'balanced_accuracy', 'roc_auc', 'f1_macro', 'partial_auc', 'tpr_at_fpr', 'recall_at_precision',
+ 'precision_at_k', 'average_precision', 'expected_cost')
 """
 
-NO_THRESHOLD_TARGETS = ("partial_auc", "tpr_at_fpr", "precision_at_k", "average_precision")
+NO_THRESHOLD_TARGETS = ("partial_auc", "tpr_at_fpr", "recall_at_precision", "precision_at_k", "average_precision")
 """tuple: targets scored on the predicted probabilities, which a decision threshold does not change.
 
-``tpr_at_fpr`` has a thresholded form (the TPR at the threshold whose
-false-positive rate is within the budget), but the benchmark scores the
+``tpr_at_fpr`` and ``recall_at_precision`` have a thresholded form (the
+TPR at the threshold whose false-positive rate is within the budget, the
+recall at the one whose precision reaches the floor), but the benchmark scores the
 probabilities, as :func:`~sklearn_surrogate.make_surrogate_scorer` does:
 the best threshold of the test fold's own curve. A ``+threshold`` method
 refits its base model on the whole training fold, so its probabilities, and

@@ -8,9 +8,13 @@ __all__ = ["head_to_head", "mean_ranks", "mean_scores", "summary_table", "win_ti
 # the score column a target is read from: macro F1 is the "f1" column of multiclass datasets; the expected cost is
 # negated (higher is better, as every column)
 _COLUMN_OF_TARGET = {"f1_macro": "f1", "expected_cost": "neg_expected_cost"}
-# the score columns a report summarises, in this order, where present
-_METRIC_COLUMNS = ("f1", "roc_auc", "average_precision", "balanced_accuracy", "partial_auc", "tpr_at_fpr",
-                   "precision_at_k", "neg_expected_cost")
+
+
+def _metric_columns():
+    """The score columns a report summarises, in this order, where present: the runner's (one list for both)."""
+    from ._runner import ALL_METRICS
+
+    return ALL_METRICS
 
 
 def _reported_metrics(scores, column):
@@ -24,7 +28,7 @@ def _reported_metrics(scores, column):
     (and named), and the target's column is always shown.
     """
     shown, left_out = [], {}
-    for metric in [m for m in _METRIC_COLUMNS if m in scores]:
+    for metric in [m for m in _metric_columns() if m in scores]:
         has = scores[metric].notna()
         defined = has.groupby(scores["dataset"]).transform("any")
         missing = int((scores[column].notna() & defined & ~has).sum()) if column in scores else 0

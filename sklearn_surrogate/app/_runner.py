@@ -48,6 +48,7 @@ METRICS = ["f1", "roc_auc", "average_precision", "balanced_accuracy"]
 OPERATING_METRICS = {
     "partial_auc": "partial_auc",
     "tpr_at_fpr": "tpr_at_fpr",
+    "recall_at_precision": "recall_at_precision",
     "precision_at_k": "precision_at_k",
     "neg_expected_cost": "expected_cost",
 }
@@ -168,11 +169,12 @@ def score_predictions(y_true, y_pred, proba):
         ``"balanced_accuracy"`` (for multiclass problems F1 and average
         precision are macro averages, ROC AUC is one-vs-rest, macro); then
         ``"partial_auc"`` (FPR up to 0.1, standardised), ``"tpr_at_fpr"``
-        (FPR at most 0.05), ``"precision_at_k"`` (the top 5 % of the rows)
-        and ``"neg_expected_cost"`` (the mean cost per row of the predicted
+        (FPR at most 0.05), ``"recall_at_precision"`` (precision at least
+        0.8), ``"precision_at_k"`` (the top 5 % of the rows) and
+        ``"neg_expected_cost"`` (the mean cost per row of the predicted
         labels under :data:`~sklearn_surrogate.app.EXPECTED_COST_MATRIX`,
         negated), each computed by the scorer of its target in
-        :data:`~sklearn_surrogate.app.TARGET_SCORERS`; these four are NaN
+        :data:`~sklearn_surrogate.app.TARGET_SCORERS`; these five are NaN
         for multiclass problems.
 
     Examples
@@ -184,7 +186,7 @@ def score_predictions(y_true, y_pred, proba):
     >>> scores = score_predictions(y_true, proba.argmax(axis=1), proba)
     >>> {name: round(float(value), 3) for name, value in scores.items()}  # doctest: +NORMALIZE_WHITESPACE
     {'f1': 0.667, 'roc_auc': 0.778, 'average_precision': 0.806, 'balanced_accuracy': 0.667, 'partial_auc': 0.649,
-     'tpr_at_fpr': 0.333, 'precision_at_k': 1.0, 'neg_expected_cost': -1.0}
+     'tpr_at_fpr': 0.333, 'recall_at_precision': 0.333, 'precision_at_k': 1.0, 'neg_expected_cost': -1.0}
     """
     from .._metric_table import METRIC_TABLE
 
@@ -295,7 +297,7 @@ class _Checkpoint:
     where it is missing (:func:`~sklearn_surrogate.app.write_report`). Its
     rows are not refitted: the target's score is there, and refitting would
     turn adding one method to a finished campaign into fitting it all again.
-    The settings file gains ``scoring`` with the first new row.
+    The settings file gains ``scoring`` (or its new columns) with the first new row.
     """
 
     def __init__(self, folder, dataset, settings):
@@ -337,7 +339,8 @@ class _Checkpoint:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         sidecar = self._path(".json")
-        if not sidecar.exists() or "scoring" not in json.loads(sidecar.read_text(encoding="utf-8")):
+        saved = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else {}
+        if saved.get("scoring") != self.settings["scoring"]:
             sidecar.write_text(json.dumps(self.settings) + "\n", encoding="utf-8")
         partial = self._path(".csv.partial")
         self._rows().to_csv(partial, index=False, float_format="%.10g")
@@ -354,11 +357,23 @@ class _Checkpoint:
         return frame.reindex(columns=_COLUMNS)  # an older checkpoint lacks the operating-region columns
 
 
+def _same_scoring(saved, scoring):
+    """Whether a saved scoring (None: from before it was saved) configures each of its columns as ``scoring``."""
+    return saved is None or scoring is None or all(scoring.get(column) == config for column, config in saved.items())
+
+
 def _same_settings(saved, settings):
-    """Whether saved checkpoint settings are ``settings``; settings saved before ``scoring`` existed match any."""
-    if "scoring" not in saved:
-        settings = {key: value for key, value in settings.items() if key != "scoring"}
-    return saved == settings
+    """Whether saved checkpoint settings are ``settings``.
+
+    Settings saved before ``scoring`` existed match any scoring, and a saved
+    scoring matches one that adds columns to it (``recall_at_precision``
+    came after the others): the saved rows keep their scores, and lack the
+    new columns (NaN), as rows from before ``scoring`` do.
+    """
+    if not _same_scoring(saved.get("scoring"), settings.get("scoring")):
+        return False
+    rest = {key: value for key, value in settings.items() if key != "scoring"}
+    return {key: value for key, value in saved.items() if key != "scoring"} == rest
 
 
 def _reusable_rows(folders, dataset, settings, wanted, n_classes):
@@ -383,7 +398,7 @@ def _reusable_rows(folders, dataset, settings, wanted, n_classes):
         saved = json.loads(sidecar.read_text(encoding="utf-8"))
         if {key: saved.get(key) for key in same} != same or saved.get("target") not in TARGETS:
             continue
-        if saved.get("scoring", settings["scoring"]) != settings["scoring"]:  # other operating points
+        if not _same_scoring(saved.get("scoring", settings["scoring"]), settings["scoring"]):  # other operating points
             continue
         rows = pd.read_csv(csv).drop_duplicates(subset=_KEYS[1:], keep="first").reindex(columns=_COLUMNS)
         keys = list(zip(rows["repeat"], rows["fold"], rows["method"]))
@@ -502,10 +517,10 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
     ...     scores, timings = run_benchmark(["toy"], losses=["f1"], baselines=["hgb"], n_repeats=1,
     ...                                     n_splits=2, shared_dir=folder, verbose=False)
     >>> scores.shape, scores["fold"].tolist(), scores["method"].tolist()
-    ((4, 12), [0, 0, 1, 1], ['hgb', 'f1', 'hgb', 'f1'])
+    ((4, 13), [0, 0, 1, 1], ['hgb', 'f1', 'hgb', 'f1'])
     >>> list(scores.columns[4:])  # doctest: +NORMALIZE_WHITESPACE
-    ['f1', 'roc_auc', 'average_precision', 'balanced_accuracy', 'partial_auc', 'tpr_at_fpr', 'precision_at_k',
-     'neg_expected_cost']
+    ['f1', 'roc_auc', 'average_precision', 'balanced_accuracy', 'partial_auc', 'tpr_at_fpr', 'recall_at_precision',
+     'precision_at_k', 'neg_expected_cost']
     >>> list(timings.columns[4:])
     ['fit_seconds']
     >>> bool(scores["roc_auc"].between(0, 1).all())

@@ -1,8 +1,8 @@
 """Saving and loading learned surrogates without pickle.
 
 A surrogate is stored as one `safetensors <https://huggingface.co/docs/safetensors>`_
-file: the network's weights plus string metadata (format version, metric,
-architecture and its constructor arguments, the class counts it was learned
+file: the network's weights plus string metadata (format version, metric and
+its options, architecture and its constructor arguments, the class counts it was learned
 for, the seed and the held-out Spearman). Loading never executes code from the
 file: a malformed or tampered file raises ``ValueError``.
 """
@@ -16,7 +16,7 @@ from numbers import Integral, Real
 import torch
 
 from ..losses._base import SurrogateLoss
-from ._metrics import BUILTIN_METRICS
+from ._metrics import BUILTIN_METRICS, SCORER_METRICS, metric_kinds, resolve_metric
 from ._networks import ARCHITECTURES, architecture_of, build_surrogate, check_architecture_params
 
 __all__ = ["read_surrogate", "save_surrogate", "shipped_surrogate_path", "shipped_surrogates"]
@@ -30,13 +30,18 @@ SHIPPED_METRICS = {  # metric -> class counts the shipped surrogate is for ("mul
     "accuracy": "binary",
     "mcc": "binary",
     "macro_f1": "multiclass",
+    "recall_at_precision": "binary",
 }
+
+#: the operating point of the shipped surrogates of metrics with options (their ``metric_params``)
+SHIPPED_METRIC_PARAMS = {"recall_at_precision": {"min_precision": 0.8}}
 
 
 #: metadata fields written by save_surrogate and checked by read_surrogate (other keys are free-form notes)
 RESERVED_FIELDS = (
     "format", "format_version", "architecture", "config", "trained_classes", "metric", "builtin_metric",
     "held_out_spearman", "n_samples", "steps", "gradient_penalty", "random_state", "package_version", "set_groups",
+    "metric_params",
 )
 
 
@@ -63,7 +68,7 @@ def _check_metadata(meta, subject):
     """Validate every reserved metadata field of a surrogate file.
 
     ``subject`` begins the messages (e.g. ``"The surrogate file 'x.safetensors'"``).
-    Returns ``(architecture, config, trained_classes, builtin)``.
+    Returns ``(architecture, config, trained_classes, builtin, metric_params)``.
     """
 
     def invalid(field, allowed):
@@ -74,7 +79,7 @@ def _check_metadata(meta, subject):
         if field not in meta:
             if default is None:
                 raise ValueError(f"{subject} lacks the metadata field {field!r}.")
-            return default
+            return json.loads(default)  # the default is JSON text too
         try:
             return json.loads(meta[field])
         except (TypeError, ValueError):
@@ -99,18 +104,27 @@ def _check_metadata(meta, subject):
     metric = meta.get("metric")
     if not isinstance(metric, str):
         raise ValueError(f"{subject} lacks the metadata field 'metric'.")
+    params = decode("metric_params", "{}")
+    if not isinstance(params, dict):
+        raise invalid("metric_params", "a JSON object")
     if builtin:
-        if metric not in BUILTIN_METRICS:
-            raise invalid("metric", f"one of the built-in metrics {sorted(BUILTIN_METRICS)} when 'builtin_metric' "
-                                    "is true")
-        _, binary, multiclass = BUILTIN_METRICS[metric]
+        known = sorted([*BUILTIN_METRICS, *SCORER_METRICS])
+        if metric not in known:
+            raise invalid("metric", f"one of the built-in metrics {known} when 'builtin_metric' is true")
+        binary, multiclass = metric_kinds(metric)
         if (2 in trained and not binary) or (any(k > 2 for k in trained) and not multiclass):
             counts = "[2]" if binary else "counts >= 3"
             raise invalid("trained_classes", f"class counts for which the metric {metric!r} is defined ({counts})")
+        try:  # the scorer's checks: the metric's own options, each valid, none missing
+            resolve_metric(metric, list(trained) or (2 if binary else 3), metric_params=params)
+        except (TypeError, ValueError) as exc:
+            raise invalid("metric_params", f"the options of {metric!r} ({str(exc).rstrip('.')})") from None
+    elif params:
+        raise invalid("metric_params", "empty unless the metric is a built-in one")
     for field, (test, allowed) in _SCALAR_FIELDS.items():
         if field in meta and not test(decode(field)):
             raise invalid(field, allowed)
-    return architecture, config, tuple(trained), builtin
+    return architecture, config, tuple(trained), builtin, params
 
 
 def save_surrogate(loss, path, **metadata):
@@ -119,9 +133,10 @@ def save_surrogate(loss, path, **metadata):
     The file holds the network's weights (float32) and, as string metadata,
     the version of sklearn_surrogate that saved it (``package_version``),
     the architecture and its constructor arguments, the class counts it was
-    learned for, the metric and the scalar training information of
-    ``loss.info_`` (held-out Spearman, samples per set, steps, gradient
-    penalty, seed). Read it back with :func:`load_surrogate`.
+    learned for, the metric and its options (``metric_params``, the
+    operating point of a metric such as ``"recall_at_precision"``), and the
+    scalar training information of ``loss.info_`` (held-out Spearman,
+    samples per set, steps, gradient penalty, seed). Read it back with :func:`load_surrogate`.
 
     Parameters
     ----------
@@ -189,6 +204,7 @@ def save_surrogate(loss, path, **metadata):
         "trained_classes": json.dumps(list(getattr(network, "trained_classes", ()) or ())),
         "metric": str(getattr(loss, "metric", None) or info.get("metric", "")),
         "builtin_metric": json.dumps(is_loss and getattr(loss, "metric", None) is not None),
+        "metric_params": json.dumps(loss._metric_options() if is_loss and getattr(loss, "metric", None) else {}),
         "package_version": __version__,  # informative: compatibility is the format version's job
     }
     for key in ("held_out_spearman", "n_samples", "steps", "gradient_penalty", "random_state", "set_groups"):
@@ -253,7 +269,7 @@ def read_surrogate(path):
             f"{where!r} has surrogate format version {meta.get('format_version')!r}; this version of "
             f"sklearn_surrogate reads version {FORMAT_VERSION}."
         )
-    architecture, config, trained, builtin = _check_metadata(meta, f"The surrogate file {where!r}")
+    architecture, config, trained, builtin, _ = _check_metadata(meta, f"The surrogate file {where!r}")
     try:
         network = build_surrogate(architecture, **config)
         network.load_state_dict(tensors, strict=True)
@@ -299,15 +315,18 @@ def shipped_surrogates():
     table : list of dict
         One row per file, sorted by file name, with keys ``metric``,
         ``architecture``, ``n_classes`` (the class counts it was learned
-        for), ``held_out_spearman`` (rounded to 4 decimals, or None),
-        ``random_state`` and ``steps``.
+        for), ``metric_params`` (the operating point of a metric with
+        options, else empty), ``held_out_spearman`` (rounded to 4 decimals,
+        or None), ``random_state`` and ``steps``.
 
     Examples
     --------
     >>> from sklearn_surrogate.learned import shipped_surrogates
     >>> rows = shipped_surrogates()
     >>> sorted({row["metric"] for row in rows})
-    ['accuracy', 'balanced_accuracy', 'f1', 'macro_f1', 'mcc', 'roc_auc']
+    ['accuracy', 'balanced_accuracy', 'f1', 'macro_f1', 'mcc', 'recall_at_precision', 'roc_auc']
+    >>> [row["metric_params"] for row in rows if row["metric"] == "recall_at_precision"]
+    [{'min_precision': 0.8}, {'min_precision': 0.8}]
     >>> [(row["architecture"], row["n_classes"]) for row in rows if row["metric"] == "macro_f1"]
     [('per_sample', [3, 4, 5, 6, 8, 10]), ('set', [3, 4, 5, 6, 8, 10])]
     """
@@ -316,12 +335,13 @@ def shipped_surrogates():
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".safetensors"):
             meta, _ = _read(entry)
-            _check_metadata(meta, f"The shipped surrogate file {entry.name!r}")
+            *_, params = _check_metadata(meta, f"The shipped surrogate file {entry.name!r}")
             spearman = float(json.loads(meta.get("held_out_spearman", "nan")))
             rows.append({
                 "metric": meta.get("metric"),
                 "architecture": meta.get("architecture"),
                 "n_classes": json.loads(meta.get("trained_classes", "[]")),
+                "metric_params": params,
                 "held_out_spearman": None if math.isnan(spearman) else round(spearman, 4),
                 "random_state": json.loads(meta.get("random_state", "null")),
                 "steps": json.loads(meta.get("steps", "null")),

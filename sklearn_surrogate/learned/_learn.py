@@ -249,6 +249,7 @@ _POSITIVE_REAL = [Interval(Real, 0, None, closed="neither")]
     {
         "metric": "no_validation",  # a name or a callable; resolve_metric checks it against n_classes
         "n_classes": "no_validation",  # an int or a sequence of them; resolve_metric too
+        "metric_params": "no_validation",  # resolve_metric, with the scorer's checks of each option
         "response": [StrOptions({"predict", "proba"})],
         "architecture": [StrOptions(set(ARCHITECTURES))],
         "architecture_params": [dict, None],
@@ -270,6 +271,7 @@ _POSITIVE_REAL = [Interval(Real, 0, None, closed="neither")]
 def learn_surrogate(
     metric,
     *,
+    metric_params=None,
     n_classes=2,
     response="predict",
     architecture="set",
@@ -293,9 +295,23 @@ def learn_surrogate(
     ----------
     metric : str or callable
         A built-in name (``"f1"``, ``"roc_auc"``, ``"balanced_accuracy"``,
-        ``"accuracy"``, ``"mcc"``, ``"macro_f1"``) or any callable
-        ``metric(y_true, y_pred_or_score)`` where higher is better (negate a
-        cost). ``y_true`` holds class indices ``0..K-1``.
+        ``"accuracy"``, ``"mcc"``, ``"macro_f1"``), another metric of
+        :func:`~sklearn_surrogate.make_surrogate_scorer` (``"partial_auc"``,
+        ``"tpr_at_fpr"``, ``"recall_at_precision"``, ``"precision_at_k"``,
+        ``"expected_cost"``, ``"expected_profit"``, ``"fbeta"``,
+        ``"gmean"``, ``"average_precision"``) with its options in
+        ``metric_params``, or any callable ``metric(y_true,
+        y_pred_or_score)`` where higher is better (negate a cost).
+        ``y_true`` holds class indices ``0..K-1``.
+    metric_params : dict, default=None
+        The options of a scorer metric, as
+        :func:`~sklearn_surrogate.make_surrogate_scorer` takes them
+        (``{"min_precision": 0.8}``, ``{"max_fpr": 0.1}``, ``{"k": 0.05}``,
+        ``{"cost_matrix": [[0, 1], [5, 0]]}``): the surrogate is learned for
+        that operating point, and the returned loss's
+        ``metric_params`` records it. For a callable, keyword arguments
+        passed at each call. The six built-in names take none. A cost
+        (``"expected_cost"``) is learned negated, as the scorer reports it.
     n_classes : int or sequence of int, default=2
         Class count of the problems the surrogate is for. A sequence of
         multiclass counts (e.g. ``(3, 5, 10)``) trains one surrogate for all of
@@ -383,11 +399,13 @@ def learn_surrogate(
     TypeError
         If ``metric`` is neither a name nor a callable, a callable metric
         returns something other than a real number (an array, a string...),
-        or an ``architecture_params`` value has the wrong type.
+        an ``architecture_params`` value has the wrong type, or
+        ``metric_params`` is not a dict.
     ValueError
         If a parameter is out of its range, ``metric`` is unknown or not
-        defined for ``n_classes``, or the metric is constant or not finite on
-        the prediction sets.
+        defined for ``n_classes``, ``metric_params`` names an option the
+        metric does not take, lacks one it needs or holds an invalid value,
+        or the metric is constant or not finite on the prediction sets.
     FloatingPointError
         If the training objective becomes NaN or infinite (lower ``lr``).
 
@@ -436,7 +454,7 @@ def learn_surrogate(
     """
     from ._reloss import ReLoss
 
-    evaluate, name, class_counts = resolve_metric(metric, n_classes, response)
+    evaluate, name, class_counts, metric_params = resolve_metric(metric, n_classes, response, metric_params)
     architecture_params = check_architecture_params(architecture, architecture_params)
     # rules between two parameters, which constraints cannot state
     if sets_per_step > n_train_sets:
@@ -556,9 +574,12 @@ def learn_surrogate(
             UserWarning,
             stacklevel=3,  # the caller of the validate_params wrapper
         )
-    loss = ReLoss(metric=metric if isinstance(metric, str) else None, architecture=architecture, surrogate=network)
+    builtin = isinstance(metric, str)
+    loss = ReLoss(metric=metric if builtin else None, architecture=architecture, surrogate=network,
+                  metric_params=metric_params if builtin and metric_params else None)
     loss.info_ = {
         "metric": name,
+        "metric_params": metric_params,
         "architecture": architecture,
         "architecture_params": network.config(),
         "n_classes": list(class_counts),

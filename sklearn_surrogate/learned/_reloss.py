@@ -5,6 +5,7 @@ import functools
 import math
 from numbers import Real
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -12,7 +13,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..losses._base import SurrogateLoss
 from ..losses._cross_entropy import per_sample_cross_entropy
-from ._io import SHIPPED_METRICS, read_surrogate, shipped_surrogate_path
+from ._io import SHIPPED_METRIC_PARAMS, SHIPPED_METRICS, read_surrogate, shipped_surrogate_path
+from ._metrics import BUILTIN_METRICS, SCORER_METRICS, resolve_metric
 from ._tabulated import TabulatedSetSurrogate, can_tabulate
 
 __all__ = ["ReLoss", "load_surrogate"]
@@ -25,6 +27,8 @@ _TARGETS = {
     "accuracy": ("accuracy", {}),
     "mcc": ("mcc", {}),
     "macro_f1": ("f1", {"average": "macro"}),
+    # the scorer's other metrics: the same name, with the loss's metric_params as options
+    **{name: (name, {}) for name in SCORER_METRICS},
 }
 _SCHEDULES = ("constant", "linear", "cosine")
 _EVALUATIONS = ("table", "exact")
@@ -55,8 +59,11 @@ class ReLoss(SurrogateLoss):
     metric : str or None, default="f1"
         The metric. Without ``surrogate``, the shipped surrogate for it is
         used: ``"f1"``, ``"roc_auc"``, ``"balanced_accuracy"``, ``"accuracy"``,
-        ``"mcc"`` (binary) or ``"macro_f1"`` (multiclass, any number of classes). With
-        ``surrogate`` it only names the target (None for a user metric).
+        ``"mcc"``, ``"recall_at_precision"`` (binary, at a precision of at
+        least 0.8) or ``"macro_f1"`` (multiclass, any number of classes). With
+        ``surrogate`` it only names the target: one of these or another
+        metric of :func:`~sklearn_surrogate.make_surrogate_scorer` (None for
+        a user metric).
     architecture : {"set", "per_sample"}, default="set"
         Which shipped surrogate: the set-level network (sees the whole batch)
         or the ReLoss paper's per-sample one (kept for comparison).
@@ -85,6 +92,16 @@ class ReLoss(SurrogateLoss):
         (``docs/user_guide/learned.md``, "What a training step costs").
         ``"exact"`` runs the network on every batch. Other surrogates are
         always run exactly.
+    metric_params : dict or None, default=None
+        The options of ``metric`` (``{"min_precision": 0.8}``), as
+        :func:`~sklearn_surrogate.make_surrogate_scorer` takes them: the
+        operating point the surrogate was learned for, which the classifier
+        then scores, early-stops and sets its threshold on
+        (:meth:`target_metric_params`). :func:`learn_surrogate` and
+        :func:`load_surrogate` fill it in. None: the shipped surrogate's
+        (``min_precision=0.8`` for ``"recall_at_precision"``), or none. A
+        shipped surrogate is only used at its own operating point; learn one
+        for another.
 
     Attributes
     ----------
@@ -149,12 +166,14 @@ class ReLoss(SurrogateLoss):
         "ce_weight": [Interval(Real, 0, None, closed="left")],
         "ce_schedule": [StrOptions(set(_SCHEDULES))],
         "evaluation": [StrOptions(set(_EVALUATIONS))],
+        "metric_params": [dict, None],
     }
 
-    evaluation = "table"  # the default for models pickled before the parameter existed
+    evaluation = "table"  # the defaults for models pickled before the parameters existed
+    metric_params = None
 
     def __init__(self, metric="f1", architecture="set", surrogate=None, ce_weight=0.5, ce_schedule="constant",
-                 evaluation="table"):
+                 evaluation="table", metric_params=None):
         super().__init__()
         self.metric = metric
         self.architecture = architecture
@@ -164,7 +183,45 @@ class ReLoss(SurrogateLoss):
         self.ce_weight = ce_weight
         self.ce_schedule = ce_schedule
         self.evaluation = evaluation
+        self.metric_params = metric_params
         self._progress = 0.0
+
+    # -- the metric's options ---------------------------------------------
+    def _metric_options(self):
+        """The metric's own options: ``metric_params``, else the shipped surrogate's operating point, else none."""
+        if self.metric_params is not None:
+            return dict(self.metric_params)
+        if self.surrogate is None:
+            return dict(SHIPPED_METRIC_PARAMS.get(self.metric, {}))
+        return {}
+
+    def _check_metric_options(self):
+        """A ValueError when ``metric_params`` does not suit ``metric`` or the shipped surrogate."""
+        if self.metric is None or self.metric not in _TARGETS:
+            return
+        options = self._metric_options()
+        if self.metric in BUILTIN_METRICS:
+            if options:
+                raise ValueError(f"ReLoss: the metric {self.metric!r} takes no metric_params, got {sorted(options)}.")
+            return
+        # the class counts the surrogate serves (a cost matrix must fit them); unknown: the matrix's, else binary
+        matrix = options.get("cost_matrix")
+        counts = list(self.trained_classes) or (len(matrix) if np.ndim(matrix) == 2 else 2)
+        try:
+            _, _, _, options = resolve_metric(self.metric, counts, metric_params=options)
+        except ValueError as exc:
+            raise ValueError(f"ReLoss: {exc}") from None
+        shipped = SHIPPED_METRIC_PARAMS.get(self.metric)
+        if self.surrogate is None and shipped is not None and options != shipped:
+            raise ValueError(
+                f"ReLoss: the shipped surrogate for {self.metric!r} is learned for metric_params={shipped}, not "
+                f"{options}. Learn one for that operating point with learn_surrogate({self.metric!r}, "
+                f"metric_params={options}) and pass it as surrogate=... (or loss=...)."
+            )
+
+    def _validate_hyperparameters(self):
+        super()._validate_hyperparameters()
+        self._check_metric_options()
 
     # -- the network -----------------------------------------------------
     def _network(self):
@@ -224,9 +281,14 @@ class ReLoss(SurrogateLoss):
         Returns
         -------
         params : dict
-            ``{"average": "macro"}`` for ``metric="macro_f1"``, else empty.
+            ``{"average": "macro"}`` for ``metric="macro_f1"``; the metric's
+            options for a metric that has some (``metric_params``, or the
+            shipped surrogate's: ``{"min_precision": 0.8}`` for
+            ``"recall_at_precision"``); else empty.
         """
-        return dict(_TARGETS.get(self.metric, (None, {}))[1])
+        if self.metric not in _TARGETS:
+            return {}
+        return {**_TARGETS[self.metric][1], **self._metric_options()}
 
     def setup(self, n_classes, n_samples):
         """Prepare for training: load the surrogate network and restart the cross-entropy schedule.
@@ -420,7 +482,11 @@ def load_surrogate(path):
     >>> loss.metadata_["steps"], any(p.requires_grad for p in loss.surrogate.parameters())
     ('3000', False)
     """
+    import json
+
     network, meta, builtin = read_surrogate(path)
-    loss = ReLoss(metric=meta["metric"] if builtin else None, architecture=meta["architecture"], surrogate=network)
+    params = json.loads(meta.get("metric_params", "{}")) if builtin else {}  # validated by read_surrogate
+    loss = ReLoss(metric=meta["metric"] if builtin else None, architecture=meta["architecture"], surrogate=network,
+                  metric_params=params or None)
     loss.metadata_ = meta
     return loss

@@ -26,8 +26,9 @@ from sklearn_surrogate.app import (
 )
 from sklearn_surrogate.app import _runner
 
-NEW_TARGETS = ("partial_auc", "tpr_at_fpr", "precision_at_k", "average_precision", "expected_cost")
-OPERATING = ["partial_auc", "tpr_at_fpr", "precision_at_k", "neg_expected_cost"]
+NEW_TARGETS = ("partial_auc", "tpr_at_fpr", "recall_at_precision", "precision_at_k", "average_precision",
+               "expected_cost")
+OPERATING = ["partial_auc", "tpr_at_fpr", "recall_at_precision", "precision_at_k", "neg_expected_cost"]
 ALL_SCORES = ["f1", "roc_auc", "average_precision", "balanced_accuracy", *OPERATING]
 ONE_SPLIT = {"n_repeats": 1, "n_splits": 2, "verbose": False}
 
@@ -231,6 +232,31 @@ def test_old_checkpoints_are_read_with_the_new_columns_missing(toy, tmp_path, bu
     assert "## partial_auc (mean ± sd over folds)" not in text and "## f1 (mean ± sd over folds)" in text
 
 
+def test_checkpoints_from_before_a_later_column_are_read_and_grow_it(toy, tmp_path, built):
+    """A checkpoint written before ``recall_at_precision`` existed: read, not refitted; its sidecar gains it."""
+    folder = tmp_path / "before"
+    first, _ = run_benchmark(["toy"], losses=[], baselines=["hgb"], shared_dir=toy, checkpoint_dir=folder,
+                             **ONE_SPLIT)
+    rows = pd.read_csv(folder / "toy.csv")
+    rows.drop(columns="recall_at_precision").to_csv(folder / "toy.csv", index=False)
+    settings = json.loads((folder / "toy.json").read_text())
+    del settings["scoring"]["recall_at_precision"]
+    (folder / "toy.json").write_text(json.dumps(settings))
+    built.clear()
+    resumed, _ = run_benchmark(["toy"], losses=[], baselines=["hgb", "cross_entropy"], shared_dir=toy,
+                               checkpoint_dir=folder, **ONE_SPLIT)
+    assert [name for name, _ in _fitted(built)] == ["cross_entropy", "cross_entropy"]  # hgb's rows are read
+    hgb = resumed[resumed["method"] == "hgb"]
+    assert hgb["recall_at_precision"].isna().all() and hgb["partial_auc"].notna().all()
+    assert resumed.loc[resumed["method"] == "cross_entropy", ALL_SCORES].notna().all().all()
+    assert json.loads((folder / "toy.json").read_text())["scoring"] == _runner.SCORING
+    # a checkpoint whose columns are configured otherwise is still refused
+    settings["scoring"]["partial_auc"] = {"metric": "partial_auc", "max_fpr": 0.2}
+    (folder / "toy.json").write_text(json.dumps(settings))
+    with pytest.raises(ValueError, match="was computed with"):
+        run_benchmark(["toy"], losses=[], baselines=["hgb"], shared_dir=toy, checkpoint_dir=folder, **ONE_SPLIT)
+
+
 def test_rows_are_copied_only_when_complete_and_fitted_alike(toy, tmp_path, built):
     methods = {"losses": ["pauc_cvar", "soap"], "baselines": ["hgb"], "shared_dir": toy, **ONE_SPLIT}
     run_benchmark(["toy"], **methods, target="partial_auc", checkpoint_dir=tmp_path / "pauc")
@@ -253,6 +279,21 @@ def test_rows_are_copied_only_when_complete_and_fitted_alike(toy, tmp_path, buil
 # ----------------------------------------------------------------------------------------------------------------
 # Report and command line
 # ----------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("target", [t for t in TARGETS if t != "f1_macro"])
+def test_the_report_ranks_every_binary_target(tmp_path, target):
+    """Every score column is one the report knows (a column added to the runner only once broke the report)."""
+    column = "neg_expected_cost" if target == "expected_cost" else target
+    rows = [{"dataset": d, "repeat": 0, "fold": k, "method": m, **{c: 0.5 for c in ALL_SCORES},
+             column: 0.5 + (0.1 if m == "good" else 0.0) + 0.01 * k}
+            for d in ["a", "b"] for m in ["good", "bad"] for k in range(4)]
+    scores = pd.DataFrame(rows)
+    timings = scores[["dataset", "repeat", "fold", "method"]].assign(fit_seconds=1.0)
+    text = write_report(scores, timings, tmp_path, target=target, plots=False)
+    assert f"mean rank on {column}" in text
+    ranks = text.split("## Mean ranks (1 = best)")[1].split("##")[0]
+    assert ranks.index("good") < ranks.index("bad") and f"| {column}" in ranks.replace("|   ", "| ")
+
+
 def test_report_of_the_expected_cost_target_reads_the_negated_cost(tmp_path):
     rows = [{"dataset": d, "repeat": 0, "fold": k, "method": m, "f1": 0.5, "partial_auc": 0.7,
              "neg_expected_cost": -cost - 0.01 * k}
