@@ -53,7 +53,15 @@ from ._inference import inference_forward
 from ._modules import ACTIVATIONS, MLP, build_module, check_module_output, copy_module_instance
 from ._net import EarlyStoppingOnScore, LossEpochHook, NonFiniteLossGuard, SurrogateNet, TensorDataset, ValidationScore
 from ._persistence import net_record, restore_net
-from ._torch_utils import SparseRows, as_float_tensor, resolve_device, to_numpy, torch_threads
+from ._torch_utils import (
+    SparseRows,
+    as_float_tensor,
+    global_rng_state,
+    resolve_device,
+    seeded_global_rng,
+    to_numpy,
+    torch_threads,
+)
 from ._warm_start import continue_from
 from .exceptions import InconsistentVersionWarning
 
@@ -645,16 +653,19 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
 
         self._prepare_loss(loss, y_encoded, split_seed)
         epochs = 1 if incremental else self._max_iter()
-        with torch.random.fork_rng(devices=self._rng_devices()):
-            torch.manual_seed(torch_seed)
+        devices = self._rng_devices()
+        # the initialisation draws from torch's global generators, seeded: atomically, so that a fit in another
+        # thread cannot reseed or draw in between; training continues from the generators' state after it
+        data = self._tensors(X, y_encoded, weights, costs)
+        with seeded_global_rng(torch_seed, devices) as initialised:
             module = self._build_module(X.shape[1], self._n_outputs())
             if previous is None and callable(getattr(module, "set_input_statistics", None)):
                 module.set_input_statistics(X, random_state=split_seed)  # e.g. MLPEnsemble's robust scaling
-            data = self._tensors(X, y_encoded, weights, costs)
             net = self._build_net(module, loss, shuffle_seed, y, weights, data, valid_rows, max_epochs=epochs)
             net.initialize()
             if previous is not None:
                 continue_from(net, previous, keep_optimizer=incremental)
+        with global_rng_state(initialised["states"], devices):
             interruption = None
             try:
                 net.partial_fit(self._dataset(data, train_rows).labeled(self._output_labels()), None)

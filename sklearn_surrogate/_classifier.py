@@ -221,7 +221,9 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, batch order and the validation
         split. An int makes ``fit`` reproducible; the global torch random
-        state is left untouched.
+        state is left untouched. Fits in threads of one process are too,
+        except for what trains with dropout or a stochastic loss
+        (``docs/user_guide/scaling.md``).
     verbose : int, default=0
         0 is silent; 1 prints a per-epoch table (its best values coloured
         only when ``sys.stdout`` is a terminal); 2 adds a progress bar.

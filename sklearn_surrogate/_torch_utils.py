@@ -2,6 +2,7 @@
 
 import contextlib
 import re
+import threading
 import warnings
 
 import numpy as np
@@ -9,7 +10,16 @@ import scipy.sparse as sp
 import torch
 from joblib import cpu_count
 
-__all__ = ["SparseRows", "as_float_tensor", "resolve_device", "resolve_n_threads", "to_numpy", "torch_threads"]
+__all__ = [
+    "SparseRows",
+    "as_float_tensor",
+    "global_rng_state",
+    "resolve_device",
+    "resolve_n_threads",
+    "seeded_global_rng",
+    "to_numpy",
+    "torch_threads",
+]
 
 _DEVICE_PATTERN = re.compile(r"^(cpu|cuda|mps|xpu)(:\d+)?$")
 
@@ -190,3 +200,69 @@ def torch_threads(n_threads):
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+# torch's global random generators are one per process, shared by its threads: two fits in threads of one process
+# (joblib's threading backend, a Dask worker's threads) that seed and draw from them at once interleave their draws,
+# and a fit's weights then depend on the other's timing. Every seeding, the draws that must follow it, and every
+# restore happen under this lock.
+_GLOBAL_RNG_LOCK = threading.RLock()
+
+
+def _rng_states(devices):
+    return torch.get_rng_state(), [torch.cuda.get_rng_state(device) for device in devices]
+
+
+def _set_rng_states(states, devices):
+    cpu, accelerators = states
+    torch.set_rng_state(cpu)
+    for device, state in zip(devices, accelerators):
+        torch.cuda.set_rng_state(state, device)
+
+
+@contextlib.contextmanager
+def seeded_global_rng(seed, devices=()):
+    """Seed torch's global generators for a block that draws from them, atomically with respect to other threads.
+
+    The block runs under a process-wide lock, so another thread's fit can
+    neither reseed nor draw from the generators between the seeding and the
+    block's draws (a network's initialisation): the draws are those of
+    ``seed`` alone. The previous states are restored on exit. Yields the
+    generators' states at the end of the block, for :func:`global_rng_state`
+    to continue from (a dict filled on exit).
+
+    Parameters
+    ----------
+    seed : int
+    devices : sequence of torch.device, default=()
+        CUDA devices whose generators are seeded and restored too.
+    """
+    with _GLOBAL_RNG_LOCK:
+        saved = _rng_states(devices)
+        after = {}
+        try:
+            torch.manual_seed(seed)
+            yield after
+            after["states"] = _rng_states(devices)
+        finally:
+            _set_rng_states(saved, devices)
+
+
+@contextlib.contextmanager
+def global_rng_state(states, devices=()):
+    """Run a block from given global generator states (set, then restored on exit, each under the lock).
+
+    For the long part of a fit (training), which must not hold the lock: a
+    model whose training draws from the global generators (dropout) draws
+    the same numbers as when it ran alone unless another thread draws at the
+    same moment, and one that does not draw (the default network) is not
+    affected by other threads at all.
+    """
+    with _GLOBAL_RNG_LOCK:
+        saved = _rng_states(devices)
+        _set_rng_states(states, devices)
+    try:
+        yield
+    finally:
+        with _GLOBAL_RNG_LOCK:
+            _set_rng_states(saved, devices)
