@@ -237,15 +237,11 @@ def seeded_global_rng(seed, devices=()):
     devices : sequence of torch.device, default=()
         CUDA devices whose generators are seeded and restored too.
     """
-    with _GLOBAL_RNG_LOCK:
-        saved = _rng_states(devices)
+    with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=list(devices)):
+        torch.manual_seed(seed)
         after = {}
-        try:
-            torch.manual_seed(seed)
-            yield after
-            after["states"] = _rng_states(devices)
-        finally:
-            _set_rng_states(saved, devices)
+        yield after
+        after["states"] = _rng_states(devices)
 
 
 @contextlib.contextmanager

@@ -235,3 +235,11 @@ def test_the_shipped_surrogate_ranks_fresh_sets():
     with torch.no_grad():
         values = [float(loss(torch.as_tensor(z[:, 1] - z[:, 0]), torch.as_tensor(y))) for y, z in zip(Y, Z)]
     assert spearman(-np.array(values), truth) > 0.85  # 0.919 when written
+
+
+def test_the_benchmark_scores_the_shipped_operating_point():
+    from sklearn_surrogate.app import TARGET_SCORERS
+
+    target = dict(TARGET_SCORERS["recall_at_precision"])
+    assert target.pop("metric") == "recall_at_precision"
+    assert target == SHIPPED_METRIC_PARAMS["recall_at_precision"]

@@ -21,6 +21,7 @@ from numbers import Integral
 import numpy as np
 
 from .._metric_table import METRIC_TABLE
+from .._scorer import _METRIC_OPTIONS as _SCORER_OPTIONS, make_surrogate_scorer
 
 __all__ = ["BUILTIN_METRICS", "LABEL_METRICS", "SCORER_METRICS", "metric_kinds", "resolve_metric"]
 
@@ -80,8 +81,9 @@ Examples
 """
 
 
-#: the metric table's options a learned metric can take (``metric_params``); the scorer validates their values
-_OPTIONS = ("beta", "max_fpr", "standardize", "min_precision", "k", "cost_matrix")
+#: the metric table's options a learned metric can take (``metric_params``): the scorer's operating-region and cost
+#: options, and F-beta's beta; the scorer validates their values
+_OPTIONS = ("beta", *_SCORER_OPTIONS)
 
 SCORER_METRICS = tuple(name for name in METRIC_TABLE if name not in BUILTIN_METRICS)
 """tuple: the other metrics of :func:`~sklearn_surrogate.make_surrogate_scorer`, learned through their scorer.
@@ -138,8 +140,6 @@ def _plain(value):
 
 def _scorer_metric(name, params, class_counts):
     """``(evaluate, params)`` for an entry of :data:`SCORER_METRICS`, its options checked by the scorer."""
-    from .._scorer import _METRIC_OPTIONS as _SCORER_OPTIONS, make_surrogate_scorer
-
     allowed = [key for key in _OPTIONS if key in METRIC_TABLE[name].options]
     unknown = sorted(set(params) - set(allowed))
     if unknown:
