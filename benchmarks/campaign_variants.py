@@ -71,6 +71,21 @@ def build(variant, target, n_classes, seed):
 
 def run(datasets, variants, target, output, n_folds=10):
     """Fit and score every (dataset, fold, variant) of the first ``n_folds`` folds not yet in ``output``."""
+    for variant in variants:  # a typo fails now, not after an hour of fits
+        build(variant, target, 3 if target == "f1_macro" else 2, 0)
+    fit_paired(datasets, variants, target, output, lambda variant, n_classes, seed: build(variant, target, n_classes,
+                                                                                          seed), n_folds)
+
+
+def fit_paired(datasets, methods, target, output, make, n_folds=10):
+    """Fit ``make(method, n_classes, seed)`` on the campaign's tasks; one CSV row per fit, appended as it ends.
+
+    The tasks are the runner's: its datasets (every binary shared dataset, or
+    every multiclass one for ``f1_macro``, smallest first, when ``datasets``
+    is empty), 5 x 2 ``RepeatedStratifiedKFold`` splits, seeds and fit
+    (``_fit_and_score``), so the rows pair with a campaign's. The rows already
+    in ``output`` are skipped: a killed run resumes.
+    """
     import torch
     from sklearn.model_selection import RepeatedStratifiedKFold
 
@@ -79,8 +94,6 @@ def run(datasets, variants, target, output, n_folds=10):
     from sklearn_surrogate.datasets import shared_manifest
 
     torch.set_num_threads(1)
-    for variant in variants:  # a typo fails now, not after an hour of fits
-        build(variant, target, 3 if target == "f1_macro" else 2, 0)
     done = set()
     if output.exists():
         with output.open(newline="") as handle:
@@ -97,12 +110,12 @@ def run(datasets, variants, target, output, n_folds=10):
             if task >= n_folds:
                 break
             repeat, fold = divmod(task, 2)
-            for variant in variants:
-                if (name, repeat, fold, variant) in done:
+            for method in methods:
+                if (name, repeat, fold, method) in done:
                     continue
-                estimator = build(variant, target, n_classes, _seed(0, name, repeat, fold))
+                estimator = make(method, n_classes, _seed(0, name, repeat, fold))
                 scores, seconds = _fit_and_score(estimator, X, y, train, test)
-                row = {"dataset": name, "repeat": repeat, "fold": fold, "method": variant, **scores,
+                row = {"dataset": name, "repeat": repeat, "fold": fold, "method": method, **scores,
                        "fit_seconds": seconds}
                 new = not output.exists()
                 with output.open("a", newline="") as handle:
@@ -110,7 +123,7 @@ def run(datasets, variants, target, output, n_folds=10):
                     if new:
                         writer.writeheader()
                     writer.writerow(row)
-                print(f"{name} repeat {repeat} fold {fold} {variant}: {row['f1']:.4f} ({seconds:.1f} s)", flush=True)
+                print(f"{name} repeat {repeat} fold {fold} {method}: {row['f1']:.4f} ({seconds:.1f} s)", flush=True)
 
 
 def report(output, reference, metric):
@@ -146,6 +159,8 @@ def main():
     args = parser.parse_args()
     if not args.report_only:
         run(args.datasets, args.methods, args.target, args.output, args.folds)
+    if not args.output.exists():
+        raise SystemExit(f"{args.output} holds no rows yet: nothing to report.")
     report(args.output, args.methods[0], "f1" if args.target == "f1_macro" else args.target)
 
 

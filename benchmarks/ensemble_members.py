@@ -33,7 +33,6 @@ electricity's 10 folds).
 """
 
 import argparse
-import csv
 import pathlib
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
@@ -41,65 +40,23 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 def run(datasets, members, target, output):
     """Fit and score every (dataset, fold, k) not yet in ``output``."""
-    import torch
-    from sklearn.model_selection import RepeatedStratifiedKFold
+    from campaign_variants import fit_paired  # this folder's: the campaign's tasks, seeds and fit
 
     from sklearn_surrogate import SurrogateClassifier
-    from sklearn_surrogate.app import load_dataset
-    from sklearn_surrogate.app._methods import _auto_metric  # the campaign's auto metric, seeds and fit: paired rows
-    from sklearn_surrogate.app._runner import _fit_and_score, _seed
-    from sklearn_surrogate.datasets import shared_manifest
+    from sklearn_surrogate.app._methods import _auto_metric  # the campaign's auto metric
 
-    torch.set_num_threads(1)
-    done = set()
-    if output.exists():
-        with output.open(newline="") as handle:
-            done = {(r["dataset"], int(r["repeat"]), int(r["fold"]), r["method"]) for r in csv.DictReader(handle)}
-    if not datasets:  # the campaign's: every binary shared dataset (every multiclass one for f1_macro)
-        manifest = shared_manifest()
-        kind = (manifest["n_classes"] > 2) if target == "f1_macro" else (manifest["n_classes"] == 2)
-        datasets = list(manifest[kind].sort_values("n_rows")["name"])
-    for name in datasets:
-        _, _, X, y = load_dataset(name)
-        cv = RepeatedStratifiedKFold(n_splits=2, n_repeats=5, random_state=_seed(0, name, -1, -1))
-        for task, (train, test) in enumerate(cv.split(X, y)):
-            repeat, fold = divmod(task, 2)
-            for k in members:
-                method = f"members_{k}"
-                if (name, repeat, fold, method) in done:
-                    continue
-                estimator = SurrogateClassifier(metric=_auto_metric(target, int(y.max()) + 1), n_members=k,
-                                                random_state=_seed(0, name, repeat, fold))
-                scores, seconds = _fit_and_score(estimator, X, y, train, test)
-                row = {"dataset": name, "repeat": repeat, "fold": fold, "method": method, **scores,
-                       "fit_seconds": seconds}
-                new = not output.exists()
-                with output.open("a", newline="") as handle:
-                    writer = csv.DictWriter(handle, fieldnames=list(row))
-                    if new:
-                        writer.writeheader()
-                    writer.writerow(row)
-                print(f"{name} repeat {repeat} fold {fold} k={k}: {row['f1']:.4f} ({seconds:.1f} s)", flush=True)
+    def make(method, n_classes, seed):
+        return SurrogateClassifier(metric=_auto_metric(target, n_classes), n_members=int(method.split("_")[1]),
+                                   random_state=seed)
+
+    fit_paired(datasets, [f"members_{k}" for k in members], target, output, make)
 
 
 def report(output, members, metric):
     """Print each ``members_<k>`` against ``members_<first k>``, on the folds both have."""
-    import pandas as pd
+    from campaign_variants import report as report_variants
 
-    from sklearn_surrogate.app import win_tie_loss
-
-    rows = pd.read_csv(output)
-    base = f"members_{members[0]}"
-    for k in members[1:]:
-        both = rows[rows["method"].isin([base, f"members_{k}"])]
-        both = both[both.groupby(["dataset", "repeat", "fold"])["method"].transform("nunique") == 2]
-        means = both.groupby(["dataset", "method"])[metric].mean().unstack()
-        seconds = both.groupby("method")["fit_seconds"].median()
-        print(f"members_{k} against {base} on {len(means)} datasets ({len(both) // 2} paired folds): mean {metric} "
-              f"{means[f'members_{k}'].mean():.4f} vs {means[base].mean():.4f}, datasets better "
-              f"{int((means[f'members_{k}'] > means[base]).sum())}, median fit {seconds[f'members_{k}']:.1f} s vs "
-              f"{seconds[base]:.1f} s")
-        print(win_tie_loss(both, metric, base).to_string(float_format=lambda v: f"{v:.4f}"))
+    report_variants(output, f"members_{members[0]}", metric)
 
 
 def main():
