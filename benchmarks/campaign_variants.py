@@ -73,8 +73,10 @@ def run(datasets, variants, target, output, n_folds=10):
     """Fit and score every (dataset, fold, variant) of the first ``n_folds`` folds not yet in ``output``."""
     for variant in variants:  # a typo fails now, not after an hour of fits
         build(variant, target, 3 if target == "f1_macro" else 2, 0)
-    fit_paired(datasets, variants, target, output, lambda variant, n_classes, seed: build(variant, target, n_classes,
-                                                                                          seed), n_folds)
+    def make(variant, n_classes, seed):
+        return build(variant, target, n_classes, seed)
+
+    fit_paired(datasets, variants, target, output, make, n_folds)
 
 
 def fit_paired(datasets, methods, target, output, make, n_folds=10):
