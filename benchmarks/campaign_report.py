@@ -6,8 +6,9 @@ may run its methods in several processes, each with its own checkpoint folder
 script reads every ``<dataset>.csv`` of the given folders, keeps the datasets
 on which every requested method has all its folds (and says which are left
 out), and writes the runner's report (``write_report``: mean scores and ranks,
-head-to-head of ``auto`` against every method, win/tie/loss, median fit times
-and the auto / cross_entropy+threshold ratio) into ``--output``.
+head-to-head of ``auto`` against every method, win/tie/loss, median fit times,
+the auto / cross_entropy+threshold ratio and, where the checkpoints record
+them, the environments the rows were fitted in) into ``--output``.
 
 Run::
 
@@ -67,7 +68,8 @@ def main(argv=None):
                             else c).reset_index(drop=True)
     keys = ["dataset", "repeat", "fold", "method"]
     title = args.title or (f"Campaign: {len(done)} datasets, {args.folds} folds (5 x 2 CV), target {args.target}")
-    text = write_report(rows.drop(columns="fit_seconds"), rows[[*keys, "fit_seconds"]], args.output,
+    timing_columns = [*keys, "fit_seconds", *(["environment"] if "environment" in rows else [])]
+    text = write_report(rows.drop(columns=timing_columns[4:]), rows[timing_columns], args.output,
                         target=args.target, title=title, plots=True)
     if missing:
         note = "\n\n## Not yet in this report\n\n" + "\n".join(

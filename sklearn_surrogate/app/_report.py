@@ -311,6 +311,32 @@ def _fit_time_section(timings, reference, against="cross_entropy+threshold"):
     return text
 
 
+def _environment_section(timings):
+    """Which environments (library versions, CPU instruction set, machine) the rows were fitted in, per method.
+
+    None without an ``environment`` column. One environment: one line. More
+    (a campaign gathered across machines or library updates, or rows from
+    before environments were recorded): a count of rows per method and
+    environment, since scores of the same task need not agree to the last
+    digit across environments.
+    """
+    if "environment" not in timings:
+        return None
+    where = timings["environment"].fillna("not recorded (fitted before environments were)")
+    names = list(dict.fromkeys(where))
+    if len(names) == 1:
+        return f"## Environment\n\nEvery row was fitted with: {names[0]}.\n"
+    labels = {name: f"E{i + 1}" for i, name in enumerate(names)}
+    counts = pd.crosstab(timings["method"], where.map(labels)).reindex(
+        index=list(dict.fromkeys(timings["method"])), columns=list(labels.values()), fill_value=0)
+    counts.index.name = None
+    legend = "\n".join(f"- {label}: {name}" for name, label in labels.items())
+    return ("## Environments\n\nRows per method and environment. Scores of one task agree to the last digit only "
+            "within one environment (float rounding differs between CPU instruction sets and library builds, and a "
+            "long training can stop at another epoch); to compare two methods exactly, refit both in one.\n\n"
+            + legend + "\n\n" + counts.to_markdown() + "\n")
+
+
 def _rank_plot(scores, metric, path):
     import matplotlib
 
@@ -357,9 +383,10 @@ def write_report(scores, timings, output_dir, *, target="f1", title="Benchmark",
     :func:`head_to_head` table of ``reference`` against every other method,
     the :func:`win_tie_loss` tables of ``target`` against each other
     baseline present, a :func:`summary_table` per metric, the mean fit
-    times, and the median fit times with the ratio of ``reference``'s
+    times, the median fit times with the ratio of ``reference``'s
     median to ``cross_entropy+threshold``'s (``cross_entropy``'s where it
-    did not run; both measured in the same run). The plots are the mean
+    did not run; both measured in the same run), and the environments the
+    rows were fitted in. The plots are the mean
     ranks on ``target`` with the Nemenyi critical difference
     (``ranks_<target>.png``) and the mean score of every method on every
     dataset (``datasets_<target>.png``).
@@ -378,7 +405,9 @@ def write_report(scores, timings, output_dir, *, target="f1", title="Benchmark",
         Scores as returned by :func:`run_benchmark`.
     timings : pandas.DataFrame
         Timings as returned by :func:`run_benchmark` (a ``fit_seconds``
-        column).
+        column and, optionally, ``environment``: the report then says
+        which environments the rows were fitted in, per method when there
+        are several).
     output_dir : path-like
         Folder to write into (created if needed); existing files of the same
         names are overwritten.
@@ -480,6 +509,9 @@ def write_report(scores, timings, output_dir, *, target="f1", title="Benchmark",
     seconds = timings.groupby("method", sort=False)["fit_seconds"].mean().round(2)
     parts.append("## Mean fit seconds\n\n" + seconds.to_frame().to_markdown() + "\n")
     parts.append(_fit_time_section(timings, reference))
+    environments = _environment_section(timings)
+    if environments is not None:
+        parts.append(environments)
     text = "\n".join(parts)
     (folder / "report.md").write_text(text, encoding="utf-8")
     if plots:

@@ -1,8 +1,10 @@
 """Running a benchmark: every method on every dataset over repeated stratified cross-validation."""
 
+import functools
 import json
 import os
 import pathlib
+import platform
 import time
 import zlib
 
@@ -276,8 +278,30 @@ def _fit_and_score(estimator, X, y, train, test):
     return {k: float(v) for k, v in scores.items()}, seconds
 
 
+@functools.lru_cache(maxsize=1)
+def _environment():
+    """What a row's numbers depend on besides the code and the task, as one line (recorded with every new row).
+
+    The versions of the libraries a fit runs on, the CPU instruction set
+    torch's kernels use (``AVX2``, ``AVX512``: float rounding differs between
+    them, and a long training can then stop at another epoch) and the
+    machine. Two rows of the same task agree to the last digit only when
+    this line (and the code) agree; :func:`~sklearn_surrogate.app.write_report`
+    lists the environments of the rows it reports.
+    """
+    import sklearn
+    import skorch
+    import torch
+
+    from .. import __version__
+
+    return (f"sklearn_surrogate {__version__}, torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()}), "
+            f"scikit-learn {sklearn.__version__}, numpy {np.__version__}, skorch {skorch.__version__}, "
+            f"Python {platform.python_version()}, {platform.machine() or 'unknown machine'}")
+
+
 _KEYS = ["dataset", "repeat", "fold", "method"]
-_COLUMNS = [*_KEYS, *ALL_METRICS, "fit_seconds"]
+_COLUMNS = [*_KEYS, *ALL_METRICS, "fit_seconds", "environment"]
 
 
 class _Checkpoint:
@@ -480,7 +504,10 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
         does not apply.
     timings : pandas.DataFrame
         The same keys with ``fit_seconds`` (kept apart: timings are not
-        reproducible).
+        reproducible) and ``environment``: the library versions, CPU
+        instruction set and machine the row was fitted with (missing for
+        rows check-pointed before it was recorded). Scores reproduce to the
+        last digit only within one environment.
 
     Raises
     ------
@@ -522,7 +549,7 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
     ['f1', 'roc_auc', 'average_precision', 'balanced_accuracy', 'partial_auc', 'tpr_at_fpr', 'recall_at_precision',
      'precision_at_k', 'neg_expected_cost']
     >>> list(timings.columns[4:])
-    ['fit_seconds']
+    ['fit_seconds', 'environment']
     >>> bool(scores["roc_auc"].between(0, 1).all())
     True
 
@@ -574,9 +601,9 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
 
             jobs = tqdm(jobs, total=len(tasks), desc=f"{name}: {len(methods)} methods x {n_repeats * n_splits} folds"
                         + (f" ({len(keys) - len(tasks)} fits checkpointed)" if len(tasks) < len(keys) else ""))
-        for row, fit_seconds in jobs:
-            checkpoint.add({**row, "fit_seconds": fit_seconds})
+        for row, fit_seconds in jobs:  # the workers are this process or its copies: the same environment
+            checkpoint.add({**row, "fit_seconds": fit_seconds, "environment": _environment()})
         frame = checkpoint.select(keys)
-        scores.append(frame.drop(columns="fit_seconds"))
-        timings.append(frame[[*_KEYS, "fit_seconds"]])
+        scores.append(frame.drop(columns=["fit_seconds", "environment"]))
+        timings.append(frame[[*_KEYS, "fit_seconds", "environment"]])
     return pd.concat(scores, ignore_index=True), pd.concat(timings, ignore_index=True)

@@ -233,13 +233,17 @@ def test_rows_of_methods_that_do_not_aim_at_the_target_are_copied_from_another_c
     # a value only the F1 checkpoint holds proves the hgb row is copied, not fitted again
     saved = pd.read_csv(f1_folder / "toy.csv")
     saved.loc[(saved["method"] == "hgb") & (saved["fold"] == 1), "balanced_accuracy"] = 0.125
+    saved.loc[saved["method"] == "hgb", "environment"] = "another machine"
     saved.to_csv(f1_folder / "toy.csv", index=False)
     counted_fits.clear()
-    bacc, _ = run_benchmark(["toy"], **FAST, target="balanced_accuracy", shared_dir=shared, checkpoint_dir=bacc_folder,
+    bacc, bacc_timings = run_benchmark(["toy"], **FAST, target="balanced_accuracy", shared_dir=shared, checkpoint_dir=bacc_folder,
                             reuse_checkpoint_dirs=[tmp_path / "missing", f1_folder])
     # hgb is the same model whatever the target; hgb+threshold tunes for balanced accuracy and is fitted
     assert [c[3] for c in counted_fits] == ["hgb+threshold"] * 2
     assert bacc.loc[(bacc["method"] == "hgb") & (bacc["fold"] == 1), "balanced_accuracy"].item() == 0.125
+    # a copied row keeps the environment it was fitted in; a fitted one has this one
+    assert dict(zip(bacc_timings["method"], bacc_timings["environment"])) == {
+        "hgb": "another machine", "hgb+threshold": _runner._environment()}
     fresh, _ = run_benchmark(["toy"], **FAST, target="balanced_accuracy", shared_dir=shared)
     pd.testing.assert_frame_equal(bacc.drop(columns="balanced_accuracy"), fresh.drop(columns="balanced_accuracy"))
     # the copies are in the new campaign's checkpoint, which then needs the other folder no more
@@ -253,6 +257,37 @@ def test_rows_of_methods_that_do_not_aim_at_the_target_are_copied_from_another_c
     run_benchmark(["toy"], **{**FAST, "n_splits": 3}, target="balanced_accuracy", shared_dir=shared,
                   reuse_checkpoint_dirs=[f1_folder])
     assert [c[3] for c in counted_fits].count("hgb") == 3
+
+
+def test_checkpoint_rows_record_the_environment_they_were_fitted_in(shared, tmp_path):
+    import sklearn
+    import torch
+
+    environment = _runner._environment()
+    for part in (f"sklearn_surrogate {sklearn_surrogate.__version__}", f"torch {torch.__version__} (",
+                 f"scikit-learn {sklearn.__version__}", f"numpy {np.__version__}"):
+        assert part in environment
+    checkpoints = tmp_path / "checkpoints"
+    run_benchmark(["toy"], **{**FAST, "baselines": ["hgb"]}, shared_dir=shared, checkpoint_dir=checkpoints)
+    saved = pd.read_csv(checkpoints / "toy.csv")
+    assert saved["environment"].tolist() == [environment] * 2
+    # rows of a checkpoint from before environments were recorded are read as "not recorded"
+    saved.drop(columns="environment").to_csv(checkpoints / "toy.csv", index=False)
+    scores, timings = run_benchmark(["toy"], **FAST, shared_dir=shared, checkpoint_dir=checkpoints)
+    assert "environment" not in scores
+    assert timings["method"].tolist() == ["hgb", "hgb+threshold"] * 2
+    assert timings["environment"].isna().tolist() == [True, False, True, False]
+    text = write_report(scores, timings, tmp_path / "report", plots=False)
+    assert "## Environments" in text and "- E1: not recorded" in text and f"- E2: {environment}\n" in text
+    counts = {line.split("|")[1].strip(): [int(c) for c in line.split("|")[2:4]] for line in
+              text.split("## Environments")[1].splitlines() if line.startswith("| hgb")}
+    assert counts == {"hgb": [2, 0], "hgb+threshold": [0, 2]}
+    assert pd.read_csv(tmp_path / "report" / "timings.csv")["environment"].notna().sum() == 2
+    # one environment: one line; no column (timings made by hand): no section
+    text = write_report(scores, timings.fillna({"environment": environment}), tmp_path / "report", plots=False)
+    assert f"## Environment\n\nEvery row was fitted with: {environment}.\n" in text
+    text = write_report(scores, timings.drop(columns="environment"), tmp_path / "report", plots=False)
+    assert "## Environment" not in text
 
 
 # ----------------------------------------------------------------------------------------------------------------
