@@ -5,6 +5,7 @@ import json
 import os
 import pathlib
 import platform
+import subprocess
 import time
 import zlib
 
@@ -220,13 +221,23 @@ def _scored_metrics(n_classes):
     return ALL_METRICS if n_classes == 2 else METRICS
 
 
-def _complete(row, n_classes):
-    """Whether a row has every score its problem defines (or none: a method that does not apply).
+def _holds_target_score(row, n_classes, column):
+    """Whether a row of another campaign can stand in a campaign whose target reads ``column``.
 
-    Rows check-pointed before the operating-region columns existed lack them.
+    It can when it has that score, or no score at all (a method that does
+    not apply to the problem). Rows check-pointed before later score columns
+    existed lack those (NaN) and are copied all the same: the campaign is
+    about its target, and the report leaves out, and names, the columns
+    some rows lack. A target column the problem does not define (an
+    operating-region one on a multiclass problem) asks for every score.
     """
-    values = pd.isna(pd.Series([row.get(column, np.nan) for column in _scored_metrics(n_classes)], dtype=float))
-    return bool(values.all() or not values.any())
+    scored = _scored_metrics(n_classes)
+    missing = pd.isna(pd.Series([row.get(name, np.nan) for name in scored], dtype=float))
+    if missing.all():
+        return True
+    if column in scored:
+        return not pd.isna(row.get(column, np.nan))
+    return not missing.any()
 
 
 def _seed(random_state, dataset, repeat, fold):
@@ -278,11 +289,34 @@ def _fit_and_score(estimator, X, y, train, test):
     return {k: float(v) for k, v in scores.items()}, seconds
 
 
+def _code_revision():
+    """The git commit of this package's source (12 digits, ``+dirty`` when the package's files differ from it).
+
+    None unless the package is the ``sklearn_surrogate`` folder at the top of
+    a git work tree (a clone, installed editable): an installed copy says
+    nothing about a repository it happens to sit in.
+    """
+    package = pathlib.Path(__file__).resolve().parents[1]
+
+    def git(*args):
+        return subprocess.run(["git", "-C", os.fspath(package.parent), *args], capture_output=True, text=True,
+                              timeout=30, check=True).stdout.strip()
+
+    try:
+        if pathlib.Path(git("rev-parse", "--show-toplevel")).resolve() != package.parent:
+            return None
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", package.name)
+        return git("rev-parse", "--short=12", "HEAD") + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 @functools.lru_cache(maxsize=1)
 def _environment():
     """What a row's numbers depend on besides the code and the task, as one line (recorded with every new row).
 
-    The versions of the libraries a fit runs on, the CPU instruction set
+    The package's version and, in a git clone, its commit (:func:`_code_revision`);
+    the versions of the libraries a fit runs on, the CPU instruction set
     torch's kernels use (``AVX2``, ``AVX512``: float rounding differs between
     them, and a long training can then stop at another epoch) and the
     machine. Two rows of the same task agree to the last digit only when
@@ -295,7 +329,8 @@ def _environment():
 
     from .. import __version__
 
-    return (f"sklearn_surrogate {__version__}, torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()}), "
+    revision = _code_revision()
+    return (f"sklearn_surrogate {__version__}{'' if revision is None else f' ({revision})'}, torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()}), "
             f"scikit-learn {sklearn.__version__}, numpy {np.__version__}, skorch {skorch.__version__}, "
             f"Python {platform.python_version()}, {platform.machine() or 'unknown machine'}")
 
@@ -407,12 +442,15 @@ def _reusable_rows(folders, dataset, settings, wanted, n_classes):
     (their target may differ): the folds and every model's seed are then the
     same, so a method that does not aim at the target, and takes the same
     options from both targets (:func:`~sklearn_surrogate.app.target_loss_params`),
-    has the same row. A row must also hold every score of its problem
-    (:func:`_complete`): rows of checkpoints from before the operating-region
-    columns lack them, and are fitted again rather than copied.
+    has the same row. A row must also hold the target's score
+    (:func:`_holds_target_score`); it may lack score columns added after it
+    was fitted.
     """
+    from ._report import _COLUMN_OF_TARGET
+
     same = {key: value for key, value in settings.items() if key not in ("target", "scoring")}
     target = settings["target"]
+    target_column = _COLUMN_OF_TARGET.get(target, target)
     found = []
     for folder in folders or ():
         folder = pathlib.Path(folder)
@@ -427,7 +465,7 @@ def _reusable_rows(folders, dataset, settings, wanted, n_classes):
         rows = pd.read_csv(csv).drop_duplicates(subset=_KEYS[1:], keep="first").reindex(columns=_COLUMNS)
         keys = list(zip(rows["repeat"], rows["fold"], rows["method"]))
         for key, (_, row) in zip(keys, rows.iterrows()):
-            if (key in wanted and _complete(row, n_classes)
+            if (key in wanted and _holds_target_score(row, n_classes, target_column)
                     and target_loss_params(key[2], saved["target"]) == target_loss_params(key[2], target)):
                 found.append({column: row[column] for column in _COLUMNS})
                 wanted = wanted - {key}
@@ -488,9 +526,11 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
         and ``tpr_at_fpr`` differ in ``max_fpr``: see
         :func:`~sklearn_surrogate.app.target_loss_params`). Their folds and
         seeds are the same, so the rows are the ones a fit would give; copied
-        rows go into ``checkpoint_dir`` like computed ones. Only rows holding
-        every score column are copied: rows of checkpoints from before the
-        operating-region columns are fitted again.
+        rows go into ``checkpoint_dir`` like computed ones. A row is copied
+        when it holds the target's score, even if it lacks score columns
+        added after it was fitted (the report then leaves those columns
+        out and names them; delete the copied rows from the new checkpoint
+        to have them fitted with every column).
     verbose : bool, default=True
         Progress bar.
 

@@ -2,6 +2,7 @@
 the head-to-head report and the command line that runs them."""
 
 import json
+import re
 import sys
 
 import numpy as np
@@ -264,6 +265,10 @@ def test_checkpoint_rows_record_the_environment_they_were_fitted_in(shared, tmp_
     import torch
 
     environment = _runner._environment()
+    revision = _runner._code_revision()  # this test file sits in a clone: the commit, unless git is missing
+    assert revision is None or re.fullmatch(r"[0-9a-f]{12}(\+dirty)?", revision)
+    assert environment.startswith(f"sklearn_surrogate {sklearn_surrogate.__version__}"
+                                  + ("" if revision is None else f" ({revision}),"))
     for part in (f"sklearn_surrogate {sklearn_surrogate.__version__}", f"torch {torch.__version__} (",
                  f"scikit-learn {sklearn.__version__}", f"numpy {np.__version__}"):
         assert part in environment

@@ -257,7 +257,7 @@ def test_checkpoints_from_before_a_later_column_are_read_and_grow_it(toy, tmp_pa
         run_benchmark(["toy"], losses=[], baselines=["hgb"], shared_dir=toy, checkpoint_dir=folder, **ONE_SPLIT)
 
 
-def test_rows_are_copied_only_when_complete_and_fitted_alike(toy, tmp_path, built):
+def test_rows_are_copied_when_they_hold_the_target_and_were_fitted_alike(toy, tmp_path, built):
     methods = {"losses": ["pauc_cvar", "soap"], "baselines": ["hgb"], "shared_dir": toy, **ONE_SPLIT}
     run_benchmark(["toy"], **methods, target="partial_auc", checkpoint_dir=tmp_path / "pauc")
     run_benchmark(["toy"], **methods, target="f1", checkpoint_dir=tmp_path / "old_f1")
@@ -269,8 +269,17 @@ def test_rows_are_copied_only_when_complete_and_fitted_alike(toy, tmp_path, buil
     assert [name for name, _ in _fitted(built)] == ["pauc_cvar", "pauc_cvar"]
     assert scores[ALL_SCORES].notna().all().all()
     built.clear()
-    # from an old campaign whose rows lack the new columns: everything is fitted again
-    scores, _ = run_benchmark(["toy"], **methods, target="average_precision", checkpoint_dir=tmp_path / "ap",
+    # from an old campaign whose rows lack the operating-region columns: rows holding the target's score are
+    # copied (pauc_cvar takes the same options from both targets), and the report names what they lack
+    scores, timings = run_benchmark(["toy"], **methods, target="average_precision", checkpoint_dir=tmp_path / "ap",
+                                    reuse_checkpoint_dirs=[tmp_path / "old_f1"])
+    assert _fitted(built) == []
+    assert scores[ALL_SCORES[:4]].notna().all().all() and scores[OPERATING].isna().all().all()
+    text = write_report(scores, timings, tmp_path / "report", target="average_precision", plots=False)
+    assert "mean rank on average_precision" in text and "## partial_auc (mean ± sd over folds)" not in text
+    # a target whose score those rows lack: everything is fitted again
+    built.clear()
+    scores, _ = run_benchmark(["toy"], **methods, target="precision_at_k", checkpoint_dir=tmp_path / "p_at_k",
                               reuse_checkpoint_dirs=[tmp_path / "old_f1"])
     assert sorted(name for name, _ in _fitted(built)) == ["hgb", "hgb", "pauc_cvar", "pauc_cvar", "soap", "soap"]
     assert scores[ALL_SCORES].notna().all().all()
