@@ -330,7 +330,8 @@ def _environment():
     from .. import __version__
 
     revision = _code_revision()
-    return (f"sklearn_surrogate {__version__}{'' if revision is None else f' ({revision})'}, torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()}), "
+    package = f"sklearn_surrogate {__version__}" + ("" if revision is None else f" ({revision})")
+    return (f"{package}, torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()}), "
             f"scikit-learn {sklearn.__version__}, numpy {np.__version__}, skorch {skorch.__version__}, "
             f"Python {platform.python_version()}, {platform.machine() or 'unknown machine'}")
 

@@ -237,8 +237,8 @@ def test_rows_of_methods_that_do_not_aim_at_the_target_are_copied_from_another_c
     saved.loc[saved["method"] == "hgb", "environment"] = "another machine"
     saved.to_csv(f1_folder / "toy.csv", index=False)
     counted_fits.clear()
-    bacc, bacc_timings = run_benchmark(["toy"], **FAST, target="balanced_accuracy", shared_dir=shared, checkpoint_dir=bacc_folder,
-                            reuse_checkpoint_dirs=[tmp_path / "missing", f1_folder])
+    bacc, bacc_timings = run_benchmark(["toy"], **FAST, target="balanced_accuracy", shared_dir=shared,
+                                       checkpoint_dir=bacc_folder, reuse_checkpoint_dirs=[tmp_path / "missing", f1_folder])
     # hgb is the same model whatever the target; hgb+threshold tunes for balanced accuracy and is fitted
     assert [c[3] for c in counted_fits] == ["hgb+threshold"] * 2
     assert bacc.loc[(bacc["method"] == "hgb") & (bacc["fold"] == 1), "balanced_accuracy"].item() == 0.125
