@@ -79,14 +79,18 @@ def run(datasets, variants, target, output, n_folds=10):
     fit_paired(datasets, variants, target, output, make, n_folds)
 
 
-def fit_paired(datasets, methods, target, output, make, n_folds=10):
+def fit_paired(datasets, methods, target, output, make, n_folds=10, prepare=None):
     """Fit ``make(method, n_classes, seed)`` on the campaign's tasks; one CSV row per fit, appended as it ends.
 
     The tasks are the runner's: its datasets (every binary shared dataset, or
     every multiclass one for ``f1_macro``, smallest first, when ``datasets``
     is empty), 5 x 2 ``RepeatedStratifiedKFold`` splits, seeds and fit
     (``_fit_and_score``), so the rows pair with a campaign's. The rows already
-    in ``output`` are skipped: a killed run resumes.
+    in ``output`` are skipped: a killed run resumes. ``prepare(name, X, y)``,
+    when given, returns the ``X`` and ``y`` to fit (the folds are drawn on
+    that ``y``) and a dict of columns for the dataset's rows, written after
+    ``method`` (``benchmarks/reloss_recipe_selection.py`` makes multiclass
+    datasets binary this way).
     """
     import torch
     from sklearn.model_selection import RepeatedStratifiedKFold
@@ -106,6 +110,7 @@ def fit_paired(datasets, methods, target, output, make, n_folds=10):
         datasets = list(manifest[kind].sort_values("n_rows")["name"])
     for name in datasets:
         _, _, X, y = load_dataset(name)
+        X, y, columns = prepare(name, X, y) if prepare is not None else (X, y, {})
         n_classes = int(y.max()) + 1
         cv = RepeatedStratifiedKFold(n_splits=2, n_repeats=5, random_state=_seed(0, name, -1, -1))
         for task, (train, test) in enumerate(cv.split(X, y)):
@@ -117,7 +122,7 @@ def fit_paired(datasets, methods, target, output, make, n_folds=10):
                     continue
                 estimator = make(method, n_classes, _seed(0, name, repeat, fold))
                 scores, seconds = _fit_and_score(estimator, X, y, train, test)
-                row = {"dataset": name, "repeat": repeat, "fold": fold, "method": method, **scores,
+                row = {"dataset": name, "repeat": repeat, "fold": fold, "method": method, **columns, **scores,
                        "fit_seconds": seconds}
                 new = not output.exists()
                 with output.open("a", newline="") as handle:

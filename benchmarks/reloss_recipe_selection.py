@@ -29,7 +29,6 @@ folds, p < 0.05).
 """
 
 import argparse
-import csv
 import pathlib
 
 import numpy as np
@@ -66,46 +65,27 @@ def candidate(steps, weights_dir):
 
 
 def run(output, steps, weights_dir):
-    import torch
+    import sys
 
-    from sklearn.model_selection import RepeatedStratifiedKFold
-
-    from sklearn_surrogate.app import load_dataset, make_method
-    from sklearn_surrogate.app._runner import _fit_and_score, _seed
+    from sklearn_surrogate.app import make_method
     from sklearn_surrogate.datasets import shared_manifest
 
-    network = candidate(steps, weights_dir)
-    torch.set_num_threads(1)
-    methods = ["f1", "reloss_f1", f"reloss_f1@{steps}"]
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+    from campaign_variants import fit_paired  # the campaign's tasks, seeds, fit and resumable CSV
 
-    def make(method, seed):
-        estimator = make_method(method.partition("@")[0], random_state=seed, n_classes=2, target="f1")
+    network = candidate(steps, weights_dir)
+
+    def make(method, n_classes, seed):
+        estimator = make_method(method.partition("@")[0], random_state=seed, n_classes=n_classes, target="f1")
         return estimator.set_params(loss__surrogate=network) if "@" in method else estimator
 
-    done = set()
-    if output.exists():
-        with output.open(newline="") as handle:
-            done = {(r["dataset"], int(r["repeat"]), int(r["fold"]), r["method"]) for r in csv.DictReader(handle)}
-    manifest = shared_manifest()
-    for name in manifest[manifest["n_classes"] > 2].sort_values("n_rows")["name"]:
-        _, _, X, y = load_dataset(name)
+    def prepare(name, X, y):
         y = binarized(y)
-        cv = RepeatedStratifiedKFold(n_splits=2, n_repeats=5, random_state=_seed(0, name, -1, -1))
-        for task, (train, test) in enumerate(cv.split(X, y)):
-            repeat, fold = divmod(task, 2)
-            for method in methods:
-                if (name, repeat, fold, method) in done:
-                    continue
-                scores, seconds = _fit_and_score(make(method, _seed(0, name, repeat, fold)), X, y, train, test)
-                row = {"dataset": name, "repeat": repeat, "fold": fold, "method": method,
-                       "positive_share": round(float(y.mean()), 4), **scores, "fit_seconds": seconds}
-                new = not output.exists()
-                with output.open("a", newline="") as handle:
-                    writer = csv.DictWriter(handle, fieldnames=list(row))
-                    if new:
-                        writer.writeheader()
-                    writer.writerow(row)
-                print(f"{name} repeat {repeat} fold {fold} {method}: F1 {scores['f1']:.4f}", flush=True)
+        return X, y, {"positive_share": round(float(y.mean()), 4)}
+
+    manifest = shared_manifest()
+    datasets = list(manifest[manifest["n_classes"] > 2].sort_values("n_rows")["name"])
+    fit_paired(datasets, ["f1", "reloss_f1", f"reloss_f1@{steps}"], "f1", output, make, prepare=prepare)
 
 
 def report(output):
