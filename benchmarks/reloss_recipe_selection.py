@@ -22,7 +22,9 @@ Usage::
         --output benchmarks/results/reloss_recipe_selection_f1.csv
     python benchmarks/reloss_recipe_selection.py ... --report-only
 
-The CSV gains a row after each fit (a killed run resumes); the report prints
+The CSV gains a row after each fit (a killed run resumes), and a run with
+another ``--steps`` on the same CSV fits only its own candidate (the other
+methods' rows are there); the report prints
 each surrogate's mean F1 and ROC AUC per dataset and its win / tie / loss
 against ``f1`` and against the shipped surrogate (Wilcoxon over the 10
 folds, p < 0.05).
