@@ -322,6 +322,10 @@ def _environment():
     machine. Two rows of the same task agree to the last digit only when
     this line (and the code) agree; :func:`~sklearn_surrogate.app.write_report`
     lists the environments of the rows it reports.
+
+    Read once per process (cached), when its first :func:`run_benchmark`
+    starts: a commit made while a campaign runs is not the code its process
+    loaded.
     """
     import sklearn
     import skorch
@@ -614,6 +618,7 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
     for method in methods:  # a missing optional dependency fails now, not after hours of other fits
         make_method(method, target=target)
     settings = {"random_state": int(random_state), "n_splits": int(n_splits), "target": target, "scoring": SCORING}
+    environment = _environment()  # now, not at the first row: the commit whose code this process runs
     scores, timings = [], []
     for spec in datasets:
         name, _, X, y = load_dataset(spec, data_home=data_home, shared_dir=shared_dir)
@@ -643,7 +648,7 @@ def run_benchmark(datasets, losses=("f1", "reloss_f1"), *, n_repeats=5, n_splits
             jobs = tqdm(jobs, total=len(tasks), desc=f"{name}: {len(methods)} methods x {n_repeats * n_splits} folds"
                         + (f" ({len(keys) - len(tasks)} fits checkpointed)" if len(tasks) < len(keys) else ""))
         for row, fit_seconds in jobs:  # the workers are this process or its copies: the same environment
-            checkpoint.add({**row, "fit_seconds": fit_seconds, "environment": _environment()})
+            checkpoint.add({**row, "fit_seconds": fit_seconds, "environment": environment})
         frame = checkpoint.select(keys)
         scores.append(frame.drop(columns=["fit_seconds", "environment"]))
         timings.append(frame[[*_KEYS, "fit_seconds", "environment"]])

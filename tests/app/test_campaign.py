@@ -295,6 +295,27 @@ def test_checkpoint_rows_record_the_environment_they_were_fitted_in(shared, tmp_
     assert "## Environment" not in text
 
 
+def test_the_environment_is_read_when_the_run_starts(shared, monkeypatch):
+    """A commit made while a campaign runs is not the code its process loaded: the rows name the first."""
+    commits = iter(["aaaaaaaaaaaa"] + ["bbbbbbbbbbbb"] * 10)
+    monkeypatch.setattr(_runner, "_code_revision", lambda: next(commits))
+    real = _runner._run_task
+
+    def fit_then_commit(*task):
+        row = real(*task)
+        _runner._environment.cache_clear()  # as if read again after a commit
+        return row
+
+    monkeypatch.setattr(_runner, "_run_task", fit_then_commit)
+    _runner._environment.cache_clear()
+    try:
+        _, timings = run_benchmark(["toy"], **{**FAST, "baselines": ["hgb"]}, shared_dir=shared)
+    finally:
+        _runner._environment.cache_clear()
+    assert timings["environment"].str.startswith(f"sklearn_surrogate {sklearn_surrogate.__version__} "
+                                                 "(aaaaaaaaaaaa), ").all()
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # The report
 # ----------------------------------------------------------------------------------------------------------------
