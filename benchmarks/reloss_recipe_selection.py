@@ -14,7 +14,8 @@ runner's preprocessing and fit (``_fit_and_score``). Methods:
 * ``reloss_f1``: the shipped surrogate (+ 0.5 x cross-entropy, the default);
 * ``reloss_f1@<steps>``: the same recipe and seed with ``--steps`` steps,
   learned into ``--weights-dir`` first (about 3.5 minutes on one core for
-  1500 steps; reused when the file is there).
+  1500 steps; reused when the file is there); ``reloss_f1@<steps>/seed<k>``
+  with ``--random-state k`` instead of the shipped seed 0.
 
 Usage::
 
@@ -45,8 +46,9 @@ def binarized(y):
     return (y == positive).astype(int)
 
 
-def candidate(steps, weights_dir):
-    """The F1 set surrogate of the shipped recipe with ``steps`` steps, learned into ``weights_dir`` if missing."""
+def candidate(steps, weights_dir, random_state=0):
+    """The F1 set surrogate of the shipped recipe with ``steps`` steps and seed ``random_state``, learned into
+    ``weights_dir`` if missing."""
     import torch
 
     from sklearn_surrogate.learned import load_surrogate
@@ -57,16 +59,18 @@ def candidate(steps, weights_dir):
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # as make surrogates learns them
         try:
-            train_shipped_surrogates(weights_dir, metrics=["f1"], architectures=("set",), steps=steps)
+            train_shipped_surrogates(weights_dir, metrics=["f1"], architectures=("set",), steps=steps,
+                                     random_state=random_state)
         finally:
             torch.set_num_threads(threads)
     loss = load_surrogate(path)
-    if int(loss.metadata_["steps"]) != steps:
-        raise SystemExit(f"{path} was learned with {loss.metadata_['steps']} steps, not {steps}.")
+    if (int(loss.metadata_["steps"]), int(loss.metadata_["random_state"])) != (steps, random_state):
+        raise SystemExit(f"{path} was learned with {loss.metadata_['steps']} steps and seed "
+                         f"{loss.metadata_['random_state']}, not {steps} and {random_state}.")
     return loss.surrogate
 
 
-def run(output, steps, weights_dir):
+def run(output, steps, weights_dir, random_state=0):
     import sys
 
     from sklearn_surrogate.app import make_method
@@ -75,7 +79,7 @@ def run(output, steps, weights_dir):
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
     from campaign_variants import fit_paired  # the campaign's tasks, seeds, fit and resumable CSV
 
-    network = candidate(steps, weights_dir)
+    network = candidate(steps, weights_dir, random_state)
 
     def make(method, n_classes, seed):
         estimator = make_method(method.partition("@")[0], random_state=seed, n_classes=n_classes, target="f1")
@@ -87,7 +91,8 @@ def run(output, steps, weights_dir):
 
     manifest = shared_manifest()
     datasets = list(manifest[manifest["n_classes"] > 2].sort_values("n_rows")["name"])
-    fit_paired(datasets, ["f1", "reloss_f1", f"reloss_f1@{steps}"], "f1", output, make, prepare=prepare)
+    name = f"reloss_f1@{steps}" + (f"/seed{random_state}" if random_state else "")
+    fit_paired(datasets, ["f1", "reloss_f1", name], "f1", output, make, prepare=prepare)
 
 
 def report(output):
@@ -113,13 +118,14 @@ def report(output):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=1500, help="steps of the candidate recipe")
+    parser.add_argument("--random-state", type=int, default=0, help="seed of the candidate (shipped: 0)")
     parser.add_argument("--weights-dir", type=pathlib.Path, required=True,
                         help="folder of the candidate's f1-set.safetensors (learned there if missing)")
     parser.add_argument("--output", type=pathlib.Path, required=True, help="CSV of every fit (resumed)")
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
     if not args.report_only:
-        run(args.output, args.steps, args.weights_dir)
+        run(args.output, args.steps, args.weights_dir, args.random_state)
     report(args.output)
 
 
