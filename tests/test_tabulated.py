@@ -25,6 +25,12 @@ from sklearn_surrogate.learned._tabulated import (
     _multiclass_value,
     can_tabulate,
 )
+from sklearn_surrogate.learned._tabulated_ranks import (
+    TabulatedRankSurrogate,
+    _PairwiseShares,
+    _pairwise_shares,
+    can_tabulate_ranks,
+)
 
 #: largest distance between the tabulated and the exact value (the shipped surrogates span about 1.5)
 VALUE_TOLERANCE = 2e-3
@@ -214,12 +220,13 @@ def test_reloss_tables_are_neither_pickled_nor_shared_by_copies():
     assert len(pickle.dumps(loss)) < len(pickle.dumps(loss._network())) * 2  # no megabytes of tables
 
 
-def test_a_classifier_trains_the_same_with_either_evaluation():
+@pytest.mark.parametrize("metric", ["f1", "roc_auc"])
+def test_a_classifier_trains_the_same_with_either_evaluation(metric):
     """A few epochs from the same start: the models agree closely (the gradients differ by interpolation)."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(600, 5)).astype(np.float32)
     y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(scale=0.5, size=600) > 0.8).astype(int)
-    fits = {evaluation: SurrogateClassifier(loss=ReLoss(metric="f1", evaluation=evaluation), max_iter=5,
+    fits = {evaluation: SurrogateClassifier(loss=ReLoss(metric=metric, evaluation=evaluation), max_iter=5,
                                             early_stopping=False, random_state=0).fit(X, y)
             for evaluation in ("table", "exact")}
     scores = {k: clf.decision_function(X) for k, clf in fits.items()}
@@ -254,3 +261,104 @@ def test_binned_rank_features_of_large_batches_match_all_pairs(n_classes, monkey
     features = network._rank_features(torch.logit(torch.softmax(logits, -1).clamp(1e-6, 1 - 1e-6)), Y, weights)
     assert features.shape == (2, n, n_classes, 2) and torch.isfinite(features).all()
     assert float(features[1, :, 1, 1].abs().max()) == 0  # class 1 has no members to be above: 0, as with all pairs
+
+
+# ---- binary surrogates with rank features (the shipped ROC AUC one): TabulatedRankSurrogate
+
+
+def _random_rank_network(seed):
+    torch.manual_seed(seed)
+    network = SetSurrogate(n_bins=5, width=10, pairwise=True, pair_temperature=0.3)
+    network.output_scale.fill_(2.0)
+    return network.requires_grad_(False).eval()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("n", [64, 256, 700])  # 700: the binned rank features, as in the network
+def test_rank_surrogate_value_and_gradient_match_the_network(n, dtype):
+    network = _shipped("roc_auc")
+    table = TabulatedRankSurrogate(network, dtype=dtype)
+    for seed, weighted, ce_weight in [(0, False, 0.0), (1, True, 0.0), (2, False, 0.5), (3, True, 0.5)]:
+        _assert_close(network, table, *_batch(n, 2, seed, weighted, dtype), ce_weight=ce_weight)
+
+
+def test_any_rank_network_is_tabulated_faithfully():
+    """Another width, bin count, temperature and output scale than the shipped one's."""
+    network = _random_rank_network(0)
+    table = TabulatedRankSurrogate(network, dtype=torch.float64)
+    for seed in range(3):
+        _assert_close(network, table, *_batch(128, 2, seed, seed == 1, torch.float64))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_rank_surrogates_hand_written_backward_is_the_derivative_of_the_forward(weighted):
+    network = _random_rank_network(1)
+    table = TabulatedRankSurrogate(network, dtype=torch.float64)
+    logits, y, weights = _batch(24, 2, 7, weighted, torch.float64)
+    logits.requires_grad_()
+    assert torch.autograd.gradcheck(lambda x: table(x, y, weights, 0.5), (logits,), eps=1e-7, atol=1e-5)
+    # the pairwise shares alone, against autograd through the same operations
+    z = logits.detach().clone().requires_grad_()
+    negatives, positives = torch.rand(24, dtype=torch.float64), torch.rand(24, dtype=torch.float64)
+    g_out = torch.randn(2, 24, dtype=torch.float64)
+    fused = torch.autograd.grad(_PairwiseShares.apply(z, negatives, positives, 0.3), z, g_out.unbind())[0]
+    plain = torch.autograd.grad(_pairwise_shares(z, negatives, positives, 0.3)[0], z, g_out.unbind())[0]
+    np.testing.assert_allclose(fused, plain, atol=1e-12)
+
+
+def test_the_rank_surrogates_autograd_path_for_compiled_graphs_is_the_same_function(monkeypatch):
+    network = _random_rank_network(2)
+    table = TabulatedRankSurrogate(network, dtype=torch.float64)
+    for seed, n in enumerate([64, 700]):
+        logits, y, weights = _batch(n, 2, seed, seed == 1, torch.float64)
+        monkeypatch.setattr(torch.compiler, "is_compiling", lambda: False)
+        fast, g_fast = _value_and_grad(lambda x: table(x, y, weights, 0.5), logits)
+        monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+        plain, g_plain = _value_and_grad(lambda x: table(x, y, weights, 0.5), logits)
+        assert float(plain) == pytest.approx(float(fast), abs=1e-12)
+        np.testing.assert_allclose(g_plain, g_fast, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_rank_surrogate_extreme_and_degenerate_batches(dtype):
+    network = _shipped("roc_auc")
+    table = TabulatedRankSurrogate(network, dtype=dtype)
+    y = torch.tensor([0, 1] * 8)
+    for logits in (torch.full((16,), 1e4), torch.full((16,), -1e4), torch.linspace(-60, 60, 16)):
+        logits = logits.to(dtype).requires_grad_()
+        value = table(logits, y)
+        value.backward()
+        assert torch.isfinite(value) and torch.isfinite(logits.grad).all()
+        outside = logits.detach().abs() > Z_MAX
+        assert (logits.grad[outside] == 0).all()
+    for y, weights in [(torch.ones(16, dtype=torch.long), None), (torch.zeros(16, dtype=torch.long), None),
+                       (y, torch.zeros(16, dtype=dtype))]:
+        _assert_close(network, table, torch.linspace(-3, 3, 16, dtype=dtype), y, weights)
+    with pytest.raises(ValueError, match=r"binary problems \(logits of shape \(n,\)\)"):
+        table(torch.zeros(16, 3, dtype=dtype), y)
+
+
+def test_only_binary_problems_of_rank_networks_are_tabulated_with_ranks():
+    assert can_tabulate_ranks(SetSurrogate(pairwise=True), 2)
+    assert not can_tabulate_ranks(SetSurrogate(pairwise=True), 3)  # no symmetry between the classes' features
+    assert not can_tabulate_ranks(SetSurrogate(), 2)  # the other table holds it
+    assert not can_tabulate_ranks(PerSampleSurrogate(), 2)
+    with pytest.raises(ValueError, match="pairwise=True.*got SetSurrogate without them"):
+        TabulatedRankSurrogate(SetSurrogate())
+    with pytest.raises(ValueError, match="got PerSampleSurrogate"):
+        TabulatedRankSurrogate(PerSampleSurrogate())
+
+
+def test_reloss_reads_rank_networks_from_tables_on_binary_problems_only():
+    auc = ReLoss(metric="roc_auc")
+    logits, y, weights = _batch(200, 2, 0, True, torch.float32)
+    v_table, g_table = _value_and_grad(auc, logits, y, weights)
+    v_exact, g_exact = _value_and_grad(ReLoss(metric="roc_auc", evaluation="exact"), logits, y, weights)
+    assert abs(float(v_table - v_exact)) < VALUE_TOLERANCE
+    assert float(F.cosine_similarity(g_table, g_exact, dim=0)) > COSINE
+    assert isinstance(next(iter(auc.__dict__["_tables"].values()))[2], TabulatedRankSurrogate)
+    # a multiclass rank network has no table: the network runs, and no table is built
+    multiclass = ReLoss(metric=None, surrogate=_random_rank_network(3))
+    logits, y, _ = _batch(64, 3, 0, False, torch.float32)
+    assert torch.isfinite(multiclass(logits, y))
+    assert "_tables" not in multiclass.__dict__

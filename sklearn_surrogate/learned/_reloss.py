@@ -16,6 +16,7 @@ from ..losses._cross_entropy import per_sample_cross_entropy
 from ._io import SHIPPED_METRIC_PARAMS, SHIPPED_METRICS, read_surrogate, shipped_surrogate_path
 from ._metrics import BUILTIN_METRICS, SCORER_METRICS, resolve_metric
 from ._tabulated import TabulatedSetSurrogate, can_tabulate
+from ._tabulated_ranks import TabulatedRankSurrogate, can_tabulate_ranks
 
 __all__ = ["ReLoss", "load_surrogate"]
 
@@ -83,15 +84,17 @@ class ReLoss(SurrogateLoss):
         decayed from ``ce_weight`` to 0 at the estimator's ``max_iter`` linearly or along a
         half cosine.
     evaluation : {"table", "exact"}, default="table"
-        How a set surrogate without rank features (every shipped one but
-        ROC AUC's) is evaluated during training. ``"table"`` reads its
-        per-sample network from a table over the log-odds, built once per
-        fit, device and precision: the same value up to about 2e-4 of its
-        range, and a gradient whose cosine to the network's is above 0.99,
-        for about half the cost of a training step
-        (``docs/user_guide/learned.md``, "What a training step costs").
-        ``"exact"`` runs the network on every batch. Other surrogates are
-        always run exactly.
+        How a set surrogate is evaluated during training. ``"table"`` reads
+        its per-sample network from a table over the log-odds, built once
+        per fit, device and precision: the same value up to about 2e-4 of
+        its range, and a gradient whose cosine to the network's is above
+        0.99, for about half the cost of a training step
+        (``docs/user_guide/learned.md``, "What a training step costs"). A
+        surrogate with rank features (ROC AUC's) is tabulated on binary
+        problems only, and only in what depends on one sample: its rank
+        features and the layer after them still run on every batch.
+        ``"exact"`` runs the network on every batch. Per-sample surrogates,
+        and rank surrogates on multiclass problems, always run exactly.
     metric_params : dict or None, default=None
         The options of ``metric`` (``{"min_precision": 0.8}``), as
         :func:`~sklearn_surrogate.make_surrogate_scorer` takes them: the
@@ -128,8 +131,9 @@ class ReLoss(SurrogateLoss):
     once per fit (``evaluation="table"``), so a training epoch costs about
     1.3-1.6x cross-entropy's on a CPU instead of 2.5-2.7x for the network
     itself; ROC AUC's surrogate compares the batch's samples pairwise (all
-    pairs up to 512 samples, binned beyond) and runs its network on every
-    sample (``docs/user_guide/performance.md``).
+    pairs up to 512 samples, binned beyond) and runs the second layer of its
+    per-sample network on every sample: about 2.2-2.5x with tables, 2.6-3.4x
+    without (``docs/user_guide/learned.md``).
 
     References
     ----------
@@ -414,12 +418,24 @@ class ReLoss(SurrogateLoss):
             return self._reduce(per_sample_cross_entropy(logits, targets), sample_weight)
         ce_weight = self._current_ce_weight()
         network = self._network()
-        if self.evaluation == "table" and can_tabulate(network):
+        tabulable = can_tabulate(network) or can_tabulate_ranks(network, _n_classes(logits))
+        if self.evaluation == "table" and tabulable:
             return self._table_for(network, logits)(logits, targets, sample_weight, ce_weight=ce_weight)
         value = self._exact_value(network, logits, targets, sample_weight)
         if ce_weight:
             value = value + ce_weight * self._reduce(per_sample_cross_entropy(logits, targets), sample_weight)
         return value
+
+
+def _n_classes(logits):
+    """The number of classes of a batch of logits: (n,) for a binary problem, (n, K) for K classes."""
+    return 2 if logits.ndim == 1 else logits.shape[1]
+
+
+def _tabulation(network, dtype, device):
+    """The tabulated evaluation that fits ``network``: without rank features, or binary with them."""
+    return (TabulatedSetSurrogate if can_tabulate(network) else TabulatedRankSurrogate)(network, dtype=dtype,
+                                                                                         device=device)
 
 
 @torch.compiler.disable  # a compiled graph cannot guard on the cache; it calls this between its parts
@@ -433,7 +449,7 @@ def _cached_table(loss, network, dtype, device):
     if cached is None or [t._version for t in cached[0]] != cached[1]:
         tensors = list(network.state_dict(keep_vars=True).values())
         cached = tables[key] = (tensors, [t._version for t in tensors],
-                                TabulatedSetSurrogate(network, dtype=dtype, device=device))
+                                _tabulation(network, dtype=dtype, device=device))
     return cached[2]
 
 
