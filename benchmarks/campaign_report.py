@@ -53,7 +53,8 @@ def main(argv=None):
     parser.add_argument("--checkpoints", nargs="+", required=True, metavar="FOLDER")
     parser.add_argument("--methods", nargs="+", required=True)
     parser.add_argument("--target", default="f1")
-    parser.add_argument("--folds", type=int, default=10, help="folds per method and dataset (default: 5 x 2)")
+    parser.add_argument("--folds", type=int, default=10,
+                        help="folds per method and dataset (default: 10, the runner's 5 x 2)")
     parser.add_argument("--output", required=True)
     parser.add_argument("--title", default=None)
     args = parser.parse_args(argv)
@@ -67,7 +68,8 @@ def main(argv=None):
     rows = rows.sort_values(["dataset", "repeat", "fold", "method"], key=lambda c: c.map(order) if c.name == "method"
                             else c).reset_index(drop=True)
     keys = ["dataset", "repeat", "fold", "method"]
-    title = args.title or (f"Campaign: {len(done)} datasets, {args.folds} folds (5 x 2 CV), target {args.target}")
+    scheme = f"{rows['repeat'].nunique()} x {rows['fold'].nunique()} CV"  # repeats x folds per repeat, as fitted
+    title = args.title or f"Campaign: {len(done)} datasets, {args.folds} folds ({scheme}), target {args.target}"
     timing_columns = [*keys, "fit_seconds", *(["environment"] if "environment" in rows else [])]
     text = write_report(rows.drop(columns=timing_columns[4:]), rows[timing_columns], args.output,
                         target=args.target, title=title, plots=True)
