@@ -62,7 +62,7 @@ print(f"inspect everything: {cost_saving(y, np.ones_like(y)):.3f}, inspect nothi
 # ``real_fraction=0`` they are all synthetic (random class shares, qualities
 # and biases), so pc4 is never seen. The budget is tiny, 150 Adam steps on
 # 512 sets, to keep this example short. The shipped surrogates get 3000 steps
-# on 4096 sets, half of them predictions of real models; with that budget the
+# (1875 for F1) on 4096 sets, half of them predictions of real models; with that budget the
 # F1 surrogate ranks real predictions with a Spearman correlation of 0.98.
 # ``info_`` reports the Spearman correlation with the metric on fresh held-out
 # synthetic sets.

@@ -496,7 +496,7 @@ def load_surrogate(path):
     >>> loss.metric, loss.architecture, loss.trained_classes
     ('f1', 'set', (2,))
     >>> loss.metadata_["steps"], any(p.requires_grad for p in loss.surrogate.parameters())
-    ('3000', False)
+    ('1875', False)
     """
     import json
 
