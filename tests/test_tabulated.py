@@ -153,9 +153,10 @@ def test_the_autograd_path_for_compiled_graphs_is_the_same_function(n_classes):
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_extreme_and_degenerate_batches(dtype):
-    network = _shipped("f1")
-    table = TabulatedSetSurrogate(network, dtype=dtype)
+@pytest.mark.parametrize("metric, tabulation", [("f1", TabulatedSetSurrogate), ("roc_auc", "rank")])
+def test_extreme_and_degenerate_batches(metric, tabulation, dtype):
+    network = _shipped(metric)
+    table = (TabulatedRankSurrogate if tabulation == "rank" else tabulation)(network, dtype=dtype)
     y = torch.tensor([0, 1] * 8)
     for logits in (torch.full((16,), 1e4), torch.full((16,), -1e4), torch.linspace(-60, 60, 16)):
         logits = logits.to(dtype).requires_grad_()
@@ -319,25 +320,6 @@ def test_the_rank_surrogates_autograd_path_for_compiled_graphs_is_the_same_funct
         np.testing.assert_allclose(g_plain, g_fast, atol=1e-10)
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_rank_surrogate_extreme_and_degenerate_batches(dtype):
-    network = _shipped("roc_auc")
-    table = TabulatedRankSurrogate(network, dtype=dtype)
-    y = torch.tensor([0, 1] * 8)
-    for logits in (torch.full((16,), 1e4), torch.full((16,), -1e4), torch.linspace(-60, 60, 16)):
-        logits = logits.to(dtype).requires_grad_()
-        value = table(logits, y)
-        value.backward()
-        assert torch.isfinite(value) and torch.isfinite(logits.grad).all()
-        outside = logits.detach().abs() > Z_MAX
-        assert (logits.grad[outside] == 0).all()
-    for y, weights in [(torch.ones(16, dtype=torch.long), None), (torch.zeros(16, dtype=torch.long), None),
-                       (y, torch.zeros(16, dtype=dtype))]:
-        _assert_close(network, table, torch.linspace(-3, 3, 16, dtype=dtype), y, weights)
-    with pytest.raises(ValueError, match=r"binary problems \(logits of shape \(n,\)\)"):
-        table(torch.zeros(16, 3, dtype=dtype), y)
-
-
 def test_only_binary_problems_of_rank_networks_are_tabulated_with_ranks():
     assert can_tabulate_ranks(SetSurrogate(pairwise=True), 2)
     assert not can_tabulate_ranks(SetSurrogate(pairwise=True), 3)  # no symmetry between the classes' features
@@ -347,6 +329,8 @@ def test_only_binary_problems_of_rank_networks_are_tabulated_with_ranks():
         TabulatedRankSurrogate(SetSurrogate())
     with pytest.raises(ValueError, match="got PerSampleSurrogate"):
         TabulatedRankSurrogate(PerSampleSurrogate())
+    with pytest.raises(ValueError, match=r"binary problems \(logits of shape \(n,\)\)"):
+        TabulatedRankSurrogate(_random_rank_network(0))(torch.zeros(16, 3), torch.zeros(16, dtype=torch.long))
 
 
 def test_reloss_reads_rank_networks_from_tables_on_binary_problems_only():

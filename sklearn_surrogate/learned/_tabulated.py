@@ -56,7 +56,71 @@ def _silu_grad(grad, pre):
     return torch.ops.aten.silu_backward(grad, pre)
 
 
-class TabulatedSetSurrogate:
+class _Tables:
+    """The table layouts shared by :class:`TabulatedSetSurrogate` and the rank surrogate's tables
+    (``_tabulated_ranks.py``): rows per grid node with their slopes, and ``rho``'s first layer per class."""
+
+    def _grid(self, network, dtype, device, grid_size):
+        """Set the grid's settings; return a float64 copy of ``network`` and, at the grid's nodes, the log-odds,
+        the probabilities and their soft histograms."""
+        self.dtype = dtype
+        self.device = torch.device(device)
+        self.grid_size = G = int(grid_size)
+        self.width = network.width
+        self.step = 2.0 * Z_MAX / (G - 1)
+        with torch.no_grad():
+            exact = copy.deepcopy(network).to(torch.float64).cpu()
+            z = torch.linspace(-Z_MAX, Z_MAX, G, dtype=torch.float64)
+            p = torch.sigmoid(z)
+            return exact, z, p, exact._histogram(p)
+
+    def _store(self, tables):
+        """Keep ``tables`` in the computation's precision and device, and the small constants every read uses."""
+        for name, value in tables.items():
+            setattr(self, name, value.detach().to(dtype=self.dtype, device=self.device).contiguous())
+        self.one = torch.ones(1, dtype=self.dtype, device=self.device)
+        self.first_bag = torch.zeros(1, dtype=torch.long, device=self.device)
+        self.offset = torch.tensor(Z_MAX / self.step, dtype=self.dtype, device=self.device)
+        self._rho_by_classes = {}
+
+    @staticmethod
+    def _rows(nodes, *extra):
+        """Nodes, then each node's difference with the next (the last repeated), then ``extra`` rows."""
+        return torch.cat([nodes, slopes(nodes), *extra])
+
+    def _binary_rows(self, members, others, share_row, bias_row):
+        """The table of a binary problem, where class 0's log-odds is minus class 1's: its table read backwards.
+
+        A node's row holds psi's first layer for class 0, then for class 1:
+        the first G rows are for a sample of label 0 (a member of class 0, a
+        non-member of class 1), the next G for label 1. Then their slopes,
+        then the rows of label 0's share, label 1's share, and the bias.
+        """
+        zero = torch.zeros_like(share_row)
+        nodes = torch.cat([torch.cat([members.flip(0), others], dim=1),
+                           torch.cat([others.flip(0), members], dim=1)])
+        return self._rows(nodes, torch.cat([share_row, zero])[None], torch.cat([zero, share_row])[None],
+                          torch.cat([bias_row, bias_row])[None])
+
+    def _rho_rows(self, K):
+        """rho's first layer over the K classes' stacked embeddings: (K width, width) and its transpose."""
+        if K not in self._rho_by_classes:
+            if K == 2:  # [mean, class 1] = [(h0 + h1) / 2, h1]
+                blocks = [self.rho_mean / 2, self.rho_mean / 2 + self.rho_positive]
+            else:  # the second half repeats the mean
+                blocks = [(self.rho_mean + self.rho_positive) / K] * K
+            rows = torch.cat([block.T for block in blocks], dim=0)
+            self._rho_by_classes[K] = (rows, rows.T.contiguous())
+        return self._rho_by_classes[K]
+
+
+
+def slopes(nodes):
+    """Each node's difference with the next one (0 for the last)."""
+    return torch.cat([nodes[1:] - nodes[:-1], torch.zeros_like(nodes[:1])])
+
+
+class TabulatedSetSurrogate(_Tables):
     """A frozen :class:`SetSurrogate` evaluated from tables of its per-sample network.
 
     Computes the network's value on a batch of logits, and its gradient with
@@ -95,78 +159,26 @@ class TabulatedSetSurrogate:
         if not can_tabulate(network):
             raise ValueError("TabulatedSetSurrogate needs a SetSurrogate without rank features (pairwise=False), "
                              f"got {type(network).__name__}.")
-        self.dtype = dtype
-        self.device = torch.device(device)
-        self.grid_size = G = int(grid_size)
-        self.width = W = network.width
-        self.step = 2.0 * Z_MAX / (G - 1)
+        exact, z, p, hist = self._grid(network, dtype, device, grid_size)
+        G, W = self.grid_size, self.width
         with torch.no_grad():
-            exact = copy.deepcopy(network).to(torch.float64).cpu()
-            z = torch.linspace(-Z_MAX, Z_MAX, G, dtype=torch.float64)
-            p = torch.sigmoid(z)
-            hist = exact._histogram(p)
             emb = exact.phi(torch.cat([p[:, None], z[:, None] / 8.0, hist], dim=-1))  # (G, width)
             first = exact.psi[0]  # a Linear of [member mean, non-member mean, their histograms, share]
             M, B = first.weight, exact.n_bins
             members = emb @ M[:, :W].T + hist @ M[:, 2 * W:2 * W + B].T  # a member's contribution, per node
             others = emb @ M[:, W:2 * W].T + hist @ M[:, 2 * W + B:2 * W + 2 * B].T
             share_row, bias_row = M[:, -1], first.bias
-            rho_first, rho_last = exact.rho[0], exact.rho[2]
             tables = {
                 "rows": self._rows(torch.cat([members, others]), share_row[None], bias_row[None]),
                 "binary_rows": self._binary_rows(members, others, share_row, bias_row),
-                "psi_weight": exact.psi[2].weight,
-                "psi_weight_t": exact.psi[2].weight.T.contiguous(),
-                "psi_bias": exact.psi[2].bias,
-                # rho's first layer sees [mean over classes, positive class]; split to fold it per class
-                "rho_mean": rho_first.weight[:, :W],
-                "rho_positive": rho_first.weight[:, W:],
-                "rho_bias": rho_first.bias,
-                "out_weight": rho_last.weight[0] * exact.output_scale,
-                "out_bias": rho_last.bias[0] * exact.output_scale,
+                **head_tables(exact),
             }
-        for name, value in tables.items():
-            setattr(self, name, value.to(dtype=dtype, device=self.device).contiguous())
+        self._store(tables)
         self.slopes = self.rows[2 * G:4 * G]
         self.binary_slopes = self.binary_rows[2 * G:4 * G]
         as_index = dict(dtype=torch.long, device=self.device)
         self.tail_index = torch.tensor([4 * G, 4 * G + 1], **as_index)  # the share row and the bias row
         self.binary_tail_index = torch.tensor([4 * G, 4 * G + 1, 4 * G + 2], **as_index)
-        self.one = torch.ones(1, dtype=dtype, device=self.device)
-        self.first_bag = torch.zeros(1, **as_index)
-        self.offset = torch.tensor(Z_MAX / self.step, dtype=dtype, device=self.device)
-        self._rho_by_classes = {}
-
-    @staticmethod
-    def _rows(nodes, *extra):
-        """Nodes, then each node's difference with the next (the last repeated), then ``extra`` rows."""
-        slopes = torch.cat([nodes[1:] - nodes[:-1], torch.zeros_like(nodes[:1])])
-        return torch.cat([nodes, slopes, *extra])
-
-    def _binary_rows(self, members, others, share_row, bias_row):
-        """The table of a binary problem, where class 0's log-odds is minus class 1's: its table read backwards.
-
-        A node's row holds psi's first layer for class 0, then for class 1:
-        the first G rows are for a sample of label 0 (a member of class 0, a
-        non-member of class 1), the next G for label 1. Then their slopes,
-        then the rows of label 0's share, label 1's share, and the bias.
-        """
-        zero = torch.zeros_like(share_row)
-        nodes = torch.cat([torch.cat([members.flip(0), others], dim=1),
-                           torch.cat([others.flip(0), members], dim=1)])
-        return self._rows(nodes, torch.cat([share_row, zero])[None], torch.cat([zero, share_row])[None],
-                          torch.cat([bias_row, bias_row])[None])
-
-    def _rho_rows(self, K):
-        """rho's first layer over the K classes' stacked embeddings: (K width, width) and its transpose."""
-        if K not in self._rho_by_classes:
-            if K == 2:  # [mean, class 1] = [(h0 + h1) / 2, h1]
-                blocks = [self.rho_mean / 2, self.rho_mean / 2 + self.rho_positive]
-            else:  # the second half repeats the mean
-                blocks = [(self.rho_mean + self.rho_positive) / K] * K
-            rows = torch.cat([block.T for block in blocks], dim=0)
-            self._rho_by_classes[K] = (rows, rows.T.contiguous())
-        return self._rho_by_classes[K]
 
     def __call__(self, logits, targets, sample_weight=None, ce_weight=0.0):
         """The surrogate loss of a batch, plus ``ce_weight`` times its weighted mean cross-entropy.
@@ -195,6 +207,33 @@ class TabulatedSetSurrogate:
             value_of = _binary_value if binary else _multiclass_value
             return value_of(logits, targets, sample_weight, self, float(ce_weight))[0].to(dtype)
         return _TableLoss.apply(logits, targets, sample_weight, self, float(ce_weight)).to(dtype)
+
+
+def head_tables(exact):
+    """What :func:`_heads` reads of a set network: ``psi``'s second layer and ``rho``, the output scale folded in.
+
+    ``rho``'s first layer sees [mean over classes, positive class]; its weight is split so that
+    :meth:`TabulatedSetSurrogate._rho_rows` can fold it per class.
+    """
+    W, rho_first, rho_last = exact.width, exact.rho[0], exact.rho[2]
+    return {
+        "psi_weight": exact.psi[2].weight,
+        "psi_weight_t": exact.psi[2].weight.T.contiguous(),
+        "psi_bias": exact.psi[2].bias,
+        "rho_mean": rho_first.weight[:, :W],
+        "rho_positive": rho_first.weight[:, W:],
+        "rho_bias": rho_first.bias,
+        "out_weight": rho_last.weight[0] * exact.output_scale,
+        "out_bias": rho_last.bias[0] * exact.output_scale,
+    }
+
+
+def binary_cross_entropy(x, yf, w, total):
+    """Mean binary cross-entropy of logits ``x`` against 0/1 floats ``yf``, weighted by ``w`` (summing to
+    ``total``) when given."""
+    if w is None:
+        return F.binary_cross_entropy_with_logits(x, yf)
+    return F.binary_cross_entropy_with_logits(x, yf, weight=w, reduction="sum") / total
 
 
 def _class_weights(y, w, K, like):
@@ -256,11 +295,7 @@ def _binary_value(x, y, w, table, ce_weight):
                                                                                       table.one]))
     value, pre2, pre3 = _heads(pre1.view(2, -1), table, 2)
     if ce_weight:
-        if w is None:
-            ce = F.binary_cross_entropy_with_logits(x, yf)
-        else:
-            ce = F.binary_cross_entropy_with_logits(x, yf, weight=w, reduction="sum") / total
-        value = torch.add(value, ce, alpha=ce_weight)
+        value = torch.add(value, binary_cross_entropy(x, yf, w, total), alpha=ce_weight)
     return value, (yf, total, index, coef, (pre1.view(2, -1), pre2, pre3))
 
 

@@ -27,8 +27,6 @@ batches the count of tensor operations sets the cost. The value differs from
 the network's by the interpolation error of the tables (``tests/test_tabulated.py``).
 """
 
-import copy
-
 import torch
 import torch.nn.functional as F
 
@@ -42,6 +40,10 @@ from ._tabulated import (
     _heads_backward,
     _node_weights,
     _silu_grad,
+    _Tables,
+    binary_cross_entropy,
+    head_tables,
+    slopes,
 )
 
 __all__ = ["TabulatedRankSurrogate", "can_tabulate_ranks"]
@@ -65,7 +67,7 @@ def can_tabulate_ranks(network, n_classes):
     return type(network) is SetSurrogate and network.pairwise and n_classes == 2
 
 
-class TabulatedRankSurrogate:
+class TabulatedRankSurrogate(_Tables):
     """A frozen binary :class:`SetSurrogate` with rank features, evaluated from tables where it can be.
 
     Computes the network's value on a batch of binary logits, and its
@@ -105,17 +107,10 @@ class TabulatedRankSurrogate:
             raise ValueError("TabulatedRankSurrogate needs a SetSurrogate with rank features (pairwise=True), "
                              f"got {type(network).__name__}"
                              + ("" if type(network) is not SetSurrogate else " without them") + ".")
-        self.dtype = dtype
-        self.device = torch.device(device)
-        self.grid_size = G = int(grid_size)
-        self.width = W = network.width
-        self.step = 2.0 * Z_MAX / (G - 1)
+        exact, z, p, hist = self._grid(network, dtype, device, grid_size)
+        G, W = self.grid_size, self.width
         self.temperature = network.pair_temperature
         with torch.no_grad():
-            exact = copy.deepcopy(network).to(torch.float64).cpu()
-            z = torch.linspace(-Z_MAX, Z_MAX, G, dtype=torch.float64)
-            p = torch.sigmoid(z)
-            hist = exact._histogram(p)
             phi_first, phi_second = exact.phi[0], exact.phi[2]
             n_own = 2 + exact.n_bins  # phi's inputs fed by the sample alone; the last two are the rank features
             curve = torch.cat([p[:, None], z[:, None] / 8.0, hist], dim=-1) @ phi_first.weight[:, :n_own].T
@@ -126,20 +121,14 @@ class TabulatedRankSurrogate:
             M, B = first.weight, exact.n_bins
             members = hist @ M[:, 2 * W:2 * W + B].T  # a member's histogram, through psi's first layer
             others = hist @ M[:, 2 * W + B:2 * W + 2 * B].T
-            zero = torch.zeros_like(M[:, -1])
-            # by label (0, 1), per node of x: psi's first layer for [class 0, class 1] (cf. _binary_rows)
-            psi_rows = torch.cat([torch.cat([members.flip(0), others], dim=1),
-                                  torch.cat([others.flip(0), members], dim=1)])
             below_column, above_column = phi_first.weight[:, n_own], phi_first.weight[:, n_own + 1]
             # class 1 sees (below, above) = (a, b), class 0 sees (b, a): [a, b] @ rank_rows gives both
             rank_rows = torch.stack([torch.cat([above_column, below_column]), torch.cat([below_column, above_column])])
-            rho_first, rho_last = exact.rho[0], exact.rho[2]
             tables = {
                 "phi_rows": phi_rows,
-                "phi_slopes": _slopes(phi_rows),
-                "psi_rows": torch.cat([psi_rows, _slopes(psi_rows[:G]), _slopes(psi_rows[G:]),
-                                       torch.cat([M[:, -1], zero])[None], torch.cat([zero, M[:, -1]])[None],
-                                       torch.cat([first.bias, first.bias])[None]]),
+                "phi_slopes": slopes(phi_rows),
+                # by label, per node of x: the histograms' part of psi's first layer for [class 0, class 1]
+                "psi_rows": self._binary_rows(members, others, M[:, -1], first.bias),
                 "rank_rows": rank_rows,
                 "rank_rows_t": rank_rows.T.contiguous(),
                 "phi_weight": phi_second.weight,
@@ -148,31 +137,11 @@ class TabulatedRankSurrogate:
                 # psi's first layer on the pooled embeddings of members and of non-members
                 "pool_member": M[:, :W].T.contiguous(),
                 "pool_other": M[:, W:2 * W].T.contiguous(),
-                "psi_weight": exact.psi[2].weight,
-                "psi_weight_t": exact.psi[2].weight.T.contiguous(),
-                "psi_bias": exact.psi[2].bias,
-                "rho_mean": rho_first.weight[:, :W],
-                "rho_positive": rho_first.weight[:, W:],
-                "rho_bias": rho_first.bias,
-                "out_weight": rho_last.weight[0] * exact.output_scale,
-                "out_bias": rho_last.bias[0] * exact.output_scale,
+                **head_tables(exact),
             }
-        for name, value in tables.items():
-            setattr(self, name, value.to(dtype=dtype, device=self.device).contiguous())
+        self._store(tables)
         self.psi_slopes = self.psi_rows[2 * G:4 * G]
         self.tail_index = torch.tensor([4 * G, 4 * G + 1, 4 * G + 2], dtype=torch.long, device=self.device)
-        self.one = torch.ones(1, dtype=dtype, device=self.device)
-        self.first_bag = torch.zeros(1, dtype=torch.long, device=self.device)
-        self.offset = torch.tensor(Z_MAX / self.step, dtype=dtype, device=self.device)
-        self._rho_by_classes = {}
-
-    def _rho_rows(self, K):
-        """rho's first layer over the two classes' stacked embeddings (what ``_heads`` reads)."""
-        if K not in self._rho_by_classes:
-            blocks = [self.rho_mean / 2, self.rho_mean / 2 + self.rho_positive]  # [mean, class 1] = [(h0 + h1) / 2, h1]
-            rows = torch.cat([block.T for block in blocks], dim=0)
-            self._rho_by_classes[K] = (rows, rows.T.contiguous())
-        return self._rho_by_classes[K]
 
     def __call__(self, logits, targets, sample_weight=None, ce_weight=0.0):
         """The surrogate loss of a batch, plus ``ce_weight`` times its weighted mean binary cross-entropy.
@@ -216,17 +185,8 @@ class TabulatedRankSurrogate:
         else:
             value = _RankTableLoss.apply(x, below, above, yf, coef, shares, self)
         if ce_weight:
-            if w is None:
-                ce = F.binary_cross_entropy_with_logits(x, yf)
-            else:
-                ce = F.binary_cross_entropy_with_logits(x, yf, weight=w, reduction="sum") / total
-            value = value + ce_weight * ce
+            value = value + ce_weight * binary_cross_entropy(x, yf, w, total)
         return value.to(dtype)
-
-
-def _slopes(nodes):
-    """Each node's difference with the next one (0 for the last)."""
-    return torch.cat([nodes[1:] - nodes[:-1], torch.zeros_like(nodes[:1])])
 
 
 def _label_weights(y, w, like):
