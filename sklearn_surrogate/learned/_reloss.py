@@ -132,7 +132,7 @@ class ReLoss(SurrogateLoss):
     1.3-1.6x cross-entropy's on a CPU instead of 2.5-2.7x for the network
     itself; ROC AUC's surrogate compares the batch's samples pairwise (all
     pairs up to 512 samples, binned beyond) and runs the second layer of its
-    per-sample network on every sample: about 2.2-2.5x with tables, 2.6-3.4x
+    per-sample network on every sample: about 2.3-2.8x with tables, 2.8-3.9x
     without (``docs/user_guide/learned.md``).
 
     References

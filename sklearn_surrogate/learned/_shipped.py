@@ -35,6 +35,7 @@ SHIPPED_RECIPE = {
 #: made binary, which the binary benchmark never sees (benchmarks/reloss_recipe_selection.py): it trained better
 #: than the 3000-step one (8 / 3 / 1) and ranked real predictions at 0.978 (batch 256), against 0.986
 METRIC_RECIPES = {"f1": {"steps": 1875}}
+
 #: per-metric network settings: ROC AUC and the recall at a precision floor depend on the order of the scores, so
 #: their set networks get the within-batch rank features. For the recall at precision 0.8 they raised the held-out
 #: Spearman from 0.860 to 0.908 (and within groups of one batch from 0.63 to 0.73), with the same recipe and seed
