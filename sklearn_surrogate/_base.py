@@ -47,6 +47,7 @@ from torch import nn
 
 from ._callbacks import PlainPrintLog, prepare_user_callbacks
 from ._doc_link import DocLinkMixin
+from ._ensemble import _N_BINS as _ENSEMBLE_BINS
 from ._ensemble import MLPEnsemble
 from ._fit_guard import check_not_fitting, exclusive_fit
 from ._inference import inference_forward
@@ -392,6 +393,10 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         """Members of the default network: 1 (an :class:`MLP`) or more (an :class:`MLPEnsemble`) (hook)."""
         return 1
 
+    def _n_bins(self):
+        """Bins of the ensemble network's piecewise-linear encoding (hook)."""
+        return _ENSEMBLE_BINS
+
     def _early_stopping_enabled(self, n_samples):
         """Whether ``fit`` holds out a validation split for early stopping (``early_stopping``; "auto": > 10,000 rows)."""
         return self.early_stopping is True or (self.early_stopping == "auto" and n_samples > 10_000)
@@ -705,7 +710,8 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
                 raise ValueError(f"hidden_layer_sizes must be positive integers, got {hidden!r}.")
             n_members = self._n_members()
             if n_members > 1:
-                module = MLPEnsemble(n_features, n_outputs, n_members, sizes, self.activation, float(self.dropout))
+                module = MLPEnsemble(n_features, n_outputs, n_members, sizes, self.activation, float(self.dropout),
+                                     n_bins=self._n_bins())
             else:
                 module = MLP(n_features, n_outputs, sizes, self.activation, float(self.dropout))
         else:

@@ -229,6 +229,25 @@ def test_encoding_leaves_out_columns_of_two_values_or_fewer():
                     out.detach().numpy())
 
 
+def test_n_bins_sets_or_turns_off_the_encoding(three_classes):
+    X, y = three_classes  # six continuous features: every one is encoded
+    fitted = {}
+    for n_bins, width in [(0, 6), (4, 6 + 6 * 4), (16, 6 + 6 * 16)]:
+        clf = SurrogateClassifier(metric="f1_macro", n_members=2, n_bins=n_bins, random_state=0, **FAST).fit(X, y)
+        assert clf.net_.module_.n_bins == n_bins
+        assert clf.net_.module_.layers[0].weight.shape[1] == width
+        restored = pickle.loads(pickle.dumps(clf))
+        assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+        fitted[n_bins] = clf
+    assert SurrogateClassifier().n_bins == 16  # the default is the encoding the benchmarks measured
+    assert not np.allclose(fitted[0].predict_proba(X), fitted[16].predict_proba(X))
+    # a warm start cannot change the network's shape: a clear error, not a torch one
+    with pytest.raises(ValueError, match="shape differs"):
+        fitted[0].set_params(warm_start=True, n_bins=4).fit(X, y)
+    with pytest.raises(ValueError, match="'n_bins' parameter"):
+        SurrogateClassifier(metric="f1_macro", n_bins=-1).fit(X, y)
+
+
 def test_one_hot_data_round_trips_and_warm_starts():
     X, y = make_classification(n_samples=300, n_features=4, weights=[0.8], random_state=0)
     X = np.c_[X, (X[:, 0] > 0).astype(float), (X[:, 1] > 0.5).astype(float)]  # two one-hot-like columns
