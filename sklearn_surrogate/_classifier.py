@@ -25,7 +25,7 @@ from torch import nn
 from ._auto import choose_loss
 from ._base import BaseSurrogateEstimator
 from ._decision import ranking_threshold, tune_class_offsets, tune_threshold
-from ._ensemble import CrossFitLoss, assign_folds, dataset_logits, out_of_fold_logits
+from ._ensemble import _N_BINS, CrossFitLoss, assign_folds, dataset_logits, out_of_fold_logits
 from ._inference import _float64_copy  # noqa: F401  (imported from here by the tests)
 from ._net import OutOfFoldScore, logits_to_proba
 from ._operating_metrics import _cost_array
@@ -430,7 +430,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         metric=None,
         threshold="auto",
         n_members="auto",
-        n_bins=16,
+        n_bins=_N_BINS,
         hidden_layer_sizes="auto",
         activation="relu",
         dropout=0.0,
