@@ -161,6 +161,24 @@ def test_compile_keeps_compiling_beyond_torchs_recompile_limit(data):
     assert counters["stats"]["unique_graphs"] > before  # the last fit made graphs of its own
 
 
+def test_compiled_learned_loss_stays_compiled_across_configurations(data):
+    """Nine fits of differently configured learned losses in one process: the ninth is compiled, in one graph.
+
+    The learned loss's table cache cannot be traced; were the compiled batch loss to reach it, the graph would
+    break there and its second part, a frame shared by every fit, would stop being compiled after dynamo's
+    recompile limit (8). The epoch hook builds the table before the compiled region instead.
+    """
+    from torch._dynamo.utils import counters
+
+    X, y = data
+    limit = torch._dynamo.config.cache_size_limit
+    for i in range(limit + 1):
+        breaks, before = counters["graph_break"].total(), counters["stats"]["unique_graphs"]
+        fast(loss="reloss_f1", loss__ce_weight=0.1 * (i + 1), compile={"backend": "eager"}, max_iter=1).fit(X, y)
+        assert counters["graph_break"].total() == breaks
+    assert counters["stats"]["unique_graphs"] > before  # the last fit made graphs of its own
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.parametrize("loss", ["aldr_kl", "auc_square", "auc_squared_hinge", "f1", "mcc"])
 @pytest.mark.parametrize("n_classes", [2, 3])

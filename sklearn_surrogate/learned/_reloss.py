@@ -310,6 +310,8 @@ class ReLoss(SurrogateLoss):
         super().setup(n_classes, n_samples)
         self._network()  # load the shipped surrogate now, before the loss is moved to a device
         self.__dict__.pop("_tables", None)  # rebuilt from the network as it is now
+        self.__dict__.pop("_training_table", None)
+        self._fit_classes = int(n_classes)
         self._progress = 0.0
 
     def on_epoch_begin(self, epoch, max_epochs):
@@ -327,6 +329,26 @@ class ReLoss(SurrogateLoss):
             The training budget in epochs.
         """
         self._progress = min(max(epoch / max(max_epochs, 1), 0.0), 1.0)
+        self._prepare_training_table()
+
+    def _prepare_training_table(self):
+        """Build the float32 table of the training device now, outside any compiled region.
+
+        ``torch.compile`` cannot trace the table cache (it checks the
+        network's weights for in-place changes), so a compiled batch loss that
+        reached it would break its graph there; the part after the break is a
+        frame of its own, shared by every fit in the process, and dynamo stops
+        compiling a frame after 8 recompilations. Built here, at the start of
+        each epoch (eagerly, by the estimator's epoch hook), the table is an
+        attribute the compiled loss reads without a break.
+        """
+        network = self._network()
+        n_classes = self.__dict__.get("_fit_classes", 2)
+        tabulable = can_tabulate(network) or can_tabulate_ranks(network, n_classes)
+        if self.surrogate_off or self.evaluation != "table" or not tabulable:
+            return
+        device = next(network.parameters()).device
+        self._training_table = (device, _cached_table(self, network, torch.float32, device))
 
     def train(self, mode=True):
         """Set training mode, keeping the surrogate network in evaluation mode.
@@ -387,11 +409,16 @@ class ReLoss(SurrogateLoss):
         emptied by :meth:`setup` and never pickled. A network whose weights
         changed in place since its table was built gets a new one.
         """
+        ready = self.__dict__.get("_training_table")
+        if (torch.compiler.is_compiling() and ready is not None and logits.dtype == torch.float32
+                and logits.device == ready[0]):
+            return ready[1]  # built by on_epoch_begin from the network as it is during training
         return _cached_table(self, network, logits.dtype, logits.device)
 
     def __getstate__(self):
         state = dict(super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__)
         state.pop("_tables", None)  # derived from the network; rebuilt when needed
+        state.pop("_training_table", None)
         return state
 
     def _exact_value(self, network, logits, targets, sample_weight):
