@@ -397,6 +397,10 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         """Bins of the ensemble network's piecewise-linear encoding (hook)."""
         return _ENSEMBLE_BINS
 
+    def _learn_scale(self):
+        """Whether the ensemble network learns a scale for each input (hook)."""
+        return False
+
     def _early_stopping_enabled(self, n_samples):
         """Whether ``fit`` holds out a validation split for early stopping (``early_stopping``; "auto": > 10,000 rows)."""
         return self.early_stopping is True or (self.early_stopping == "auto" and n_samples > 10_000)
@@ -711,7 +715,7 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
             n_members = self._n_members()
             if n_members > 1:
                 module = MLPEnsemble(n_features, n_outputs, n_members, sizes, self.activation, float(self.dropout),
-                                     n_bins=self._n_bins())
+                                     n_bins=self._n_bins(), learn_scale=self._learn_scale())
             else:
                 module = MLP(n_features, n_outputs, sizes, self.activation, float(self.dropout))
         else:

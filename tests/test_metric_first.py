@@ -13,7 +13,7 @@ from sklearn.utils.estimator_checks import check_classifiers_train
 
 from sklearn_surrogate import SurrogateClassifier, make_surrogate_scorer
 from sklearn_surrogate._decision import tune_class_offsets, tune_threshold
-from sklearn_surrogate._ensemble import CrossFitLoss, MLPEnsemble, assign_folds, out_of_fold_logits
+from sklearn_surrogate._ensemble import _SCALE_RATE, CrossFitLoss, MLPEnsemble, assign_folds, out_of_fold_logits
 from sklearn_surrogate._modules import MLP
 from sklearn_surrogate.losses import CrossEntropyLoss
 
@@ -246,6 +246,29 @@ def test_n_bins_sets_or_turns_off_the_encoding(three_classes):
         fitted[0].set_params(warm_start=True, n_bins=4).fit(X, y)
     with pytest.raises(ValueError, match="'n_bins' parameter"):
         SurrogateClassifier(metric="f1_macro", n_bins=-1).fit(X, y)
+
+
+def test_learn_scale_weighs_the_first_layer_inputs():
+    X, y = make_classification(n_samples=600, n_features=4, n_informative=4, n_redundant=0, random_state=0)
+    X = np.c_[X, np.random.default_rng(0).normal(size=(600, 6)), (X[:, 0] > 0).astype(float)]  # noise, one-hot
+    plain = SurrogateClassifier(metric="f1", n_members=2, random_state=0, max_iter=40).fit(X, y)
+    clf = SurrogateClassifier(metric="f1", n_members=2, learn_scale=True, random_state=0, max_iter=40).fit(X, y)
+    assert plain.net_.module_.scale is None and SurrogateClassifier().learn_scale is False
+    module = clf.net_.module_
+    # one factor per member and first-layer input (the one-hot column has no bins), learned
+    assert module.scale.shape == (2, 1, module.layers[0].weight.shape[1]) == (2, 1, 11 + 10 * 16)
+    factor = 1 + _SCALE_RATE * module.scale.detach()[:, 0]
+    assert not torch.allclose(factor, torch.ones_like(factor))
+    # a feature's mean factor over its inputs (itself and its 16 bins): the informative ones grow the most
+    per_feature = torch.cat([factor[:, :10, None], factor[:, 11:].reshape(2, 10, 16)], dim=-1).abs().mean(dim=(0, 2))
+    assert per_feature[:4].min() > per_feature[4:].max()
+    assert not np.allclose(plain.predict_proba(X), clf.predict_proba(X))
+    restored = pickle.loads(pickle.dumps(clf))
+    assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    restored.set_params(warm_start=True, max_iter=2).fit(X, y)  # the loaded shapes and optimizer state carry on
+    assert np.isfinite(restored.predict_proba(X)).all()
+    with pytest.raises(ValueError, match="'learn_scale' parameter"):
+        SurrogateClassifier(metric="f1", learn_scale="yes").fit(X, y)
 
 
 def test_one_hot_data_round_trips_and_warm_starts():

@@ -331,8 +331,13 @@ def shipped_binary():
     return X, y, X_test, y_test
 
 
-# the two backbones: the single MLP, and metric='s cross-fitted ensemble (MLPEnsemble, each member on its own folds)
-BACKBONES = {"mlp": {}, "ensemble": {"n_members": 4, "early_stopping": False}}  # 40 epochs on both
+# the backbones: the single MLP, metric='s cross-fitted ensemble (MLPEnsemble, each member on its own folds), and
+# the ensemble with a learned scale on its inputs (learn_scale=True); 40 epochs on each
+BACKBONES = {
+    "mlp": {},
+    "ensemble": {"n_members": 4, "early_stopping": False},
+    "ensemble_scaled": {"n_members": 4, "early_stopping": False, "learn_scale": True},
+}
 
 
 @pytest.mark.parametrize("backbone", list(BACKBONES))
@@ -348,7 +353,7 @@ def test_every_loss_trains_an_estimator_end_to_end(name, backbone, shipped_binar
     if not loss.supports_binary:  # Z-loss: a multiclass dataset
         X, X_test, y, y_test = _split("wine-quality-red", 800)
     clf = SurrogateClassifier(loss=name, max_iter=40, random_state=0, **BACKBONES[backbone]).fit(X, y)
-    if backbone == "ensemble":
+    if backbone.startswith("ensemble"):
         from sklearn_surrogate._ensemble import CrossFitLoss, MLPEnsemble
 
         assert isinstance(clf.net_.module_, MLPEnsemble) and isinstance(clf.loss_, CrossFitLoss)
