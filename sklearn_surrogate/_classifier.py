@@ -135,8 +135,8 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         learns a factor for every input of its first layer (RealMLP's scaling
         layer, Holzmüller et al., 2024), starting at 1 and moving 30 times
         faster than the weights, so that it weighs its columns early in
-        training: the informative ones grow, an identifier or a noise
-        column stays near 1. With ``metric="f1"`` on the 22 binary shared
+        training: the informative columns' factors grow more than those of
+        an identifier or a noise column. With ``metric="f1"`` on the 22 binary shared
         datasets (5 x 2 folds) it raised the mean F1 by 0.003 (13 datasets
         better on average, 4 significantly, 1 worse: churn +0.043,
         bank-marketing +0.012, adult +0.007, diabetes -0.012), but on 12

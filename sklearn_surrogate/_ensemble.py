@@ -101,9 +101,9 @@ class MLPEnsemble(nn.Module):
     learn_scale : bool, default=False
         Whether each member multiplies every input of its first layer by a
         learned factor (RealMLP's scaling layer, Holzmüller et al., 2024),
-        which lets a member weigh its columns (the informative ones grow, an
-        identifier or a noise column stays near 1) faster than its weights
-        alone could. The factor starts at 1 and moves 30 times faster than a
+        which lets a member weigh its columns (the informative ones' factors
+        grow more than those of an identifier or a noise column) faster than
+        its weights alone could. The factor starts at 1 and moves 30 times faster than a
         weight.
 
     Notes
