@@ -47,7 +47,6 @@ from torch import nn
 
 from ._callbacks import PlainPrintLog, prepare_user_callbacks
 from ._doc_link import DocLinkMixin
-from ._ensemble import _N_BINS as _ENSEMBLE_BINS
 from ._ensemble import MLPEnsemble
 from ._fit_guard import check_not_fitting, exclusive_fit
 from ._inference import inference_forward
@@ -393,13 +392,12 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
         """Members of the default network: 1 (an :class:`MLP`) or more (an :class:`MLPEnsemble`) (hook)."""
         return 1
 
-    def _n_bins(self):
-        """Bins of the ensemble network's piecewise-linear encoding (hook)."""
-        return _ENSEMBLE_BINS
+    def _ensemble_options(self):
+        """Keyword arguments of the ensemble network beyond its shape (``n_bins``, ``learn_scale``; hook).
 
-    def _learn_scale(self):
-        """Whether the ensemble network learns a scale for each input (hook)."""
-        return False
+        Empty here: :class:`MLPEnsemble`'s defaults.
+        """
+        return {}
 
     def _early_stopping_enabled(self, n_samples):
         """Whether ``fit`` holds out a validation split for early stopping (``early_stopping``; "auto": > 10,000 rows)."""
@@ -715,7 +713,7 @@ class BaseSurrogateEstimator(DocLinkMixin, BaseEstimator):
             n_members = self._n_members()
             if n_members > 1:
                 module = MLPEnsemble(n_features, n_outputs, n_members, sizes, self.activation, float(self.dropout),
-                                     n_bins=self._n_bins(), learn_scale=self._learn_scale())
+                                     **self._ensemble_options())
             else:
                 module = MLP(n_features, n_outputs, sizes, self.activation, float(self.dropout))
         else:

@@ -655,11 +655,8 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             )
         return int(self.n_members)
 
-    def _n_bins(self):
-        return int(self.n_bins)
-
-    def _learn_scale(self):
-        return bool(self.learn_scale)
+    def _ensemble_options(self):
+        return {"n_bins": int(self.n_bins), "learn_scale": bool(self.learn_scale)}
 
     def _uses_ensemble(self):
         return self._n_members() > 1  # (raises for n_members > 1 with a custom module)
