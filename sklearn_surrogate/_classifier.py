@@ -84,7 +84,9 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         the loss the measured rule of the user guide's "Choosing a surrogate"
         picks for ``metric`` and the data: cross-entropy, for every metric
         measured so far (with a decision rule tuned for the metric, no
-        surrogate beat it); the fitted loss is ``loss_``.
+        surrogate beat it), with label smoothing 0.1 for a multiclass metric
+        of decisions such as macro F1 (``loss__label_smoothing`` overrides
+        it); the fitted loss is ``loss_``.
     metric : str, SurrogateScorer or None, default=None
         The metric the model is for: a metric name (``"f1"``,
         ``"balanced_accuracy"``, ``"mcc"``, ``"roc_auc"``...; also
@@ -608,7 +610,9 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             )
         weights = self._training_weights(X, y, y_idx, sample_weight, require_two_classes=not incremental)
         if isinstance(self.loss, str) and self.loss == "auto" and not continuing:
-            self._auto_loss = choose_loss(self._metric_scorer(), np.bincount(y_idx, minlength=n_classes))
+            self._auto_loss, self._auto_loss_params = choose_loss(
+                self._metric_scorer(), np.bincount(y_idx, minlength=n_classes)
+            )
         return y_idx, weights
 
     def _check_costs(self, X, costs):
@@ -1030,6 +1034,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         loss = self.loss
         if isinstance(loss, str) and loss == "auto":
             loss = self.__dict__.get("_auto_loss") or "cross_entropy"
+            params = {**self.__dict__.get("_auto_loss_params", {}), **params}  # the user's loss__* win
         # the data is validated once, at fit: the loss's per-batch input checks are off
         loss = resolve_loss(
             loss, params, n_classes=n_classes, classes=self.classes_, sample_weighted=sample_weighted,

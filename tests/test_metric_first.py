@@ -60,6 +60,43 @@ def test_metric_trains_a_cross_fitted_ensemble_and_tunes_the_threshold(imbalance
     assert clf.score(X, y) == pytest.approx(f1_score(y, clf.predict(X)))
 
 
+@pytest.mark.parametrize(
+    "metric, multiclass, smoothing",
+    [
+        ("f1", False, 0.0),  # binary: no smoothing
+        ("f1_macro", True, 0.1),  # a multiclass metric of decisions: smoothed
+        ("balanced_accuracy", True, 0.1),
+        ("roc_auc", True, 0.0),  # a metric of scores: the smoothed logits rank less well
+    ],
+)
+def test_auto_loss_smooths_the_labels_for_multiclass_decisions(imbalanced, three_classes, metric, multiclass,
+                                                               smoothing):
+    X, y = three_classes if multiclass else imbalanced
+    clf = SurrogateClassifier(metric=metric, random_state=0, max_iter=2, hidden_layer_sizes=(8,)).fit(X, y)
+    assert type(clf.loss_.base) is CrossEntropyLoss and clf.loss_.base.label_smoothing == smoothing
+    # the user's loss__label_smoothing overrides the rule, either way
+    clf.set_params(loss__label_smoothing=0.05).fit(X, y)
+    assert clf.loss_.base.label_smoothing == 0.05
+    # and a named loss is left as it is
+    clf = SurrogateClassifier(metric=metric, loss="cross_entropy", random_state=0, max_iter=2,
+                              hidden_layer_sizes=(8,)).fit(X, y)
+    assert clf.loss_.base.label_smoothing == 0.0
+
+
+def test_label_smoothing_keeps_the_member_logits_bounded(three_classes):
+    # what smoothing changes in training: a plain cross-entropy keeps growing the logits of rows it already
+    # classifies, a smoothed one stops where the labelled class has probability 1 - eps (K - 1) / K
+    X, y = three_classes
+    spans = {}
+    for smoothing in [0.0, 0.1]:
+        clf = SurrogateClassifier(metric="f1_macro", loss__label_smoothing=smoothing, early_stopping=False,
+                                  max_iter=150, random_state=0).fit(X, y)
+        proba = clf.predict_proba(X)
+        spans[smoothing] = proba.max(axis=1).mean()
+    assert spans[0.1] < spans[0.0]
+    assert spans[0.1] < 1 - 0.1 * 2 / 3 + 0.01  # the smoothed optimum, up to the averaging of members
+
+
 def test_threshold_is_the_best_on_the_out_of_fold_predictions(imbalanced):
     X, y = imbalanced
     clf = SurrogateClassifier(metric="f1", random_state=0, **FAST).fit(X, y)

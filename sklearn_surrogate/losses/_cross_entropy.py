@@ -24,11 +24,23 @@ __all__ = ["CompSumLoss", "CrossEntropyLoss", "FocalLoss", "ZLoss"]
 _EXP_CAP = 30.0
 
 
-def per_sample_cross_entropy(logits, targets):
-    """Unreduced cross-entropy: binary from one logit per sample (softplus form), else softmax."""
+def _smoothed_binary_targets(targets, logits, smoothing):
+    """Binary targets as probabilities of the positive class, ``y (1 - eps) + eps / 2``, in the logits' dtype."""
+    targets = targets.to(logits.dtype)
+    return targets if smoothing == 0 else targets * (1.0 - smoothing) + smoothing / 2
+
+
+def per_sample_cross_entropy(logits, targets, label_smoothing=0.0):
+    """Unreduced cross-entropy: binary from one logit per sample (softplus form), else softmax.
+
+    ``label_smoothing`` mixes the one-hot target with the uniform distribution over the classes (two for a
+    binary problem), as :func:`torch.nn.functional.cross_entropy` does.
+    """
     if logits.ndim == 1:
-        return F.binary_cross_entropy_with_logits(logits, targets.to(logits.dtype), reduction="none")
-    return F.cross_entropy(logits, targets, reduction="none")
+        return F.binary_cross_entropy_with_logits(
+            logits, _smoothed_binary_targets(targets, logits, label_smoothing), reduction="none"
+        )
+    return F.cross_entropy(logits, targets, reduction="none", label_smoothing=label_smoothing)
 
 
 def _capped_exp(x, cap=_EXP_CAP):
@@ -73,6 +85,17 @@ class CrossEntropyLoss(SurrogateLoss):
     :math:`\sum_i c_{y_i} w_i \ell_i / \sum_i c_{y_i} w_i`, where :math:`w_i`
     are the sample weights and :math:`c_k` the class weights.
 
+    With label smoothing :math:`\varepsilon` (Szegedy et al., 2016) the target
+    is the mixture :math:`(1 - \varepsilon)\,\mathbb{1}_y + \varepsilon / K`
+    of the one-hot label and the uniform distribution over the :math:`K`
+    classes, and the loss its cross-entropy with the softmax,
+    :math:`-\sum_k q_k \log \operatorname{softmax}(z)_k`; a binary problem
+    counts as :math:`K = 2` (target :math:`y (1 - \varepsilon) + \varepsilon / 2`
+    for :math:`\sigma(z)`). The loss then no longer falls towards 0 as the
+    logits grow: its minimum over the logits is at probability
+    :math:`1 - \varepsilon (K - 1) / K` for the labelled class, which keeps a
+    network from growing its logits without bound on data it already fits.
+
     Parameters
     ----------
     class_weight : sequence of float or None, default=None
@@ -80,6 +103,10 @@ class CrossEntropyLoss(SurrogateLoss):
         estimator's own ``class_weight`` parameter, which turns class weights
         into sample weights, works with every loss; this one is specific to
         cross-entropy.
+    label_smoothing : float in [0, 1), default=0.0
+        The weight :math:`\varepsilon` of the uniform distribution in the
+        target (0: the one-hot label, plain cross-entropy). RealMLP
+        (Holzmüller et al., 2024) trains classifiers with 0.1.
 
     Notes
     -----
@@ -103,13 +130,22 @@ class CrossEntropyLoss(SurrogateLoss):
     >>> logits = torch.tensor([[2.0, 0.0, -1.0], [0.5, 1.0, 0.0], [-1.0, 0.0, 3.0]])
     >>> round(loss(logits, torch.tensor([0, 2, 2])).item(), 4)
     0.6387
+    >>> round(CrossEntropyLoss(label_smoothing=0.1)(logits, torch.tensor([0, 2, 2])).item(), 4)
+    0.7553
+
+    References
+    ----------
+    .. [1] C. Szegedy, V. Vanhoucke, S. Ioffe, J. Shlens, Z. Wojna. "Rethinking
+       the Inception Architecture for Computer Vision." CVPR 2016 (label smoothing).
     """
 
     target_metric = None
+    _parameter_constraints = {"label_smoothing": [Interval(Real, 0, 1, closed="left")]}
 
-    def __init__(self, class_weight=None):
+    def __init__(self, class_weight=None, label_smoothing=0.0):
         super().__init__()
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
 
     def _validate_hyperparameters(self):
         super()._validate_hyperparameters()
@@ -136,14 +172,15 @@ class CrossEntropyLoss(SurrogateLoss):
             _check_class_weights(self, "class_weight", self.class_weight, n_classes)
 
     def _per_sample(self, logits, targets):
-        return per_sample_cross_entropy(logits, targets)
+        return per_sample_cross_entropy(logits, targets, float(self.label_smoothing))
 
     def _batch_loss(self, logits, targets, sample_weight):
         """The (class- and sample-) weighted mean cross-entropy; the unweighted mean in one fused operation."""
         if self.class_weight is None and sample_weight is None and logits.shape[0]:
+            smoothing = float(self.label_smoothing)
             if logits.ndim == 1:
-                return F.binary_cross_entropy_with_logits(logits, targets.to(logits.dtype))
-            return F.cross_entropy(logits, targets)
+                return F.binary_cross_entropy_with_logits(logits, _smoothed_binary_targets(targets, logits, smoothing))
+            return F.cross_entropy(logits, targets, label_smoothing=smoothing)
         values = self._per_sample(logits, targets)
         if self.class_weight is not None:
             n_classes = 2 if logits.ndim == 1 else logits.shape[1]

@@ -78,6 +78,63 @@ def test_cross_entropy_finite_at_extreme_logits(dtype):
     assert torch.isfinite(Z.grad).all()
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_cross_entropy_label_smoothing_formula(dtype):
+    # hand-computed: target (1 - eps) one-hot + eps / K, loss -sum_k q_k log softmax_k
+    eps = 0.1
+    Z = np.array([[2.0, 0.0, -1.0], [0.5, 1.0, 0.0], [-1.0, 0.0, 3.0]])
+    Y = np.array([0, 2, 2])
+    q = np.full((3, 3), eps / 3)
+    q[np.arange(3), Y] += 1 - eps
+    expected = -(q * log_softmax(Z, axis=1)).sum(axis=1).mean()
+    assert value(CrossEntropyLoss(label_smoothing=eps), Z, Y, dtype) == pytest.approx(expected, **TOL[dtype])
+    assert expected == pytest.approx(0.7553, abs=1e-4)  # the docstring's example
+    # binary: target y (1 - eps) + eps / 2 for sigma(z), the two-class softmax over (0, z)
+    z, y = np.array([2.0, -1.0, 0.5, -4.0]), np.array([1, 0, 0, 1])
+    t = y * (1 - eps) + eps / 2
+    expected = np.mean(-t * np.log(expit(z)) - (1 - t) * np.log(expit(-z)))
+    assert value(CrossEntropyLoss(label_smoothing=eps), z, y, dtype) == pytest.approx(expected, **TOL[dtype])
+    two = np.column_stack([np.zeros(4), z])
+    assert value(CrossEntropyLoss(label_smoothing=eps), two, y, dtype) == pytest.approx(expected, **TOL[dtype])
+
+
+def test_cross_entropy_label_smoothing_weighted_path_matches_fused_path(global_random_seed):
+    rng = np.random.RandomState(global_random_seed)
+    for shape, k in [((40,), 2), ((40, 4), 4)]:
+        Z = torch.tensor(rng.normal(0, 2, shape))
+        Y = torch.tensor(rng.randint(0, k, 40))
+        loss = CrossEntropyLoss(label_smoothing=0.2)
+        # equal sample weights take the per-sample route, no weights the fused one: same value
+        assert_allclose(_f(loss(Z, Y, torch.full((40,), 3.0, dtype=torch.float64))), _f(loss(Z, Y)), rtol=1e-12)
+        # and class weights weigh the smoothed per-sample losses
+        cw = torch.tensor(rng.uniform(0.5, 2.0, k))
+        per = -(
+            ((1 - 0.2) * F.one_hot(Y, k).double() + 0.2 / k)
+            * torch.log_softmax(Z if Z.ndim == 2 else torch.stack([torch.zeros_like(Z), Z], 1), dim=1)
+        ).sum(1)
+        expected = (cw[Y] * per).sum() / cw[Y].sum()
+        got = CrossEntropyLoss(class_weight=cw.tolist(), label_smoothing=0.2)(Z, Y)
+        assert_allclose(_f(got), _f(expected), rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_cross_entropy_label_smoothing_is_bounded_below_and_finite_at_extreme_logits(dtype):
+    # smoothing keeps a confident right answer from costing nothing: at logits +-1e4 the loss of a right answer
+    # is eps / K * 2e4 per wrong class (its log-probability is -2e4), and the gradient pulls the logits back
+    Z = torch.tensor([[1e4, -1e4, -1e4]], dtype=dtype, requires_grad=True)
+    loss = CrossEntropyLoss(label_smoothing=0.3)(Z, torch.tensor([0]))
+    assert_allclose(_f(loss), 2 * 0.1 * 2e4, rtol=1e-5)
+    loss.backward()
+    assert torch.isfinite(Z.grad).all()
+    assert Z.grad[0, 0] > 0 and (Z.grad[0, 1:] < 0).all()  # descent lowers the winning logit
+    z = torch.tensor([1e4, -1e4], dtype=dtype, requires_grad=True)
+    loss = CrossEntropyLoss(label_smoothing=0.3)(z, torch.tensor([1, 0]))
+    assert_allclose(_f(loss), 0.15 * 1e4, rtol=1e-5)
+    loss.backward()
+    assert torch.isfinite(z.grad).all()
+    assert_allclose(z.grad.numpy(), [0.15 / 2, -0.15 / 2], rtol=1e-5)
+
+
 def test_cross_entropy_bad_class_weight():
     with pytest.raises(ValueError, match="class_weight"):
         CrossEntropyLoss(class_weight=[1.0, 2.0])(torch.zeros(4, 3), torch.tensor([0, 1, 2, 0]))
