@@ -47,6 +47,8 @@ _METRIC_ALIASES = {f"f1_{average}": ("f1", average) for average in ("macro", "mi
 # of the rows instead of 3/4 and averaging more members count most; median fit 2.3 s vs 1.9 s
 # (benchmarks/results/ensemble_members_f1.csv)
 _AUTO_MEMBERS = 8
+# n_bins="auto" on a multiclass metric of decisions: fitted in this order, the first kept on a tie
+_AUTO_BIN_CANDIDATES = (_N_BINS, 0)
 _AUTO_HIDDEN = {False: (100,), True: (128, 128)}  # hidden_layer_sizes="auto": single MLP, ensemble members
 
 
@@ -119,19 +121,21 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         rule; the prediction is the members' mean logit. ``"auto"`` is 8 when
         ``metric`` is set and ``module`` is None, else 1 (a single network).
         Members are packed into batched weights and train in one pass.
-    n_bins : int, default=16
+    n_bins : "auto" or int, default="auto"
         Bins of the piecewise-linear encoding (Gorishniy et al., 2022) that
         the ensemble network (``n_members`` > 1) adds to each numerical
         feature of three or more distinct values, after its robust scaling.
-        0 feeds the scaled features alone. Neither is best everywhere: with
-        ``metric="f1_macro"`` on the 12 multiclass shared datasets (5 x 2
-        folds), 0 bins was better on 4 (vehicle silhouettes +0.036 macro F1;
-        the digit and letter images optdigits, pendigits and letter +0.001 to
-        +0.006) and worse on 2 (wine-quality-white -0.047, segment -0.007),
-        -0.005 on average (``benchmarks/results/encoding_bins_f1_macro.csv``).
-        So 16 stays the default and ``[0, 16]`` is worth a place in a grid
-        search (``metric=`` scores each candidate on the metric). Not used by
-        a single network.
+        0 feeds the scaled features alone. Neither is best everywhere: on
+        the 12 multiclass shared datasets (``metric="f1_macro"``, 5 x 2
+        folds) no bins was better on the images and silhouettes (vehicle
+        +0.036 macro F1) and worse on wine-quality-white (-0.047) and
+        segment. ``"auto"`` is 16 for a binary problem (the encoding the
+        binary benchmarks measured) and, for a multiclass metric of decisions
+        (macro F1, balanced accuracy...), fits the ensemble twice, with 16
+        bins and with none, and keeps the one whose tuned class offsets
+        score higher on its out-of-fold predictions (ties: the lower
+        out-of-fold log-loss, then 16); the fit then takes twice as long.
+        The bins used are ``n_bins_``. Not used by a single network.
     learn_scale : bool, default=False
         Whether each member of the ensemble network (``n_members`` > 1)
         learns a factor for every input of its first layer (RealMLP's scaling
@@ -317,6 +321,12 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         tuned for ``metric``; zeros without a label metric.
     best_epoch_ : int
         The epoch whose weights were kept (the last one without early stopping).
+    n_bins_ : int or None
+        The bins of the ensemble network's encoding (see ``n_bins``); None for
+        a single network.
+    bin_scores_ : dict
+        Only after ``n_bins="auto"`` chose: the out-of-fold score of the
+        metric (at its tuned class offsets) of each candidate, by bins.
     interrupted_ : bool
         Whether a ``KeyboardInterrupt`` (Ctrl-C, or a callback raising it)
         ended the last training. ``fit`` then keeps the model, usable with the
@@ -436,7 +446,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         "metric": [StrOptions(set(get_metric_names()) | set(_METRIC_ALIASES)), SurrogateScorer, None],
         "threshold": [StrOptions({"auto"}), Interval(numbers.Real, 0, 1, closed="neither")],
         "n_members": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
-        "n_bins": [Interval(numbers.Integral, 0, None, closed="left")],
+        "n_bins": [StrOptions({"auto"}), Interval(numbers.Integral, 0, None, closed="left")],
         "learn_scale": ["boolean"],
     }
 
@@ -449,7 +459,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         metric=None,
         threshold="auto",
         n_members="auto",
-        n_bins=_N_BINS,
+        n_bins="auto",
         learn_scale=False,
         hidden_layer_sizes="auto",
         activation="relu",
@@ -660,7 +670,31 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         return int(self.n_members)
 
     def _ensemble_options(self):
-        return {"n_bins": int(self.n_bins), "learn_scale": bool(self.learn_scale)}
+        return {"n_bins": self._bins(), "learn_scale": bool(self.learn_scale)}
+
+    def _bins(self):
+        """The encoding's bins for this fit: ``n_bins``, or for ``"auto"`` the candidate ``_fit_once`` set (16, 0,
+        or the bins a warm start continues)."""
+        if not isinstance(self.n_bins, str):
+            return int(self.n_bins)
+        return int(self.__dict__.get("_bins_candidate", _N_BINS))
+
+    def _chooses_bins(self, y, incremental):
+        """Whether this fit trains both encodings and keeps the better (``n_bins="auto"``): a fresh fit of the
+        ensemble for a multiclass metric of decisions, whose class offsets give an out-of-fold score to compare."""
+        if not (isinstance(self.n_bins, str) and not incremental and self._uses_ensemble()):
+            return False
+        if self.warm_start and "net_" in self.__dict__:
+            return False
+        scorer = self._metric_scorer()
+        if scorer is None or scorer._kind != "label" or not isinstance(self.threshold, str):
+            return False
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # (a y of NaN or inf warns in the cast)
+                return type_of_target(y, input_name="y") == "multiclass"
+        except Exception:  # noqa: BLE001 - any bad y: the fit itself says what is wrong with it
+            return False
 
     def _uses_ensemble(self):
         return self._n_members() > 1  # (raises for n_members > 1 with a custom module)
@@ -739,6 +773,52 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
                                                costs=self._metric_costs(self.scorer_, data)))]
 
     def _fit_once(self, X, y, sample_weight, *, incremental, costs=None, **target_options):
+        """The checked fit; with ``n_bins="auto"`` on a multiclass metric, once per encoding, keeping the better.
+
+        Each candidate (16 bins, then none) is a complete fit from the same
+        state, seeds and folds; the one whose tuned decision rule scores
+        higher on its out-of-fold predictions is kept; on a tie, the one of
+        lower out-of-fold log-loss (early stopping's tie-breaker), then 16
+        bins. An interrupted candidate fit is kept as it is.
+        """
+        if not self._chooses_bins(y, incremental):
+            continuing = (incremental or self.warm_start) and "net_" in self.__dict__
+            previous = self.__dict__.get("n_bins_") if continuing else None
+            self._bins_candidate = previous if previous is not None else _N_BINS  # read by _bins() for "auto"
+            try:
+                interruption = self._checked_fit(X, y, sample_weight, incremental=incremental, costs=costs,
+                                                 **target_options)
+            finally:
+                bins = self._bins()
+                del self._bins_candidate
+            self.n_bins_ = bins if isinstance(self.loss_, CrossFitLoss) else None
+            self.__dict__.pop("_held_out_score", None)
+            self.__dict__.pop("bin_scores_", None)
+            return interruption
+        before = {k: v for k, v in self.__dict__.items() if k not in ("n_bins_", "bin_scores_")}
+        fits = []
+        for bins in _AUTO_BIN_CANDIDATES:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            self._bins_candidate = bins
+            interruption = self._checked_fit(X, y, sample_weight, incremental=False, costs=costs, **target_options)
+            del self._bins_candidate
+            self.n_bins_ = bins
+            score = self.__dict__.pop("_held_out_score", None)
+            if interruption is not None:
+                return interruption  # an interrupted fit is kept as it is, and the interrupt raised again
+            score = -np.inf if score is None or not np.isfinite(score) else float(score)
+            # early stopping's tie-breaker at the kept epoch (the out-of-fold log-loss, negated): small data often
+            # tie on the metric
+            row = next((row for row in self.history_ if row.get("epoch") == self.best_epoch_), {})
+            fits.append((bins, (score, row.get("valid_tiebreak", -np.inf)), dict(self.__dict__)))
+        best = max(fits, key=lambda fit: fit[1])  # the first (16 bins) on a full tie
+        self.__dict__.clear()
+        self.__dict__.update(best[2])
+        self.bin_scores_ = {bins: key[0] for bins, key, _ in fits}
+        return None
+
+    def _checked_fit(self, X, y, sample_weight, *, incremental, costs=None, **target_options):
         """The base fit, checked: a degenerate model of a loss with a fallback is refitted once with it.
 
         A fit that continues a fallback model (``partial_fit``, ``warm_start``)
@@ -759,7 +839,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             "once with the loss's fallback (for a learned surrogate, its cross-entropy term alone). fallback_ "
             "records this.",
             DegenerateFitWarning,
-            stacklevel=5,  # _fit_once, _fit, fit, scikit-learn's fit wrapper, the caller
+            stacklevel=6,  # _checked_fit, _fit_once, _fit, fit, scikit-learn's fit wrapper, the caller
         )
         self.__dict__.clear()
         self.__dict__.update(before)
@@ -882,7 +962,9 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
             cut, _ = tune_threshold(y_held, logits, scorer, self.classes_, w_held, **costs)
             self.threshold_ = float(1.0 / (1.0 + np.exp(-cut)))
         else:
-            self.class_offsets_, _ = tune_class_offsets(y_held, logits, scorer, self.classes_, w_held, **costs)
+            self.class_offsets_, self._held_out_score = tune_class_offsets(
+                y_held, logits, scorer, self.classes_, w_held, **costs
+            )
 
     def _held_out_logits(self, data, y_encoded, weights, valid_rows):
         """Predictions of rows the network did not train on: out-of-fold, or the validation split's."""

@@ -276,13 +276,70 @@ def test_n_bins_sets_or_turns_off_the_encoding(three_classes):
         restored = pickle.loads(pickle.dumps(clf))
         assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
         fitted[n_bins] = clf
-    assert SurrogateClassifier().n_bins == 16  # the default is the encoding the benchmarks measured
+    assert SurrogateClassifier().n_bins == "auto"
     assert not np.allclose(fitted[0].predict_proba(X), fitted[16].predict_proba(X))
     # a warm start cannot change the network's shape: a clear error, not a torch one
     with pytest.raises(ValueError, match="shape differs"):
         fitted[0].set_params(warm_start=True, n_bins=4).fit(X, y)
     with pytest.raises(ValueError, match="'n_bins' parameter"):
         SurrogateClassifier(metric="f1_macro", n_bins=-1).fit(X, y)
+
+
+def _linear_three_classes(seed, n=240):
+    """Three classes cut along one direction of eight strongly correlated features: bins only add noise."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, 2))
+    X = z @ rng.normal(size=(2, 8)) + 0.05 * rng.normal(size=(n, 8))
+    return X, np.digitize(z[:, 0] - 0.5 * z[:, 1], [-0.5, 0.5])
+
+
+def _banded_three_classes(seed, n=240):
+    """Three classes set by a wave in one feature: the bins of the piecewise-linear encoding draw it."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-3, 3, size=(n, 4))
+    return X, np.digitize(np.sin(2 * X[:, 0]) + 0.3 * X[:, 1], [-0.4, 0.4])
+
+
+def test_n_bins_auto_keeps_the_encoding_with_the_better_out_of_fold_score():
+    # multiclass metric of decisions: both encodings are fitted, the better out-of-fold score is kept
+    fast = {"n_members": 4, "hidden_layer_sizes": (32,), "max_iter": 150, "learning_rate_init": 1e-2}
+    chosen = set()
+    for X, y in [_banded_three_classes(1), _linear_three_classes(1)]:
+        clf = SurrogateClassifier(metric="f1_macro", random_state=0, **fast).fit(X, y)
+        assert set(clf.bin_scores_) == {16, 0}
+        assert clf.bin_scores_[clf.n_bins_] == max(clf.bin_scores_.values())
+        assert clf.net_.module_.n_bins == clf.n_bins_
+        chosen.add(clf.n_bins_)
+        # the kept model is the fit of that encoding, to the digit, and its score is its out-of-fold score
+        same = SurrogateClassifier(metric="f1_macro", n_bins=clf.n_bins_, random_state=0, **fast).fit(X, y)
+        assert_array_equal(clf.predict_proba(X), same.predict_proba(X))
+        assert_array_equal(clf.class_offsets_, same.class_offsets_)
+        timeless = [[{k: v for k, v in row.items() if k != "dur"} for row in fit.history_] for fit in (clf, same)]
+        assert timeless[0] == timeless[1] and not hasattr(same, "bin_scores_")
+        oof = out_of_fold_logits(same.net_.module_, same._dataset(same._tensors(X.astype(np.float32), y, None), None),
+                                 same.loss_.folds)
+        _, score = tune_class_offsets(y, oof, make_surrogate_scorer("f1", average="macro"), clf.classes_)
+        assert clf.bin_scores_[clf.n_bins_] == pytest.approx(score)
+        # a warm start continues the chosen encoding, without choosing again
+        clf.set_params(warm_start=True, max_iter=2).fit(X, y)
+        assert clf.net_.module_.n_bins == clf.n_bins_ and not hasattr(clf, "bin_scores_")
+    assert chosen == {0, 16}  # each data set chose differently: neither encoding is forced
+
+
+def test_n_bins_auto_is_16_where_there_is_nothing_to_choose_on(imbalanced, three_classes):
+    X, y = three_classes
+    for clf, data in [
+        (SurrogateClassifier(metric="f1", n_members=2, **FAST), imbalanced),  # binary: measured with 16
+        (SurrogateClassifier(metric="roc_auc", n_members=2, **FAST), three_classes),  # no decision to tune
+        (SurrogateClassifier(metric="f1_macro", n_members=2, early_stopping=False, **FAST).set_params(
+            n_members=1), three_classes),  # a single network has no encoding
+    ]:
+        clf.fit(*data)
+        assert not hasattr(clf, "bin_scores_")
+        if clf.n_members == 1:
+            assert clf.n_bins_ is None
+        else:
+            assert clf.n_bins_ == 16 and clf.net_.module_.n_bins == 16
 
 
 def test_learn_scale_weighs_the_first_layer_inputs():
