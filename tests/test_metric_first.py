@@ -345,9 +345,20 @@ def test_n_bins_auto_is_16_where_there_is_nothing_to_choose_on(imbalanced, three
 def test_learn_scale_weighs_the_first_layer_inputs():
     X, y = make_classification(n_samples=600, n_features=4, n_informative=4, n_redundant=0, random_state=0)
     X = np.c_[X, np.random.default_rng(0).normal(size=(600, 6)), (X[:, 0] > 0).astype(float)]  # noise, one-hot
-    plain = SurrogateClassifier(metric="f1", n_members=2, random_state=0, max_iter=40).fit(X, y)
+    plain = SurrogateClassifier(metric="f1", n_members=2, learn_scale=False, random_state=0, max_iter=40).fit(X, y)
     clf = SurrogateClassifier(metric="f1", n_members=2, learn_scale=True, random_state=0, max_iter=40).fit(X, y)
-    assert plain.net_.module_.scale is None and SurrogateClassifier().learn_scale is False
+    assert plain.net_.module_.scale is None
+    # "auto" (the default) learns the scale on a binary problem: the very same fit as True
+    default = SurrogateClassifier(metric="f1", n_members=2, random_state=0, max_iter=40).fit(X, y)
+    assert SurrogateClassifier().learn_scale == "auto" and default.net_.module_.scale is not None
+    assert_array_equal(default.predict_proba(X), clf.predict_proba(X))
+    # ... and not on a multiclass one (measured level to worse there), unless asked
+    y3 = np.digitize(X[:, 0], [-0.5, 0.5])
+    multi = SurrogateClassifier(metric="f1_macro", n_members=2, n_bins=0, random_state=0, max_iter=5).fit(X, y3)
+    assert multi.net_.module_.scale is None
+    asked = SurrogateClassifier(metric="f1_macro", n_members=2, n_bins=0, learn_scale=True, random_state=0,
+                                max_iter=5).fit(X, y3)
+    assert asked.net_.module_.scale is not None
     module = clf.net_.module_
     # one factor per member and first-layer input (the one-hot column has no bins), learned
     assert module.scale.shape == (2, 1, module.layers[0].weight.shape[1]) == (2, 1, 11 + 10 * 16)
