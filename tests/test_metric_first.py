@@ -359,6 +359,10 @@ def test_learn_scale_weighs_the_first_layer_inputs():
     asked = SurrogateClassifier(metric="f1_macro", n_members=2, n_bins=0, learn_scale=True, random_state=0,
                                 max_iter=5).fit(X, y3)
     assert asked.net_.module_.scale is not None
+    # nor for a ranking or a cost metric (not measured there)
+    for metric in ("roc_auc", make_surrogate_scorer("expected_cost", cost_matrix=[[0, 1], [5, 0]])):
+        other = SurrogateClassifier(metric=metric, n_members=2, random_state=0, max_iter=5).fit(X, y)
+        assert other.net_.module_.scale is None, metric
     module = clf.net_.module_
     # one factor per member and first-layer input (the one-hot column has no bins), learned
     assert module.scale.shape == (2, 1, module.layers[0].weight.shape[1]) == (2, 1, 11 + 10 * 16)
