@@ -101,6 +101,6 @@ def choose_loss(scorer, class_counts):
     ('cross_entropy', {})
     """
     multiclass = len(class_counts) > 2
-    if scorer is None or not multiclass or scorer._kind != "label" or scorer._takes_costs:
+    if scorer is None or not multiclass or not scorer._rates_decisions:
         return "cross_entropy", {}
     return "cross_entropy", {"label_smoothing": LABEL_SMOOTHING}

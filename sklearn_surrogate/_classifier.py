@@ -678,8 +678,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         """``learn_scale`` with ``"auto"`` resolved: where it was measured to help, a binary metric of decisions."""
         if isinstance(self.learn_scale, str):  # "auto"
             scorer = self._metric_scorer()
-            return (len(self.classes_) == 2 and scorer is not None and scorer._kind == "label"
-                    and not scorer._takes_costs)
+            return len(self.classes_) == 2 and scorer is not None and scorer._rates_decisions
         return bool(self.learn_scale)
 
     def _bins(self):
@@ -909,7 +908,7 @@ class SurrogateClassifier(ClassifierMixin, BaseSurrogateEstimator):
         if metric is None:
             return None
         scorer = make_surrogate_scorer(metric, **base.target_metric_params())
-        if getattr(scorer, "_kind", "label") != "label" or scorer._takes_costs:
+        if not scorer._rates_decisions:
             return None
         if n_classes == 2:
             predicted = (logits - self._decision_shift() > 0).astype(int)

@@ -255,6 +255,11 @@ class SurrogateScorer:
         return not callable(self.metric) and "costs" in self._entry.options
 
     @property
+    def _rates_decisions(self):
+        """Whether the metric scores labels without costs (F1, balanced accuracy, MCC...): a metric of decisions."""
+        return self._kind == "label" and not self._takes_costs
+
+    @property
     def _entry(self):
         return METRIC_TABLE[self.metric]
 
