@@ -338,7 +338,8 @@ def section_reloss(args):
 
     def tabulable(metric, kind):
         network = _shipped_network(metric, "set")
-        return can_tabulate(network) or can_tabulate_ranks(network, 2 if kind == "binary" else 3)
+        n_classes = 2 if kind == "binary" else 3
+        return can_tabulate(network, n_classes) or can_tabulate_ranks(network, n_classes)
 
     cases = [(metric, kind, evaluation) for metric, kind in metrics for evaluation in ("table", "exact")
              if evaluation == "exact" or tabulable(metric, kind)]
@@ -348,8 +349,8 @@ def section_reloss(args):
                f"{torch.get_num_threads()} torch threads; each fit's median epoch time (epochs 2..E) over that of "
                f"a cross-entropy fit run just before it, median over {args.repeats} repeats. `table`: "
                "`loss__evaluation=\"table\"` (the default), `exact`: the network on every batch. ROC AUC's "
-               "surrogate has rank features: its table holds what depends on one sample only. \"compiled\": "
-               "both fits with `compile=True` (one repeat). Target: at most 1.5x."), ""]
+               "surrogate adds the batch's soft AUC (all positive-negative pairs up to 512 samples) to its table. "
+               "\"compiled\": both fits with `compile=True` (one repeat). Target: at most 1.5x."), ""]
     settings = [("eager", 256, {}), ("eager", 4096, {})]
     if args.compile:
         settings += [("compiled", 256, {"compile": True}), ("compiled", 4096, {"compile": True})]

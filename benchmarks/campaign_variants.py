@@ -10,6 +10,11 @@ some parameters changed, written ``method:param=value,param=value``:
   cross-entropy term;
 * a plain method name (``auto``, ``reloss_f1``) is the method as shipped.
 
+* ``reloss_roc_auc:loss__surrogate=candidate/roc_auc-set.safetensors`` -- the
+  learned ROC AUC loss with a candidate surrogate file's network instead of
+  the shipped one (a value ending in ``.safetensors`` is such a file), so a
+  re-learned surrogate is judged against the shipped one in one run.
+
 Values are Python literals (``0``, ``0.5``, ``'linear'``, ``(64, 64)``); a
 bare word is a string. Every variant is fitted on the campaign's tasks: the
 same datasets, 5 x 2 ``RepeatedStratifiedKFold`` splits, preprocessing, seeds
@@ -65,6 +70,11 @@ def build(variant, target, n_classes, seed):
     from sklearn_surrogate.app import make_method
 
     method, params = parse_variant(variant)
+    for key, value in params.items():
+        if isinstance(value, str) and value.endswith(".safetensors"):  # a surrogate file: its network
+            from sklearn_surrogate.learned import load_surrogate
+
+            params[key] = load_surrogate(value).surrogate
     estimator = make_method(method, random_state=seed, n_classes=n_classes, target=target)
     return estimator.set_params(**params) if params else estimator
 

@@ -105,6 +105,62 @@ def test_pairwise_rank_features_hold_the_roc_auc():
     assert network(P, Y).shape == () and network.config()["pairwise"] is True
 
 
+def test_soft_auc_is_each_classs_share_of_correctly_ordered_pairs():
+    """By hand on four samples, then the ROC AUC itself at a tiny temperature, weights and a one-class batch."""
+    from sklearn.metrics import roc_auc_score
+
+    network = SetSurrogate(soft_auc=True, pair_temperature=0.5).double()
+    z = torch.tensor([2.0, 0.0, 1.0, -1.0], dtype=torch.float64)  # class 1's log-odds; labels 1, 1, 0, 0
+    Y = torch.nn.functional.one_hot(torch.tensor([1, 1, 0, 0]), 2).double()
+    Z = torch.stack([-z, z], 1)
+    sig = lambda d: 1 / (1 + np.exp(-d / 0.5))  # noqa: E731
+    by_hand = (sig(2 - 1) + sig(2 + 1) + sig(0 - 1) + sig(0 + 1)) / 4
+    auc = network._soft_auc(Z, Y, torch.ones(4, dtype=torch.float64))
+    np.testing.assert_allclose(auc, [by_hand, by_hand], rtol=1e-12)  # class 0 sees the same pairs, reversed
+    # a weight of 3 on the first positive counts its two pairs three times
+    weighted = (3 * (sig(2 - 1) + sig(2 + 1)) + sig(0 - 1) + sig(0 + 1)) / 8
+    w = torch.tensor([3.0, 1.0, 1.0, 1.0], dtype=torch.float64)
+    assert float(network._soft_auc(Z, Y, w)[1]) == pytest.approx(weighted, rel=1e-12)
+    all_positive = torch.tensor([[0.0, 1.0]] * 4, dtype=torch.float64)
+    assert network._soft_auc(Z, all_positive, w).tolist() == [0.0, 0.0]  # class 1 has no non-members, 0 no members
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    score = rng.normal(size=300) + y
+    sharp = SetSurrogate(soft_auc=True, pair_temperature=1e-4).double()
+    Y = torch.nn.functional.one_hot(torch.as_tensor(y), 2).double()
+    Z = torch.as_tensor(np.column_stack([-score, score]))
+    assert float(sharp._soft_auc(Z, Y, torch.ones(300, dtype=torch.float64))[1]) == pytest.approx(
+        roc_auc_score(y, score), abs=1e-3)
+    P = torch.softmax(Z, 1)
+    assert sharp(P, Y).shape == () and sharp.config()["soft_auc"] is True
+    assert sharp.psi[0].in_features == SetSurrogate().psi[0].in_features + 1
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_soft_auc_of_large_batches_is_binned_like_the_rank_features(n_classes, monkeypatch):
+    from sklearn_surrogate.learned import _networks
+
+    torch.manual_seed(0)
+    network = SetSurrogate(n_bins=6, width=12, soft_auc=True).double().requires_grad_(False)
+    generator = torch.Generator().manual_seed(1)
+    y = torch.randint(0, n_classes, (2, 700), generator=generator)
+    logits = 3 * torch.randn(2, 700, n_classes, generator=generator, dtype=torch.float64)
+    weights = torch.rand(2, 700, generator=generator, dtype=torch.float64)
+    Y = torch.nn.functional.one_hot(y, n_classes).double()
+
+    def value_and_grad(exact_up_to):
+        monkeypatch.setattr(_networks, "_EXACT_PAIRS_UP_TO", exact_up_to)
+        x = logits.clone().requires_grad_()
+        value = network(torch.softmax(x, -1), Y, weights)
+        (grad,) = torch.autograd.grad(value.sum(), x)
+        return value.detach(), grad
+
+    exact, g_exact = value_and_grad(10**9)
+    binned, g_binned = value_and_grad(512)
+    np.testing.assert_allclose(binned, exact, atol=1e-4)
+    assert float(torch.nn.functional.cosine_similarity(g_binned.flatten(), g_exact.flatten(), dim=0)) > 0.999
+
+
 # -- prediction sets -------------------------------------------------------------
 def test_prediction_sets_span_the_metric():
     Y, Z = make_prediction_sets(64, n_samples=128, real_fraction=0.0, random_state=0)
@@ -602,6 +658,7 @@ def test_n_classes_must_be_integers(n_classes):
     ({"width": 0}, ValueError, r"architecture_params\['width'\] must be an int >= 1"),
     ({"n_bins": 1}, ValueError, r"architecture_params\['n_bins'\] must be an int >= 2"),
     ({"pairwise": "no"}, TypeError, r"architecture_params\['pairwise'\] must be a bool"),
+    ({"soft_auc": 1}, TypeError, r"architecture_params\['soft_auc'\] must be a bool"),
     ({"pair_temperature": 0.0}, ValueError, r"architecture_params\['pair_temperature'\] must be a finite float > 0"),
     ({"depth": 3}, ValueError, r"architecture_params has argument\(s\) 'depth' that architecture='set' does not take"),
     ([("width", 8)], ValueError, "The 'architecture_params' parameter of learn_surrogate must be an instance of 'dict'"),

@@ -1,7 +1,8 @@
 """Fast evaluations of set surrogates: the same value and gradient as the network, from tables and bins.
 
-The tabulated evaluation of networks without rank features (what ``ReLoss`` trains with), and the binned
-rank features of large batches (``pairwise=True`` networks, such as the shipped ROC AUC surrogate).
+The tabulated evaluation of networks without rank features (what ``ReLoss`` trains with; with the batch's soft
+ROC AUC for ``soft_auc=True`` networks, such as the shipped ROC AUC surrogate), and the binned rank features of
+large batches (``pairwise=True`` networks, such as the shipped recall-at-precision surrogate).
 """
 
 import copy
@@ -98,7 +99,7 @@ def _assert_close(network, table, logits, y, weights, ce_weight=0.0):
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("n", [64, 256, 3000])  # the small batches read rows, the large one all the table
-@pytest.mark.parametrize("metric", ["f1", "balanced_accuracy"])
+@pytest.mark.parametrize("metric", ["f1", "balanced_accuracy", "roc_auc"])  # roc_auc: with its soft AUC
 def test_binary_value_and_gradient_match_the_network(metric, n, dtype):
     network = _shipped(metric)
     table = TabulatedSetSurrogate(network, dtype=dtype)
@@ -153,7 +154,8 @@ def test_the_autograd_path_for_compiled_graphs_is_the_same_function(n_classes):
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("metric, tabulation", [("f1", TabulatedSetSurrogate), ("roc_auc", "rank")])
+@pytest.mark.parametrize("metric, tabulation", [("f1", TabulatedSetSurrogate), ("roc_auc", TabulatedSetSurrogate),
+                                                ("recall_at_precision", "rank")])
 def test_extreme_and_degenerate_batches(metric, tabulation, dtype):
     network = _shipped(metric)
     table = (TabulatedRankSurrogate if tabulation == "rank" else tabulation)(network, dtype=dtype)
@@ -264,7 +266,7 @@ def test_binned_rank_features_of_large_batches_match_all_pairs(n_classes, monkey
     assert float(features[1, :, 1, 1].abs().max()) == 0  # class 1 has no members to be above: 0, as with all pairs
 
 
-# ---- binary surrogates with rank features (the shipped ROC AUC one): TabulatedRankSurrogate
+# ---- binary surrogates with rank features (the shipped recall-at-precision one): TabulatedRankSurrogate
 
 
 def _random_rank_network(seed):
@@ -277,7 +279,7 @@ def _random_rank_network(seed):
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("n", [64, 256, 700])  # 700: the binned rank features, as in the network
 def test_rank_surrogate_value_and_gradient_match_the_network(n, dtype):
-    network = _shipped("roc_auc")
+    network = _shipped("recall_at_precision")  # the shipped surrogate with rank features
     table = TabulatedRankSurrogate(network, dtype=dtype)
     for seed, weighted, ce_weight in [(0, False, 0.0), (1, True, 0.0), (2, False, 0.5), (3, True, 0.5)]:
         _assert_close(network, table, *_batch(n, 2, seed, weighted, dtype), ce_weight=ce_weight)
@@ -334,15 +336,95 @@ def test_only_binary_problems_of_rank_networks_are_tabulated_with_ranks():
 
 
 def test_reloss_reads_rank_networks_from_tables_on_binary_problems_only():
-    auc = ReLoss(metric="roc_auc")
+    auc = ReLoss(metric="recall_at_precision")
     logits, y, weights = _batch(200, 2, 0, True, torch.float32)
     v_table, g_table = _value_and_grad(auc, logits, y, weights)
-    v_exact, g_exact = _value_and_grad(ReLoss(metric="roc_auc", evaluation="exact"), logits, y, weights)
+    v_exact, g_exact = _value_and_grad(ReLoss(metric="recall_at_precision", evaluation="exact"), logits, y, weights)
     assert abs(float(v_table - v_exact)) < VALUE_TOLERANCE
     assert float(F.cosine_similarity(g_table, g_exact, dim=0)) > COSINE
     assert isinstance(next(iter(auc.__dict__["_tables"].values()))[2], TabulatedRankSurrogate)
     # a multiclass rank network has no table: the network runs, and no table is built
     multiclass = ReLoss(metric=None, surrogate=_random_rank_network(3))
+    logits, y, _ = _batch(64, 3, 0, False, torch.float32)
+    assert torch.isfinite(multiclass(logits, y))
+    assert "_tables" not in multiclass.__dict__
+
+
+# ---- binary surrogates with a soft ROC AUC (soft_auc=True): TabulatedSetSurrogate plus one pooled number
+
+
+def _random_soft_auc_network(seed, temperature=0.5):
+    torch.manual_seed(seed)
+    network = SetSurrogate(n_bins=6, width=12, soft_auc=True, pair_temperature=temperature)
+    network.output_scale.fill_(2.0)
+    with torch.no_grad():  # make the soft AUC matter: a large weight on its column of psi's first layer
+        network.psi[0].weight[:, -1] *= 20.0
+    return network.requires_grad_(False).eval()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("n", [64, 256, 700])  # 700: the binned soft AUC, as in the network
+def test_soft_auc_surrogate_value_and_gradient_match_the_network(n, dtype):
+    network = _random_soft_auc_network(0)
+    table = TabulatedSetSurrogate(network, dtype=dtype)
+    for seed, weighted, ce_weight in [(0, False, 0.0), (1, True, 0.0), (2, False, 0.5), (3, True, 0.5)]:
+        _assert_close(network, table, *_batch(n, 2, seed, weighted, dtype), ce_weight=ce_weight)
+
+
+@pytest.mark.parametrize("n", [24, 600])  # all pairs, and the binned soft AUC (600 > 512 samples)
+def test_the_soft_auc_surrogates_hand_written_backward_is_the_derivative_of_the_forward(n):
+    network = _random_soft_auc_network(1, temperature=0.3)
+    table = TabulatedSetSurrogate(network, dtype=torch.float64)
+    for weighted in (False, True):
+        logits, y, weights = _batch(n, 2, 8, weighted, torch.float64)
+        logits = (logits / 4).requires_grad_()  # inside the grid, where the tables are piecewise linear
+        assert torch.autograd.gradcheck(lambda x: table(x, y, weights, 0.5), (logits,), eps=1e-7, atol=1e-5)
+
+
+def test_the_soft_auc_surrogates_autograd_path_for_compiled_graphs_is_the_same_function(monkeypatch):
+    network = _random_soft_auc_network(2)
+    table = TabulatedSetSurrogate(network, dtype=torch.float64)
+    for seed, n in enumerate([64, 700]):
+        logits, y, weights = _batch(n, 2, seed, seed == 1, torch.float64)
+        monkeypatch.setattr(torch.compiler, "is_compiling", lambda: False)
+        fast, g_fast = _value_and_grad(lambda x: table(x, y, weights, 0.5), logits)
+        monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+        plain, g_plain = _value_and_grad(lambda x: table(x, y, weights, 0.5), logits)
+        assert float(plain) == pytest.approx(float(fast), abs=1e-12)
+        np.testing.assert_allclose(g_plain, g_fast, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_soft_auc_surrogate_on_extreme_and_one_class_batches(dtype):
+    network = _random_soft_auc_network(3)
+    table = TabulatedSetSurrogate(network, dtype=dtype)
+    y = torch.tensor([0, 1] * 8)
+    for logits in (torch.full((16,), 1e4), torch.full((16,), -1e4), torch.linspace(-60, 60, 16)):
+        logits = logits.to(dtype).requires_grad_()
+        value = table(logits, y)
+        value.backward()
+        assert torch.isfinite(value) and torch.isfinite(logits.grad).all()
+        assert (logits.grad[logits.detach().abs() > Z_MAX] == 0).all()
+    for y, weights in [(torch.ones(16, dtype=torch.long), None), (torch.zeros(16, dtype=torch.long), None),
+                       (y, torch.zeros(16, dtype=dtype))]:
+        _assert_close(network, table, torch.linspace(-3, 3, 16, dtype=dtype), y, weights)
+
+
+def test_soft_auc_networks_are_tabulated_on_binary_problems_only():
+    network = _random_soft_auc_network(4)
+    assert can_tabulate(network, 2) and not can_tabulate(network, 3)
+    assert not can_tabulate_ranks(network, 2)
+    with pytest.raises(ValueError, match=r"soft_auc=True, tabulated for binary problems only"):
+        TabulatedSetSurrogate(network)(torch.zeros(16, 3), torch.zeros(16, dtype=torch.long))
+    # ReLoss reads it from a table on a binary problem and runs the network on a multiclass one
+    loss = ReLoss(metric=None, surrogate=network)
+    logits, y, weights = _batch(200, 2, 0, True, torch.float32)
+    v_table, g_table = _value_and_grad(loss, logits, y, weights)
+    v_exact, g_exact = _value_and_grad(ReLoss(metric=None, surrogate=network, evaluation="exact"), logits, y, weights)
+    assert abs(float(v_table - v_exact)) < VALUE_TOLERANCE
+    assert float(F.cosine_similarity(g_table, g_exact, dim=0)) > COSINE
+    assert isinstance(next(iter(loss.__dict__["_tables"].values()))[2], TabulatedSetSurrogate)
+    multiclass = ReLoss(metric=None, surrogate=network)
     logits, y, _ = _batch(64, 3, 0, False, torch.float32)
     assert torch.isfinite(multiclass(logits, y))
     assert "_tables" not in multiclass.__dict__

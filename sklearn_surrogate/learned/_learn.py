@@ -323,7 +323,9 @@ def learn_surrogate(
         The surrogate network (see :mod:`sklearn_surrogate.learned._networks`).
     architecture_params : dict, default=None
         Constructor arguments of the network (e.g. ``{"pairwise": True}`` for
-        rank metrics; see ``SetSurrogate`` in ``sklearn_surrogate.learned._networks``).
+        rank metrics, ``{"soft_auc": True, "pair_temperature": 0.05}`` as the
+        shipped ROC AUC surrogate; see ``SetSurrogate`` in
+        ``sklearn_surrogate.learned._networks``).
     n_samples : int, default=256
         Samples per prediction set; use the classifier's batch size. At
         least the largest class count (every set holds every class).

@@ -19,7 +19,8 @@ Why this can represent the metrics: F1, balanced accuracy, MCC and accuracy
 are functions of the (soft) confusion counts, which are class-conditional
 means of per-sample functions of ``p`` — exactly what the pooled ``phi``
 embeddings provide; ROC AUC is :math:`P(p^+ > p^-)`, a bilinear function of
-the two class-conditional score histograms, which ``psi`` receives.
+the two class-conditional score histograms, which ``psi`` receives, and which
+``soft_auc=True`` gives ``psi`` directly, soft (the shipped ROC AUC surrogate).
 
 :class:`PerSampleSurrogate` is the ReLoss paper's classification design: an
 MLP of the probability of the true class, averaged over the samples. It cannot
@@ -84,6 +85,35 @@ def _comparison_matrix(temperature, dtype, device):
     return torch.sigmoid((grid[:, None] - grid[None, :]) / temperature)
 
 
+def _binned_share_below(z, node, frac, weight, compare):
+    """The weighted share of a group scored below each sample, ``sum_j a_j sigmoid((z_i - z_j) / T) / sum_j a_j``,
+    read from the grid (see :func:`_binned_rank_features`). ``weight`` (..., K, n): the group's weights."""
+    n_nodes = compare.shape[0]
+    mass = torch.zeros(*weight.shape[:-1], n_nodes, dtype=z.dtype, device=z.device)
+    mass = mass.scatter_add(-1, node, weight * (1.0 - frac)).scatter_add(-1, node + 1, weight * frac)
+    below = (mass @ compare.T) / weight.sum(-1, keepdim=True).clamp_min(1e-12)  # (..., K, nodes): F at nodes
+    lower, upper = below.gather(-1, node), below.gather(-1, node + 1)
+    return lower + frac * (upper - lower)  # (..., K, n)
+
+
+def _grid_position(z, n_nodes):
+    """Each log-odds' position on the rank grid: (its lower node, the fraction towards the next), (..., K, n)."""
+    step = 2 * Z_MAX / (n_nodes - 1)
+    u = ((z + Z_MAX) / step).clamp(0.0, n_nodes - 1.001).transpose(-1, -2)  # (..., K, n)
+    node = u.detach().floor()
+    return node.long(), u - node
+
+
+def _binned_soft_auc(z, members, others, temperature):
+    """:meth:`SetSurrogate._soft_auc` in O(n) per class: the members' weighted mean of the binned share of
+    non-members scored below them (error about 1e-4 at the default temperature, as the rank features')."""
+    compare = _comparison_matrix(temperature, z.dtype, z.device)
+    node, frac = _grid_position(z, compare.shape[0])
+    below = _binned_share_below(z, node, frac, others.transpose(-1, -2), compare)  # (..., K, n)
+    weights = members.transpose(-1, -2)
+    return (below * weights).sum(-1) / weights.sum(-1).clamp_min(1e-12)
+
+
 def _binned_rank_features(z, members, others, temperature):
     """The rank features of :meth:`SetSurrogate._rank_features` in O(n) per class instead of O(n^2).
 
@@ -97,21 +127,10 @@ def _binned_rank_features(z, members, others, temperature):
     about 1e-4 at the default ``T = 0.5``. Differentiable, with autograd.
     """
     compare = _comparison_matrix(temperature, z.dtype, z.device)  # [a, b]: node b below node a, soft
-    n_nodes = compare.shape[0]
-    step = 2 * Z_MAX / (n_nodes - 1)
-    u = ((z + Z_MAX) / step).clamp(0.0, n_nodes - 1.001).transpose(-1, -2)  # (..., K, n)
-    node = u.detach().floor()
-    frac = u - node
-    node = node.long()
-    shares = []
-    for weight in (others, members):
-        weight = weight.transpose(-1, -2)  # (..., K, n)
-        mass = torch.zeros(*weight.shape[:-1], n_nodes, dtype=z.dtype, device=z.device)
-        mass = mass.scatter_add(-1, node, weight * (1.0 - frac)).scatter_add(-1, node + 1, weight * frac)
-        below = (mass @ compare.T) / weight.sum(-1, keepdim=True).clamp_min(1e-12)  # (..., K, nodes): F at nodes
-        lower, upper = below.gather(-1, node), below.gather(-1, node + 1)
-        shares.append((lower + frac * (upper - lower)).transpose(-1, -2))  # (..., n, K)
-    below_others, below_members = shares
+    node, frac = _grid_position(z, compare.shape[0])
+    below_others, below_members = (
+        _binned_share_below(z, node, frac, weight.transpose(-1, -2), compare).transpose(-1, -2)  # (..., n, K)
+        for weight in (others, members))
     total_members = members.sum(-2, keepdim=True)
     above_members = torch.where(total_members > 0, 1.0 - below_members, torch.zeros_like(below_members))
     return torch.stack([below_others, above_members], dim=-1)
@@ -152,9 +171,20 @@ class SetSurrogate(nn.Module):
         ROC AUC, so rank metrics become easy to represent. All n^2 pairs are
         compared up to 512 samples; larger batches spread the samples over a
         grid of the log-odds (spacing 0.05) and compare the grid's nodes, in
-        O(n) work, equal to about 1e-4. The shipped ROC AUC surrogate uses it.
+        O(n) work, equal to about 1e-4. The shipped recall-at-precision
+        surrogate uses it.
     pair_temperature : float, default=0.5
-        Temperature of the pairwise comparisons, in log-odds units.
+        Temperature of the pairwise comparisons, in log-odds units (of the
+        rank features and of ``soft_auc``).
+    soft_auc : bool, default=False
+        Give ``psi`` each class's soft one-vs-rest ROC AUC: the weighted share
+        of (member, non-member) pairs in which the member scores higher, with
+        the comparisons of ``pairwise``. Unlike the rank features it leaves
+        ``phi`` a function of one sample, so a frozen binary network is read
+        from tables
+        (:class:`~sklearn_surrogate.learned._tabulated.TabulatedSetSurrogate`)
+        with one pooled number added per batch. The shipped ROC AUC
+        surrogate uses it, with ``pair_temperature=0.05``.
 
     Attributes
     ----------
@@ -188,16 +218,18 @@ class SetSurrogate(nn.Module):
     True
     """
 
-    def __init__(self, n_bins=16, width=64, pairwise=False, pair_temperature=0.5):
+    def __init__(self, n_bins=16, width=64, pairwise=False, pair_temperature=0.5, soft_auc=False):
         super().__init__()
         self.n_bins = n_bins
         self.width = width
         self.pairwise = bool(pairwise)
         self.pair_temperature = float(pair_temperature)
+        self.soft_auc = bool(soft_auc)
         self.register_buffer("centres", torch.linspace(0.0, 1.0, n_bins))
         n_in = 2 + n_bins + (2 if self.pairwise else 0)
         self.phi = _mlp([n_in, width, width], final_activation=True)
-        self.psi = _mlp([2 * width + 2 * n_bins + 1, width, width], final_activation=True)
+        # psi's input: [member mean, non-member mean, their histograms, the class's share, (its soft AUC)]
+        self.psi = _mlp([2 * width + 2 * n_bins + 1 + self.soft_auc, width, width], final_activation=True)
         self.rho = _mlp([2 * width, width, 1])
         # a positive factor fixing the gradient scale (see learn_surrogate); it leaves every ranking unchanged
         self.register_buffer("output_scale", torch.ones(()))
@@ -208,16 +240,17 @@ class SetSurrogate(nn.Module):
         Returns
         -------
         params : dict
-            ``n_bins``, ``width``, ``pairwise`` and ``pair_temperature``.
+            ``n_bins``, ``width``, ``pairwise``, ``pair_temperature`` and
+            ``soft_auc``.
 
         Examples
         --------
         >>> from sklearn_surrogate.learned._networks import SetSurrogate
         >>> SetSurrogate(n_bins=8, width=16).config()
-        {'n_bins': 8, 'width': 16, 'pairwise': False, 'pair_temperature': 0.5}
+        {'n_bins': 8, 'width': 16, 'pairwise': False, 'pair_temperature': 0.5, 'soft_auc': False}
         """
         return {"n_bins": self.n_bins, "width": self.width, "pairwise": self.pairwise,
-                "pair_temperature": self.pair_temperature}
+                "pair_temperature": self.pair_temperature, "soft_auc": self.soft_auc}
 
     def _rank_features(self, z, Y, w):
         """Soft shares of non-members below and of members above each sample, per class: (..., n, K, 2).
@@ -235,6 +268,18 @@ class SetSurrogate(nn.Module):
             1e-12
         )
         return torch.stack([below_others, above_members], dim=-1)
+
+    def _soft_auc(self, z, Y, w):
+        """Each class's soft one-vs-rest ROC AUC, (..., K): ``sum_ij m_i o_j sigmoid((z_i - z_j) / T) / (sum m
+        sum o)`` over members ``i`` and non-members ``j`` of the class (weights ``m``, ``o``); 0 for a class
+        without members or without non-members. All pairs up to ``_EXACT_PAIRS_UP_TO`` samples, binned above."""
+        members = Y * w[..., None]
+        others = (1.0 - Y) * w[..., None]
+        if z.shape[-2] > _EXACT_PAIRS_UP_TO:
+            return _binned_soft_auc(z, members, others, self.pair_temperature)
+        above = torch.sigmoid((z[..., :, None, :] - z[..., None, :, :]) / self.pair_temperature)  # (..., i, j, K)
+        pairs = ((above * others[..., None, :, :]).sum(-2) * members).sum(-2)
+        return pairs / (members.sum(-2) * others.sum(-2)).clamp_min(1e-12)
 
     def _histogram(self, p):
         bandwidth = 1.0 / (self.n_bins - 1)
@@ -270,7 +315,10 @@ class SetSurrogate(nn.Module):
         neg_emb, _ = _weighted_mean(emb, 1.0 - Y, w)
         pos_hist, _ = _weighted_mean(hist, Y, w)
         neg_hist, _ = _weighted_mean(hist, 1.0 - Y, w)
-        per_class = self.psi(torch.cat([pos_emb, neg_emb, pos_hist, neg_hist, share[..., None]], dim=-1))
+        pooled = [pos_emb, neg_emb, pos_hist, neg_hist, share[..., None]]
+        if self.soft_auc:
+            pooled.append(self._soft_auc(logit, Y, w)[..., None])
+        per_class = self.psi(torch.cat(pooled, dim=-1))
         mean_class = per_class.mean(-2)  # (..., width)
         positive = per_class[..., 1, :] if K == 2 else mean_class
         return self.rho(torch.cat([mean_class, positive], dim=-1))[..., 0] * self.output_scale
@@ -359,7 +407,7 @@ def build_surrogate(architecture="set", **params):
         :class:`SetSurrogate` or :class:`PerSampleSurrogate`.
     **params
         Constructor arguments of the network (``n_bins``, ``width``,
-        ``pairwise``, ``pair_temperature`` for ``"set"``; ``width`` for
+        ``pairwise``, ``pair_temperature``, ``soft_auc`` for ``"set"``; ``width`` for
         ``"per_sample"``).
 
     Returns
@@ -401,6 +449,7 @@ _ARGUMENT_RULES = {
         "width": (_is_int, lambda v: v >= 1, "an int >= 1", int),
         "pairwise": (lambda v: isinstance(v, (bool, np.bool_)), lambda v: True, "a bool", bool),
         "pair_temperature": (_is_real, lambda v: math.isfinite(v) and v > 0, "a finite float > 0", float),
+        "soft_auc": (lambda v: isinstance(v, (bool, np.bool_)), lambda v: True, "a bool", bool),
     },
     "per_sample": {
         "width": (_is_int, lambda v: v >= 1, "an int >= 1", int),

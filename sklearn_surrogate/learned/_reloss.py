@@ -89,12 +89,14 @@ class ReLoss(SurrogateLoss):
         per fit, device and precision: the same value up to about 2e-4 of
         its range, and a gradient whose cosine to the network's is above
         0.99, for about half the cost of a training step
-        (``docs/user_guide/learned.md``, "What a training step costs"). A
-        surrogate with rank features (ROC AUC's) is tabulated on binary
-        problems only, and only in what depends on one sample: its rank
-        features and the layer after them still run on every batch.
-        ``"exact"`` runs the network on every batch. Per-sample surrogates,
-        and rank surrogates on multiclass problems, always run exactly.
+        (``docs/user_guide/learned.md``, "What a training step costs"). ROC
+        AUC's surrogate adds the batch's soft AUC to its table (binary
+        problems only). A surrogate with rank features (the recall at a
+        precision's) is tabulated on binary problems only, and only in what
+        depends on one sample: its rank features and the layer after them
+        still run on every batch. ``"exact"`` runs the network on every
+        batch. Per-sample surrogates, and soft-AUC and rank surrogates on
+        multiclass problems, always run exactly.
     metric_params : dict or None, default=None
         The options of ``metric`` (``{"min_precision": 0.8}``), as
         :func:`~sklearn_surrogate.make_surrogate_scorer` takes them: the
@@ -129,11 +131,12 @@ class ReLoss(SurrogateLoss):
 
     Cost: a set surrogate without rank features is read from tables built
     once per fit (``evaluation="table"``), so a training epoch costs about
-    1.3-1.6x cross-entropy's on a CPU instead of 2.5-2.7x for the network
-    itself; ROC AUC's surrogate compares the batch's samples pairwise (all
-    pairs up to 512 samples, binned beyond) and runs the second layer of its
-    per-sample network on every sample: about 2.3-2.8x with tables, 2.8-3.9x
-    without (``docs/user_guide/learned.md``).
+    1.3-1.5x cross-entropy's on a CPU instead of 2.4-3.3x for the network
+    itself; ROC AUC's adds the batch's soft AUC (all positive-negative pairs
+    up to 512 samples, binned beyond), about 1.3-1.5x as well. A surrogate
+    with rank features (the recall at a precision's) runs the second layer of
+    its per-sample network on every sample and costs more
+    (``docs/user_guide/learned.md``).
 
     References
     ----------
@@ -344,7 +347,7 @@ class ReLoss(SurrogateLoss):
         """
         network = self._network()
         n_classes = self.__dict__.get("_fit_classes", 2)
-        tabulable = can_tabulate(network) or can_tabulate_ranks(network, n_classes)
+        tabulable = can_tabulate(network, n_classes) or can_tabulate_ranks(network, n_classes)
         if self.surrogate_off or self.evaluation != "table" or not tabulable:
             return
         device = next(network.parameters()).device
@@ -445,7 +448,7 @@ class ReLoss(SurrogateLoss):
             return self._reduce(per_sample_cross_entropy(logits, targets), sample_weight)
         ce_weight = self._current_ce_weight()
         network = self._network()
-        tabulable = can_tabulate(network) or can_tabulate_ranks(network, _n_classes(logits))
+        tabulable = can_tabulate(network, _n_classes(logits)) or can_tabulate_ranks(network, _n_classes(logits))
         if self.evaluation == "table" and tabulable:
             return self._table_for(network, logits)(logits, targets, sample_weight, ce_weight=ce_weight)
         value = self._exact_value(network, logits, targets, sample_weight)

@@ -18,6 +18,14 @@ at a batch of 256 the count of tensor operations, not their arithmetic, sets
 the cost, and autograd over the network's few hundred small operations cost
 more than the network itself.
 
+A network with ``soft_auc=True`` (the shipped ROC AUC surrogate) also gives
+``psi`` each class's soft one-vs-rest ROC AUC, one number per batch that no
+table holds. On a binary problem both classes see the same number (class 0's
+members are the negatives, whose class-0 log-odds is minus class 1's: the same
+pairs, ordered the same way), so it weighs one more table row of ``psi``'s first
+layer, and its gradient joins the hand-written backward: all (positive,
+negative) pairs up to 512 samples, the network's grid of the log-odds above.
+
 The value differs from the exact network's by the interpolation error, about
 1e-4 of the surrogate's range with the default 2,048 nodes, and the gradient's
 direction by well under 1 % (``tests/test_tabulated.py``).
@@ -28,28 +36,33 @@ import copy
 import torch
 import torch.nn.functional as F
 
+from . import _networks
 from ._networks import P_MIN as _P_MIN
-from ._networks import Z_MAX, SetSurrogate
+from ._networks import Z_MAX, SetSurrogate, _binned_soft_auc, _comparison_matrix, _grid_position
 
 __all__ = ["GRID_SIZE", "TabulatedSetSurrogate", "can_tabulate"]
 
 GRID_SIZE = 2048
 
 
-def can_tabulate(network):
-    """Whether ``network`` can be evaluated by :class:`TabulatedSetSurrogate`.
+def can_tabulate(network, n_classes=2):
+    """Whether ``network`` can be evaluated by :class:`TabulatedSetSurrogate` on ``n_classes`` classes.
 
     Parameters
     ----------
     network : torch.nn.Module
+    n_classes : int, default=2
 
     Returns
     -------
     bool
         True for a :class:`SetSurrogate` without rank features: a ``pairwise``
         one feeds ``phi`` the whole batch, which no table of one number holds.
+        One with ``soft_auc`` is tabulated on binary problems only (the
+        batch's soft ROC AUC is computed alongside the tables).
     """
-    return type(network) is SetSurrogate and not network.pairwise
+    return (type(network) is SetSurrogate and not network.pairwise
+            and (not network.soft_auc or n_classes == 2))
 
 
 def _silu_grad(grad, pre):
@@ -163,22 +176,28 @@ class TabulatedSetSurrogate(_Tables):
         G, W = self.grid_size, self.width
         with torch.no_grad():
             emb = exact.phi(torch.cat([p[:, None], z[:, None] / 8.0, hist], dim=-1))  # (G, width)
-            first = exact.psi[0]  # a Linear of [member mean, non-member mean, their histograms, share]
+            first = exact.psi[0]  # a Linear of [member mean, non-member mean, their histograms, share, (soft AUC)]
             M, B = first.weight, exact.n_bins
             members = emb @ M[:, :W].T + hist @ M[:, 2 * W:2 * W + B].T  # a member's contribution, per node
             others = emb @ M[:, W:2 * W].T + hist @ M[:, 2 * W + B:2 * W + 2 * B].T
-            share_row, bias_row = M[:, -1], first.bias
+            share_row, bias_row = M[:, 2 * W + 2 * B], first.bias
+            binary_rows = self._binary_rows(members, others, share_row, bias_row)
+            if exact.soft_auc:  # both classes of a binary problem see the same soft AUC (module docstring)
+                binary_rows = torch.cat([binary_rows, M[:, 2 * W + 2 * B + 1].repeat(2)[None]])
             tables = {
                 "rows": self._rows(torch.cat([members, others]), share_row[None], bias_row[None]),
-                "binary_rows": self._binary_rows(members, others, share_row, bias_row),
+                "binary_rows": binary_rows,
                 **head_tables(exact),
             }
+        self.soft_auc = exact.soft_auc
+        self.temperature = exact.pair_temperature
         self._store(tables)
         self.slopes = self.rows[2 * G:4 * G]
         self.binary_slopes = self.binary_rows[2 * G:4 * G]
         as_index = dict(dtype=torch.long, device=self.device)
         self.tail_index = torch.tensor([4 * G, 4 * G + 1], **as_index)  # the share row and the bias row
-        self.binary_tail_index = torch.tensor([4 * G, 4 * G + 1, 4 * G + 2], **as_index)
+        # label 0's share, label 1's share, the bias (and the soft AUC's row)
+        self.binary_tail_index = torch.arange(4 * G, 4 * G + 3 + self.soft_auc, **as_index)
 
     def __call__(self, logits, targets, sample_weight=None, ce_weight=0.0):
         """The surrogate loss of a batch, plus ``ce_weight`` times its weighted mean cross-entropy.
@@ -203,6 +222,9 @@ class TabulatedSetSurrogate(_Tables):
             sample_weight = sample_weight.to(self.dtype)
         logits = logits.to(self.dtype)
         binary = logits.ndim == 1
+        if self.soft_auc and not binary:
+            raise ValueError("This TabulatedSetSurrogate holds a network with soft_auc=True, tabulated for binary "
+                             f"problems only (logits of shape (n,)), got logits of shape {tuple(logits.shape)}.")
         if torch.compiler.is_compiling():  # plain differentiable operations, which the compiler fuses
             value_of = _binary_value if binary else _multiclass_value
             return value_of(logits, targets, sample_weight, self, float(ce_weight))[0].to(dtype)
@@ -281,22 +303,76 @@ def _binary_value(x, y, w, table, ce_weight):
     yf = y.to(x.dtype)
     groups = _class_weights(y, w, 2, x)  # the weight of label 0 and of label 1
     if w is None:  # a label without samples has an infinite share, which no sample reads
-        coef = groups.reciprocal()[y]  # each sample's share of its label's weight
+        coef = groups.reciprocal().index_select(0, y)  # each sample's share of its label's weight
         total = None
         shares = groups * (1.0 / max(n, 1))
     else:
-        coef = groups.clamp_min(1e-12).reciprocal_()[y] * w
+        coef = groups.clamp_min(1e-12).reciprocal_().index_select(0, y) * w
         total = w.sum().clamp_min(1e-12)
         shares = groups / total
     node, frac = _node_weights(x, table)
     index = torch.add(node, yf, alpha=G).long()  # the lower node, in the block of the sample's label
+    tail, auc_state = [shares, table.one], None
+    if table.soft_auc:  # the batch's soft ROC AUC weighs the last tail row
+        auc, auc_state = _soft_auc(x, y, yf, coef, table)
+        tail.append(auc.view(1))
     pre1 = F.embedding_bag(torch.cat([index, index + 2 * G, table.binary_tail_index]), table.binary_rows,
-                           table.first_bag, mode="sum", per_sample_weights=torch.cat([coef, coef * frac, shares,
-                                                                                      table.one]))
+                           table.first_bag, mode="sum", per_sample_weights=torch.cat([coef, coef * frac, *tail]))
     value, pre2, pre3 = _heads(pre1.view(2, -1), table, 2)
     if ce_weight:
         value = torch.add(value, binary_cross_entropy(x, yf, w, total), alpha=ce_weight)
-    return value, (yf, total, index, coef, (pre1.view(2, -1), pre2, pre3))
+    return value, (yf, total, index, coef, (pre1.view(2, -1), pre2, pre3), auc_state)
+
+
+def _soft_auc(x, y, yf, coef, table):
+    """The batch's soft ROC AUC, as :meth:`SetSurrogate._soft_auc` computes it for class 1, and what its
+    backward needs (None when compiling: then plain differentiable operations).
+
+    ``coef`` is each sample's share of its label's weight. Up to
+    ``_EXACT_PAIRS_UP_TO`` samples every (positive, negative) pair is compared
+    (the positives and negatives are split first: a fifth of the n^2 pairs at
+    20 % positives); above, the network's binned evaluation.
+    """
+    z = x.clamp(-Z_MAX, Z_MAX)  # the network compares the log-odds of its clamped probabilities
+    binned = x.shape[0] > _networks._EXACT_PAIRS_UP_TO
+    if torch.compiler.is_compiling() or binned:
+        positives, negatives = coef * yf, coef * (1.0 - yf)
+    if torch.compiler.is_compiling():
+        if binned:
+            return _binned_soft_auc(z[:, None], positives[:, None], negatives[:, None], table.temperature)[0], None
+        compare = torch.sigmoid((z[:, None] - z[None, :]) * (1.0 / table.temperature))
+        return positives @ compare @ negatives, None
+    if binned:  # the network's grid: A = (positives' masses) . compare . (negatives' masses)
+        compare = _comparison_matrix(table.temperature, x.dtype, x.device)
+        node, frac = _grid_position(z[:, None], compare.shape[0])
+        node, frac = node[0], frac[0]
+        masses = torch.zeros(2, compare.shape[0], dtype=x.dtype, device=x.device)
+        spread = torch.stack([positives, negatives])
+        masses.index_add_(1, node, spread * (1.0 - frac)).index_add_(1, node + 1, spread * frac)
+        below = compare @ masses[1]  # the negatives' mass below each node, soft
+        return torch.dot(masses[0], below), ("binned", compare, masses, below, node, yf)
+    rows, columns = torch.nonzero(y).view(-1), torch.nonzero(y == 0).view(-1)
+    weight_rows, weight_columns = coef.index_select(0, rows), coef.index_select(0, columns)
+    compare = torch.sigmoid(torch.sub(z.index_select(0, rows)[:, None], z.index_select(0, columns)[None, :])
+                            .mul_(1.0 / table.temperature))  # [positive, negative]: the positive above, soft
+    auc = torch.dot(weight_rows, compare @ weight_columns)
+    return auc, ("pairs", compare, weight_rows, weight_columns, rows, columns)
+
+
+def _soft_auc_slopes(state, table):
+    """d soft AUC / d logit of each sample, per unit of its weight (``coef``) and of ``1 / table.step``, inside
+    the grid (the caller applies both with :func:`_gradient_scale`'s factor, which is 0 beyond it)."""
+    if state[0] == "binned":  # moving a sample moves its weight between its two nodes, a step apart
+        compare, masses, below, node, yf = state[1:]
+        above = masses[0] @ compare  # the positives' mass above each node, soft
+        rank_step = 2.0 * Z_MAX / (compare.shape[0] - 1)
+        return torch.where(yf.bool(), below.index_select(0, node + 1) - below.index_select(0, node),
+                           above.index_select(0, node + 1) - above.index_select(0, node)).mul_(table.step / rank_step)
+    compare, weight_rows, weight_columns, rows, columns = state[1:]
+    slope = (compare - compare * compare).mul_(table.step / table.temperature)  # d sigmoid(d / T) / d d, x step
+    slopes = torch.zeros(rows.shape[0] + columns.shape[0], dtype=compare.dtype, device=compare.device)
+    slopes.index_copy_(0, rows, slope @ weight_columns)  # a positive rises above the negatives
+    return slopes.index_copy_(0, columns, (weight_rows @ slope).neg_())  # a negative rises above the positives
 
 
 def _binary_backward(ctx, grad):
@@ -305,8 +381,12 @@ def _binary_backward(ctx, grad):
     table, n, index = ctx.table, x.shape[0], ctx.index
     g1 = _heads_backward(grad, *ctx.pre, table, 2).view(-1)
     # d value / d fraction of each sample, per unit of its weight: read its rows, or all rows for large batches
-    per_unit = table.binary_slopes[index] @ g1 if n <= table.grid_size // 4 else (table.binary_slopes @ g1)[index]
+    per_unit = (table.binary_slopes.index_select(0, index) @ g1 if n <= table.grid_size // 4
+                else (table.binary_slopes @ g1).index_select(0, index))
     g_x = per_unit.mul_(ctx.scale)
+    if ctx.auc_state is not None:
+        g_auc = torch.dot(g1, table.binary_rows[-1])  # d value / d soft AUC
+        g_x = g_x.addcmul_(_soft_auc_slopes(ctx.auc_state, table), ctx.scale * g_auc)
     if ctx.ce_weight:
         g_ce = torch.sigmoid(x) - yf
         if w is None:
@@ -327,7 +407,7 @@ def _multiclass_value(logits, y, w, table, ce_weight):
     weights = _class_weights(y, w, K, z)  # each class's weight
     total = float(n) if w is None else w.sum().clamp_min(1e-12)
     inverse = torch.stack([(total - weights).clamp_min(1e-12), weights.clamp_min(1e-12)]).reciprocal_()
-    coef = inverse[member.long(), classes]  # each pair's share of its group's weight (members or not)
+    coef = torch.where(member, inverse[1], inverse[0])  # each pair's share of its group's weight (members or not)
     if w is not None:
         coef = coef * w[:, None]
     node, frac = _node_weights(z, table)
@@ -347,7 +427,11 @@ def _multiclass_backward(ctx, grad):
     P, y, w = ctx.saved_tensors
     table, K = ctx.table, P.shape[1]
     g1 = _heads_backward(grad, *ctx.pre, table, K)
-    g_z = (table.slopes @ g1.T).gather(0, ctx.index).mul_(ctx.scale)  # (n, K): row index[i, c], column c
+    if P.shape[0] <= table.grid_size // 4:  # read each pair's row: fewer products than the whole table's
+        rows = table.slopes.index_select(0, ctx.index.view(-1)).view(*ctx.index.shape, -1)  # (n, K, width)
+        g_z = torch.mul(rows, g1).sum(-1).mul_(ctx.scale)
+    else:
+        g_z = (table.slopes @ g1.T).gather(0, ctx.index).mul_(ctx.scale)  # (n, K): row index[i, c], column c
     g_p = torch.ops.aten.logit_backward(g_z, P, _P_MIN)  # 0 where the clamp holds
     g_logits = torch.ops.aten._softmax_backward_data(g_p, P, 1, P.dtype)
     if ctx.ce_weight:
@@ -366,7 +450,7 @@ class _TableLoss(torch.autograd.Function):
     @staticmethod
     def forward(ctx, logits, y, w, table, ce_weight):
         if logits.ndim == 1:
-            value, (yf, total, index, coef, pre) = _binary_value(logits, y, w, table, ce_weight)
+            value, (yf, total, index, coef, pre, ctx.auc_state) = _binary_value(logits, y, w, table, ce_weight)
             ctx.save_for_backward(logits, yf, w)
             ctx.scale = _gradient_scale(logits, coef, table)
         else:

@@ -1,4 +1,4 @@
-"""Fast evaluation of a frozen binary set surrogate *with* rank features (the shipped ROC AUC one).
+"""Fast evaluation of a frozen binary set surrogate *with* rank features (the shipped recall-at-precision one).
 
 A :class:`~sklearn_surrogate.learned._networks.SetSurrogate` with
 ``pairwise=True`` gives ``phi`` two features that depend on the whole batch,
@@ -61,10 +61,11 @@ def can_tabulate_ranks(network, n_classes):
     -------
     bool
         True for a binary problem and a :class:`SetSurrogate` with rank
-        features (``pairwise=True``). Multiclass problems have no symmetry
-        between their classes' rank features and keep the network.
+        features (``pairwise=True``) and without ``soft_auc``. Multiclass
+        problems have no symmetry between their classes' rank features and
+        keep the network.
     """
-    return type(network) is SetSurrogate and network.pairwise and n_classes == 2
+    return type(network) is SetSurrogate and network.pairwise and not network.soft_auc and n_classes == 2
 
 
 class TabulatedRankSurrogate(_Tables):
@@ -92,7 +93,7 @@ class TabulatedRankSurrogate(_Tables):
     >>> from sklearn_surrogate.learned import load_surrogate
     >>> from sklearn_surrogate.learned._io import shipped_surrogate_path
     >>> from sklearn_surrogate.learned._tabulated_ranks import TabulatedRankSurrogate
-    >>> network = load_surrogate(shipped_surrogate_path("roc_auc", "set")).surrogate
+    >>> network = load_surrogate(shipped_surrogate_path("recall_at_precision", "set")).surrogate
     >>> fast = TabulatedRankSurrogate(network)
     >>> logits = torch.linspace(-3, 3, 8)
     >>> targets = torch.tensor([0, 0, 1, 0, 1, 1, 0, 1])
@@ -194,9 +195,9 @@ def _label_weights(y, w, like):
     without weights)."""
     groups = _class_weights(y, w, 2, like)
     if w is None:
-        return groups.clamp_min(1e-12).reciprocal()[y], groups * (1.0 / max(y.shape[0], 1)), None
+        return groups.clamp_min(1e-12).reciprocal().index_select(0, y), groups * (1.0 / max(y.shape[0], 1)), None
     total = w.sum().clamp_min(1e-12)
-    return groups.clamp_min(1e-12).reciprocal_()[y] * w, groups / total, total
+    return groups.clamp_min(1e-12).reciprocal_().index_select(0, y) * w, groups / total, total
 
 
 def _pairwise_shares(z, negatives, positives, temperature):
