@@ -161,6 +161,24 @@ def test_soft_auc_of_large_batches_is_binned_like_the_rank_features(n_classes, m
     assert float(torch.nn.functional.cosine_similarity(g_binned.flatten(), g_exact.flatten(), dim=0)) > 0.999
 
 
+def test_binned_soft_auc_at_the_shipped_temperature_is_within_its_documented_error(monkeypatch):
+    """The grid's spacing is fixed (0.05): at T = 0.05 (the shipped ROC AUC surrogate's) it errs by up to ~6e-3."""
+    from sklearn_surrogate.learned import _networks
+
+    sharp = SetSurrogate(soft_auc=True, pair_temperature=0.05).double()
+    generator = torch.Generator().manual_seed(2)
+    y = (torch.rand(4, 700, generator=generator) < 0.2).long()
+    scale = torch.tensor([0.05, 0.3, 1.0, 3.0], dtype=torch.float64)[:, None]  # from bunched to spread scores
+    z1 = (torch.randn(4, 700, generator=generator, dtype=torch.float64) + y) * scale
+    Z, Y, w = torch.stack([-z1, z1], -1), torch.nn.functional.one_hot(y, 2).double(), torch.ones(4, 700).double()
+    auc = {}
+    for exact_up_to in (10**9, 512):
+        monkeypatch.setattr(_networks, "_EXACT_PAIRS_UP_TO", exact_up_to)
+        auc[exact_up_to] = sharp._soft_auc(Z, Y, w)
+    np.testing.assert_allclose(auc[512], auc[10**9], atol=1e-2)
+    assert float((auc[512] - auc[10**9]).abs().max()) > 1e-4  # coarser than at the default temperature
+
+
 # -- prediction sets -------------------------------------------------------------
 def test_prediction_sets_span_the_metric():
     Y, Z = make_prediction_sets(64, n_samples=128, real_fraction=0.0, random_state=0)
