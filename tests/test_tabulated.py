@@ -237,11 +237,13 @@ def test_a_classifier_trains_the_same_with_either_evaluation(metric):
     assert fits["table"].fallback_ is None
 
 
+@pytest.mark.parametrize("feature", ["pairwise", "soft_auc"])
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_binned_rank_features_of_large_batches_match_all_pairs(n_classes, monkeypatch):
-    """Above 512 samples the rank features are binned: the same network value and gradient, batched or not."""
+def test_binned_rank_features_of_large_batches_match_all_pairs(n_classes, feature, monkeypatch):
+    """Above 512 samples the rank features (or the soft AUC) are binned: the same network value and gradient,
+    batched or not."""
     torch.manual_seed(n_classes)
-    network = SetSurrogate(n_bins=6, width=12, pairwise=True).double().requires_grad_(False)
+    network = SetSurrogate(n_bins=6, width=12, **{feature: True}).double().requires_grad_(False)
     generator = torch.Generator().manual_seed(0)
     n = 600
     y = torch.randint(0, n_classes, (2, n), generator=generator)
@@ -261,7 +263,12 @@ def test_binned_rank_features_of_large_batches_match_all_pairs(n_classes, monkey
     binned, g_binned = value_and_grad(512)
     np.testing.assert_allclose(binned, exact, atol=1e-4)
     assert float(F.cosine_similarity(g_binned.flatten(), g_exact.flatten(), dim=0)) > 0.9999
-    features = network._rank_features(torch.logit(torch.softmax(logits, -1).clamp(1e-6, 1 - 1e-6)), Y, weights)
+    z = torch.logit(torch.softmax(logits, -1).clamp(1e-6, 1 - 1e-6))
+    if feature == "soft_auc":
+        auc = network._soft_auc(z, Y, weights)
+        assert auc.shape == (2, n_classes) and float(auc[1].abs().max()) == 0  # one class only: no pairs, 0
+        return
+    features = network._rank_features(z, Y, weights)
     assert features.shape == (2, n, n_classes, 2) and torch.isfinite(features).all()
     assert float(features[1, :, 1, 1].abs().max()) == 0  # class 1 has no members to be above: 0, as with all pairs
 
@@ -309,9 +316,14 @@ def test_the_rank_surrogates_hand_written_backward_is_the_derivative_of_the_forw
     np.testing.assert_allclose(fused, plain, atol=1e-12)
 
 
-def test_the_rank_surrogates_autograd_path_for_compiled_graphs_is_the_same_function(monkeypatch):
-    network = _random_rank_network(2)
-    table = TabulatedRankSurrogate(network, dtype=torch.float64)
+@pytest.mark.parametrize("tabulation", ["rank features", "soft AUC"])
+def test_batch_level_features_autograd_path_for_compiled_graphs_is_the_same_function(tabulation, monkeypatch):
+    """The rank surrogate's and the soft-AUC surrogate's plain operations (compiled graphs) against their
+    hand-written backward: all pairs (64 samples) and the binned grid (700)."""
+    if tabulation == "rank features":
+        table = TabulatedRankSurrogate(_random_rank_network(2), dtype=torch.float64)
+    else:
+        table = TabulatedSetSurrogate(_random_soft_auc_network(2), dtype=torch.float64)
     for seed, n in enumerate([64, 700]):
         logits, y, weights = _batch(n, 2, seed, seed == 1, torch.float64)
         monkeypatch.setattr(torch.compiler, "is_compiling", lambda: False)
@@ -379,35 +391,6 @@ def test_the_soft_auc_surrogates_hand_written_backward_is_the_derivative_of_the_
         logits, y, weights = _batch(n, 2, 8, weighted, torch.float64)
         logits = (logits / 4).requires_grad_()  # inside the grid, where the tables are piecewise linear
         assert torch.autograd.gradcheck(lambda x: table(x, y, weights, 0.5), (logits,), eps=1e-7, atol=1e-5)
-
-
-def test_the_soft_auc_surrogates_autograd_path_for_compiled_graphs_is_the_same_function(monkeypatch):
-    network = _random_soft_auc_network(2)
-    table = TabulatedSetSurrogate(network, dtype=torch.float64)
-    for seed, n in enumerate([64, 700]):
-        logits, y, weights = _batch(n, 2, seed, seed == 1, torch.float64)
-        monkeypatch.setattr(torch.compiler, "is_compiling", lambda: False)
-        fast, g_fast = _value_and_grad(lambda x: table(x, y, weights, 0.5), logits)
-        monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
-        plain, g_plain = _value_and_grad(lambda x: table(x, y, weights, 0.5), logits)
-        assert float(plain) == pytest.approx(float(fast), abs=1e-12)
-        np.testing.assert_allclose(g_plain, g_fast, atol=1e-10)
-
-
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_soft_auc_surrogate_on_extreme_and_one_class_batches(dtype):
-    network = _random_soft_auc_network(3)
-    table = TabulatedSetSurrogate(network, dtype=dtype)
-    y = torch.tensor([0, 1] * 8)
-    for logits in (torch.full((16,), 1e4), torch.full((16,), -1e4), torch.linspace(-60, 60, 16)):
-        logits = logits.to(dtype).requires_grad_()
-        value = table(logits, y)
-        value.backward()
-        assert torch.isfinite(value) and torch.isfinite(logits.grad).all()
-        assert (logits.grad[logits.detach().abs() > Z_MAX] == 0).all()
-    for y, weights in [(torch.ones(16, dtype=torch.long), None), (torch.zeros(16, dtype=torch.long), None),
-                       (y, torch.zeros(16, dtype=dtype))]:
-        _assert_close(network, table, torch.linspace(-3, 3, 16, dtype=dtype), y, weights)
 
 
 def test_soft_auc_networks_are_tabulated_on_binary_problems_only():
