@@ -131,9 +131,10 @@ class ReLoss(SurrogateLoss):
 
     Cost: a set surrogate without rank features is read from tables built
     once per fit (``evaluation="table"``), so a training epoch costs about
-    1.3-1.5x cross-entropy's on a CPU instead of 2.4-3.3x for the network
-    itself; ROC AUC's adds the batch's soft AUC (all positive-negative pairs
-    up to 512 samples, binned beyond), about 1.3-1.5x as well. A surrogate
+    1.2-1.5x cross-entropy's on a CPU (macro F1 up to 1.65x at batch 256)
+    instead of 2.2-3.3x for the network itself; ROC AUC's adds the batch's
+    soft AUC (all positive-negative pairs up to 512 samples, binned beyond):
+    1.2-1.6x. A surrogate
     with rank features (the recall at a precision's) runs the second layer of
     its per-sample network on every sample and costs more
     (``docs/user_guide/learned.md``).
