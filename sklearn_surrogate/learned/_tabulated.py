@@ -265,6 +265,16 @@ def _class_weights(y, w, K, like):
     return torch.zeros(K, dtype=like.dtype, device=like.device).index_add_(0, y, weights)
 
 
+def _label_weights(y, w, like):
+    """A binary batch's weights: each sample's share of its label's weight, each label's share of the total, and
+    the total (None without weights). A label without samples gets no share that a sample reads."""
+    groups = _class_weights(y, w, 2, like)  # the weight of label 0 and of label 1
+    if w is None:
+        return groups.clamp_min(1e-12).reciprocal().index_select(0, y), groups * (1.0 / max(y.shape[0], 1)), None
+    total = w.sum().clamp_min(1e-12)
+    return groups.clamp_min(1e-12).reciprocal_().index_select(0, y) * w, groups / total, total
+
+
 def _node_weights(z, table):
     """Each log-odds' lower grid node (as a float) and fraction towards the next node.
 
@@ -299,17 +309,9 @@ def _heads_backward(grad, pre1, pre2, pre3, table, K):
 def _binary_value(x, y, w, table, ce_weight):
     """The tabulated surrogate's value on a binary problem's logits, plus ``ce_weight`` times the weighted mean
     binary cross-entropy, and what its backward pass needs. Differentiable with autograd, for compiled graphs."""
-    G, n = table.grid_size, x.shape[0]
+    G = table.grid_size
     yf = y.to(x.dtype)
-    groups = _class_weights(y, w, 2, x)  # the weight of label 0 and of label 1
-    if w is None:  # a label without samples has an infinite share, which no sample reads
-        coef = groups.reciprocal().index_select(0, y)  # each sample's share of its label's weight
-        total = None
-        shares = groups * (1.0 / max(n, 1))
-    else:
-        coef = groups.clamp_min(1e-12).reciprocal_().index_select(0, y) * w
-        total = w.sum().clamp_min(1e-12)
-        shares = groups / total
+    coef, shares, total = _label_weights(y, w, x)
     node, frac = _node_weights(x, table)
     index = torch.add(node, yf, alpha=G).long()  # the lower node, in the block of the sample's label
     tail, auc_state = [shares, table.one], None

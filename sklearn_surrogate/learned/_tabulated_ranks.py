@@ -34,10 +34,10 @@ from . import _networks
 from ._networks import Z_MAX, SetSurrogate, _binned_rank_features
 from ._tabulated import (
     GRID_SIZE,
-    _class_weights,
     _gradient_scale,
     _heads,
     _heads_backward,
+    _label_weights,
     _node_weights,
     _silu_grad,
     _Tables,
@@ -188,16 +188,6 @@ class TabulatedRankSurrogate(_Tables):
         if ce_weight:
             value = value + ce_weight * binary_cross_entropy(x, yf, w, total)
         return value.to(dtype)
-
-
-def _label_weights(y, w, like):
-    """Each sample's share of its label's weight, each label's share of the total, and the total (None
-    without weights)."""
-    groups = _class_weights(y, w, 2, like)
-    if w is None:
-        return groups.clamp_min(1e-12).reciprocal().index_select(0, y), groups * (1.0 / max(y.shape[0], 1)), None
-    total = w.sum().clamp_min(1e-12)
-    return groups.clamp_min(1e-12).reciprocal_().index_select(0, y) * w, groups / total, total
 
 
 def _pairwise_shares(z, negatives, positives, temperature):
